@@ -1,0 +1,389 @@
+//! The analysis pass: captures in, flows, notable events and counters out.
+//!
+//! Each capture is read in chunks (bounded memory); the frames of a chunk are decoded in
+//! parallel with rayon; packets are partitioned into shards by their direction-free flow key
+//! so every flow is processed in frame order by one worker; several captures are merged in
+//! timestamp order (ties: capture order, then frame number). Everything that comes out is
+//! sorted canonically, so the result is the same whatever the thread count.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use rayon::prelude::*;
+
+use crate::capture::{Batch, CaptureMeta, FrameReader, Input};
+use crate::decode::{self, DecodeStatus, IcmpInfo, Network, Packet, Transport};
+use crate::flow::{Addr, Conn, FlowKey, FlowTable, Proto, Timeouts};
+use crate::{Error, Result};
+
+/// What an analysis is asked to do. Construct with `Config::default()` and set fields.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Bytes read per chunk from each capture.
+    pub chunk_bytes: usize,
+    /// Idle timeouts that finish flows.
+    pub timeouts: Timeouts,
+    /// Most ARP and ICMP-error events kept for the detectors (the rest are only counted).
+    pub max_events: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threads: 0,
+            chunk_bytes: crate::capture::CHUNK_BYTES,
+            timeouts: Timeouts::default(),
+            max_events: 1_000_000,
+        }
+    }
+}
+
+/// Number of flow shards. Fixed (not tied to the thread count) so the work split, and with it
+/// every result, is the same for any `threads`.
+const SHARDS: usize = 16;
+
+/// Per-capture counters and facts.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureStats {
+    pub meta: CaptureMeta,
+    pub decoded_packets: u64,
+    pub truncated_packets: u64,
+    pub undecoded_packets: u64,
+    pub first_ts_ns: Option<i64>,
+    pub last_ts_ns: Option<i64>,
+}
+
+/// Protocol counters over all captures.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub arp: u64,
+    pub tcp: u64,
+    pub udp: u64,
+    pub icmp: u64,
+    pub other_ip: u64,
+    pub other_link: u64,
+    pub ip_fragments: u64,
+    pub ipv4_with_options: u64,
+    pub vlan_tagged: u64,
+    pub events_dropped: u64,
+}
+
+/// An ARP packet, kept for the network-layer detectors.
+#[derive(Debug, Clone, Copy)]
+pub struct ArpEvent {
+    pub capture: u16,
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub op: u16,
+    pub sender_mac: [u8; 6],
+    pub sender_ip: Ipv4Addr,
+    pub target_mac: [u8; 6],
+    pub target_ip: Ipv4Addr,
+    pub eth_src: Option<[u8; 6]>,
+    pub eth_dst: Option<[u8; 6]>,
+    pub vlan: Option<u16>,
+}
+
+/// An ICMP or ICMPv6 error message (unreachable, time exceeded, packet too big...).
+#[derive(Debug, Clone, Copy)]
+pub struct IcmpEvent {
+    pub capture: u16,
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ttl: u8,
+    pub icmp: IcmpInfo,
+}
+
+/// Everything the detectors work from.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub captures: Vec<CaptureStats>,
+    /// Finished flows, sorted by first packet time, capture, frame.
+    pub flows: Vec<Conn>,
+    pub arp: Vec<ArpEvent>,
+    pub icmp_errors: Vec<IcmpEvent>,
+    pub counters: Counters,
+    /// Most flows alive at once (summed over shards at their peaks: an upper bound).
+    pub peak_flows: usize,
+}
+
+type Tuple = Option<(FlowKey, Addr, Addr, u8)>;
+
+/// One capture being read: its reader, the current batch and its decoded packets.
+struct Stream<'a> {
+    reader: FrameReader<'a>,
+    batch: Batch,
+    packets: Vec<Packet>,
+    tuples: Vec<Tuple>,
+    pos: usize,
+    done: bool,
+    stats: CaptureStats,
+}
+
+impl Stream<'_> {
+    /// Reads and decodes the next batch (in parallel). Returns false at the end.
+    fn refill(&mut self, capture: u16) -> Result<bool> {
+        self.pos = 0;
+        self.packets.clear();
+        self.tuples.clear();
+        while !self.done && self.packets.is_empty() {
+            if !self.reader.next_batch(&mut self.batch)? {
+                self.done = true;
+            }
+            let batch = &self.batch;
+            batch
+                .frames
+                .par_iter()
+                .map(|f| {
+                    let p = decode::decode(
+                        capture,
+                        f.number,
+                        f.ts_ns,
+                        f.linktype,
+                        batch.data(f),
+                        f.origlen,
+                        f.malformed,
+                    );
+                    p
+                })
+                .collect_into_vec(&mut self.packets);
+            self.packets
+                .par_iter()
+                .map(|p| {
+                    crate::flow::flow_tuple(p)
+                        .map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
+                })
+                .collect_into_vec(&mut self.tuples);
+        }
+        Ok(!self.packets.is_empty())
+    }
+
+    fn head_key(&self, idx: usize) -> Option<(i64, usize, u64)> {
+        self.packets
+            .get(self.pos)
+            .map(|p| (p.ts_ns, idx, p.frame))
+    }
+}
+
+/// Runs the analysis over `inputs`, merged as one incident.
+pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
+    if inputs.is_empty() {
+        return Err(Error::Config("no capture given".into()));
+    }
+    if inputs.len() > u16::MAX as usize {
+        return Err(Error::Config("too many captures in one analysis".into()));
+    }
+    let threads = if cfg.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        cfg.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+    pool.install(|| analyze_in_pool(inputs, cfg))
+}
+
+fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
+    let mut streams = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let reader = FrameReader::open(input)?;
+        let reader = FrameReader::with_chunk(reader, cfg.chunk_bytes);
+        streams.push(Stream {
+            reader,
+            batch: Batch::default(),
+            packets: Vec::new(),
+            tuples: Vec::new(),
+            pos: 0,
+            done: false,
+            stats: CaptureStats::default(),
+        });
+    }
+    let mut tables: Vec<FlowTable> = (0..SHARDS).map(|_| FlowTable::new(cfg.timeouts)).collect();
+    let mut shard_lists: Vec<Vec<(u16, u32)>> = vec![Vec::new(); SHARDS];
+    let mut an = Analysis::default();
+    let mut merged: Vec<(u16, u32)> = Vec::new();
+    let mut now_ns = i64::MIN;
+
+    for (i, s) in streams.iter_mut().enumerate() {
+        s.refill(i as u16)?;
+    }
+    loop {
+        // Merge the streams' current batches in timestamp order until one runs dry.
+        merged.clear();
+        loop {
+            let mut best: Option<(i64, usize, u64)> = None;
+            for (i, s) in streams.iter().enumerate() {
+                if let Some(k) = s.head_key(i) {
+                    if best.is_none_or(|b| k < b) {
+                        best = Some(k);
+                    }
+                }
+            }
+            let Some((_, i, _)) = best else { break };
+            let s = &mut streams[i];
+            merged.push((i as u16, s.pos as u32));
+            s.pos += 1;
+            if s.pos >= s.packets.len() && !s.done {
+                break;
+            }
+            if streams.len() == 1 {
+                // A single capture: the whole batch in frame order.
+                let s = &mut streams[0];
+                while s.pos < s.packets.len() {
+                    merged.push((0, s.pos as u32));
+                    s.pos += 1;
+                }
+                break;
+            }
+        }
+        if merged.is_empty() {
+            break;
+        }
+
+        // Sequential pass in merged order: counters and notable events.
+        for list in shard_lists.iter_mut() {
+            list.clear();
+        }
+        for &(si, pi) in &merged {
+            let s = &mut streams[si as usize];
+            let p = &s.packets[pi as usize];
+            account(&mut s.stats, &mut an, p, cfg);
+            now_ns = now_ns.max(p.ts_ns);
+            if let Some((_, _, _, shard)) = s.tuples[pi as usize] {
+                shard_lists[shard as usize].push((si, pi));
+            }
+        }
+
+        // Flows: each shard in parallel, each flow's packets in order.
+        let views: Vec<(&[Packet], &[Tuple])> = streams
+            .iter()
+            .map(|s| (&s.packets[..], &s.tuples[..]))
+            .collect();
+        tables
+            .par_iter_mut()
+            .zip(shard_lists.par_iter())
+            .for_each(|(table, list)| {
+                for &(si, pi) in list {
+                    let (packets, tuples) = views[si as usize];
+                    if let Some((key, src, dst, _)) = tuples[pi as usize] {
+                        table.add(&packets[pi as usize], key, src, dst);
+                    }
+                }
+                table.expire(now_ns);
+            });
+
+        // Refill whatever ran dry.
+        for (i, s) in streams.iter_mut().enumerate() {
+            if s.pos >= s.packets.len() && !s.done {
+                s.refill(i as u16)?;
+            }
+        }
+    }
+
+    for t in tables.iter_mut() {
+        t.finish_all();
+    }
+    an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
+    let mut flows: Vec<Conn> = tables.into_iter().flat_map(|t| t.finished).collect();
+    flows.par_sort_unstable_by_key(|c| c.sort_key());
+    an.flows = flows;
+    for s in streams {
+        let mut stats = s.stats;
+        stats.meta = s.reader.meta;
+        an.captures.push(stats);
+    }
+    Ok(an)
+}
+
+fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config) {
+    match p.status {
+        DecodeStatus::Decoded => stats.decoded_packets += 1,
+        DecodeStatus::Truncated => stats.truncated_packets += 1,
+        DecodeStatus::Undecodable => stats.undecoded_packets += 1,
+    }
+    stats.first_ts_ns = Some(stats.first_ts_ns.map_or(p.ts_ns, |t| t.min(p.ts_ns)));
+    stats.last_ts_ns = Some(stats.last_ts_ns.map_or(p.ts_ns, |t| t.max(p.ts_ns)));
+    let c = &mut an.counters;
+    c.packets += 1;
+    c.bytes += p.wire_len as u64;
+    if p.vlan.is_some() {
+        c.vlan_tagged += 1;
+    }
+    match &p.net {
+        Network::Arp(a) => {
+            c.arp += 1;
+            if an.arp.len() < cfg.max_events {
+                an.arp.push(ArpEvent {
+                    capture: p.capture,
+                    frame: p.frame,
+                    ts_ns: p.ts_ns,
+                    op: a.op,
+                    sender_mac: a.sender_mac,
+                    sender_ip: a.sender_ip,
+                    target_mac: a.target_mac,
+                    target_ip: a.target_ip,
+                    eth_src: p.eth_src,
+                    eth_dst: a.eth_dst,
+                    vlan: p.vlan,
+                });
+            } else {
+                c.events_dropped += 1;
+            }
+        }
+        Network::Ip(ip) => {
+            if ip.src.is_ipv4() {
+                c.ipv4 += 1;
+            } else {
+                c.ipv6 += 1;
+            }
+            if ip.fragment != decode::Fragment::None {
+                c.ip_fragments += 1;
+            }
+            if ip.has_options {
+                c.ipv4_with_options += 1;
+            }
+            match &ip.transport {
+                Transport::Tcp(_) => c.tcp += 1,
+                Transport::Udp(_) => c.udp += 1,
+                Transport::Icmp(i) => {
+                    c.icmp += 1;
+                    if i.is_error() {
+                        if an.icmp_errors.len() < cfg.max_events {
+                            an.icmp_errors.push(IcmpEvent {
+                                capture: p.capture,
+                                frame: p.frame,
+                                ts_ns: p.ts_ns,
+                                src: ip.src,
+                                dst: ip.dst,
+                                ttl: ip.ttl,
+                                icmp: *i,
+                            });
+                        } else {
+                            c.events_dropped += 1;
+                        }
+                    }
+                }
+                Transport::Other(_) | Transport::Fragment(_) => c.other_ip += 1,
+            }
+        }
+        Network::Other(_) => c.other_link += 1,
+        Network::None => {}
+    }
+}
+
+impl Analysis {
+    /// Number of flows of a protocol.
+    pub fn flows_of(&self, proto: Proto) -> usize {
+        self.flows.iter().filter(|f| f.proto == proto).count()
+    }
+}

@@ -1,0 +1,111 @@
+//! The one schema for what detectors find ([`Finding`]) and what the report ranks
+//! ([`RootCause`]). JSON, text and every other output are derived from these types.
+
+use serde::Serialize;
+
+/// How bad a root cause is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses `info`, `low`, `medium`, `high`, `critical`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+/// The five layers an engineer checks, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Network,
+    Transport,
+    Application,
+    Security,
+    Capture,
+}
+
+/// One frame that shows a cause, as Wireshark numbers it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub frame: u64,
+    pub ts: String,
+    pub note: String,
+    /// Which capture the frame is in, when several were analysed together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+}
+
+/// The server a cause is about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Server {
+    pub ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// One detector's observation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable id, `detector.name#n`.
+    pub id: String,
+    /// Detector that produced it (`area.name`).
+    pub detector: String,
+    pub cause: String,
+    pub layer: Layer,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub title: String,
+    pub first_ts: String,
+    pub last_ts: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A ranked explanation, built from findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RootCause {
+    pub rank: u32,
+    pub cause: String,
+    pub layer: Layer,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub score: f64,
+    pub title: String,
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<Server>,
+    pub clients: Vec<String>,
+    pub affected_flows: u64,
+    pub first_ts: String,
+    pub last_ts: String,
+    pub evidence: Vec<Evidence>,
+    pub wireshark_filter: String,
+    pub remediation: Vec<String>,
+    pub findings: Vec<String>,
+}

@@ -1,0 +1,505 @@
+//! Flows: packets grouped into connections, with Zeek-like `conn_state` and `history`.
+//!
+//! Takes decoded [`Packet`]s in frame order (per flow) and gives finished [`Conn`] records.
+//! A [`FlowKey`] is direction-free, so both directions of a connection land in the same
+//! [`FlowTable`] whatever shard handles them. Memory is bounded by the number of concurrent
+//! flows: idle flows are finished and summarised by [`FlowTable::expire`].
+
+pub mod tcp;
+
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+use rustc_hash::{FxHashMap, FxHasher};
+use serde::Serialize;
+
+use crate::decode::{Network, Packet, Transport};
+use tcp::TcpConn;
+
+/// Transport protocol of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+    Icmp,
+}
+
+impl Proto {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+        }
+    }
+}
+
+/// One end of a flow: address and port (ICMP: type or echo id, see [`flow_tuple`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Addr {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+/// Direction-free flow identity: the two ends in sorted order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub proto: Proto,
+    pub lo: Addr,
+    pub hi: Addr,
+}
+
+impl FlowKey {
+    /// Builds the key of a packet from `src` to `dst`; symmetric by construction.
+    pub fn new(proto: Proto, src: Addr, dst: Addr) -> FlowKey {
+        if src <= dst {
+            FlowKey { proto, lo: src, hi: dst }
+        } else {
+            FlowKey { proto, lo: dst, hi: src }
+        }
+    }
+
+    /// A stable hash used to pick a shard: the same for both directions and every run.
+    pub fn shard_hash(&self) -> u64 {
+        let mut h = FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// The flow a packet belongs to: key plus the packet's own direction (`src`, `dst`).
+/// ICMP echo uses the identifier as both "ports"; other ICMP messages use type and code,
+/// with the request/reply pair mapped to the request's type (as Zeek does).
+pub fn flow_tuple(p: &Packet) -> Option<(FlowKey, Addr, Addr)> {
+    let Network::Ip(ip) = &p.net else {
+        return None;
+    };
+    let (proto, sp, dp) = match &ip.transport {
+        Transport::Tcp(t) => (Proto::Tcp, t.src_port, t.dst_port),
+        Transport::Udp(u) => (Proto::Udp, u.src_port, u.dst_port),
+        Transport::Icmp(i) => {
+            if let Some(id) = i.echo_id {
+                (Proto::Icmp, id, id)
+            } else if i.is_error() {
+                // Errors are their own flows between the reporter and the original sender.
+                (Proto::Icmp, i.icmp_type as u16, i.code as u16)
+            } else {
+                let t = counterpart_request(i.v6, i.icmp_type);
+                (Proto::Icmp, t as u16, t as u16)
+            }
+        }
+        Transport::Other(_) | Transport::Fragment(_) => return None,
+    };
+    let src = Addr { ip: ip.src, port: sp };
+    let dst = Addr { ip: ip.dst, port: dp };
+    Some((FlowKey::new(proto, src, dst), src, dst))
+}
+
+/// Maps ICMP informational replies to their request type so both land in one flow.
+fn counterpart_request(v6: bool, t: u8) -> u8 {
+    match (v6, t) {
+        (false, 0) => 8,
+        (false, 14) => 13,
+        (false, 16) => 15,
+        (false, 18) => 17,
+        (true, 129) => 128,
+        (true, 136) => 135,
+        (true, 134) => 133,
+        _ => t,
+    }
+}
+
+/// Packet and byte counters of one direction.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct DirCounters {
+    pub pkts: u64,
+    /// Bytes of IP packets, as their headers say.
+    pub ip_bytes: u64,
+    /// Bytes of the frames on the wire (what Wireshark's Conversations table sums).
+    pub wire_bytes: u64,
+    /// Transport payload bytes carried (UDP/ICMP: sum of payloads).
+    pub payload_bytes: u64,
+}
+
+/// A flow being tracked.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub key: FlowKey,
+    pub orig: Addr,
+    pub resp: Addr,
+    pub capture: u16,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+    pub orig_ctr: DirCounters,
+    pub resp_ctr: DirCounters,
+    pub flipped: bool,
+    pub vlan: Option<u16>,
+    pub tcp: Option<Box<TcpConn>>,
+    /// UDP/ICMP history letters (d/D per direction), like Zeek's.
+    udp_seen: u8,
+    udp_history: tcp::History,
+    /// Time-to-live / hop limit of the first packet from each side.
+    pub orig_ttl: Option<u8>,
+    pub resp_ttl: Option<u8>,
+}
+
+/// Ports below this are taken as server ports when deciding who the originator is.
+const SERVER_PORT_LIMIT: u16 = 1024;
+
+impl Flow {
+    fn new(key: FlowKey, src: Addr, dst: Addr, p: &Packet) -> Flow {
+        let mut orig = src;
+        let mut resp = dst;
+        let mut flipped = false;
+        if let Some(t) = p.tcp() {
+            // The SYN-ACK's sender is the responder; so is a server port talking to a client.
+            let synack = t.has(crate::decode::tcp_flags::SYN) && t.has(crate::decode::tcp_flags::ACK);
+            let midstream_from_server = !t.has(crate::decode::tcp_flags::SYN)
+                && src.port < SERVER_PORT_LIMIT
+                && dst.port >= SERVER_PORT_LIMIT;
+            flipped = synack || midstream_from_server;
+        } else if key.proto == Proto::Udp {
+            flipped = src.port < SERVER_PORT_LIMIT && dst.port >= SERVER_PORT_LIMIT;
+        }
+        if flipped {
+            std::mem::swap(&mut orig, &mut resp);
+        }
+        Flow {
+            key,
+            orig,
+            resp,
+            capture: p.capture,
+            first_frame: p.frame,
+            last_frame: p.frame,
+            first_ts_ns: p.ts_ns,
+            last_ts_ns: p.ts_ns,
+            orig_ctr: DirCounters::default(),
+            resp_ctr: DirCounters::default(),
+            flipped,
+            vlan: p.vlan,
+            tcp: (key.proto == Proto::Tcp).then(|| {
+                let mut c = Box::<TcpConn>::default();
+                if flipped {
+                    c.history.push(b'^');
+                }
+                c
+            }),
+            udp_seen: 0,
+            udp_history: {
+                let mut h = tcp::History::default();
+                if flipped && key.proto != Proto::Tcp {
+                    h.push(b'^');
+                }
+                h
+            },
+            orig_ttl: None,
+            resp_ttl: None,
+        }
+    }
+
+    fn add(&mut self, p: &Packet, src: Addr) {
+        let is_orig = src == self.orig;
+        let Network::Ip(ip) = &p.net else { return };
+        let ctr = if is_orig {
+            &mut self.orig_ctr
+        } else {
+            &mut self.resp_ctr
+        };
+        ctr.pkts += 1;
+        ctr.ip_bytes += ip.ip_len as u64;
+        ctr.wire_bytes += p.wire_len as u64;
+        let ttl = if is_orig {
+            &mut self.orig_ttl
+        } else {
+            &mut self.resp_ttl
+        };
+        ttl.get_or_insert(ip.ttl);
+        self.last_frame = p.frame;
+        self.last_ts_ns = self.last_ts_ns.max(p.ts_ns);
+        match &ip.transport {
+            Transport::Tcp(t) => {
+                if let Some(c) = self.tcp.as_mut() {
+                    c.process(is_orig, t, p.frame, p.ts_ns);
+                }
+            }
+            Transport::Udp(u) => {
+                ctr.payload_bytes += u.payload_len as u64;
+                let bit = if is_orig { 1 } else { 2 };
+                if self.udp_seen & bit == 0 {
+                    self.udp_seen |= bit;
+                    self.udp_history.push(if is_orig { b'D' } else { b'd' });
+                }
+            }
+            Transport::Icmp(_) => {
+                ctr.payload_bytes += (ip.ip_len as u64).saturating_sub(28);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A finished flow, as `pcap-rca flows` prints it (one row of Zeek's conn.log, plus the
+/// frame numbers). Field meanings:
+/// - `ts`, `duration_s`: first packet's time (RFC 3339 UTC) and last minus first, seconds;
+/// - `orig_*` / `resp_*`: originator (who sent the first SYN, or the first packet) and
+///   responder; `*_bytes` are payload bytes by TCP sequence numbers (UDP: datagram payloads),
+///   `*_ip_bytes` IP-level bytes, `*_wire_bytes` frame bytes;
+/// - `conn_state`, `history`: Zeek's values (see [`tcp`]); UDP uses S0/SF/SHR/OTH;
+/// - `missed_bytes`: bytes acknowledged but never seen (capture loss);
+/// - `first_frame`/`last_frame`: Wireshark frame numbers in capture `capture`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conn {
+    pub ts: String,
+    #[serde(skip)]
+    pub first_ts_ns: i64,
+    #[serde(skip)]
+    pub last_ts_ns: i64,
+    pub capture: u16,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub proto: Proto,
+    pub orig_ip: IpAddr,
+    pub orig_port: u16,
+    pub resp_ip: IpAddr,
+    pub resp_port: u16,
+    pub duration_s: f64,
+    pub orig_pkts: u64,
+    pub orig_bytes: u64,
+    pub orig_ip_bytes: u64,
+    pub orig_wire_bytes: u64,
+    pub resp_pkts: u64,
+    pub resp_bytes: u64,
+    pub resp_ip_bytes: u64,
+    pub resp_wire_bytes: u64,
+    pub conn_state: &'static str,
+    pub history: String,
+    pub missed_bytes: u64,
+    pub orig_retransmissions: u32,
+    pub resp_retransmissions: u32,
+    pub orig_zero_windows: u32,
+    pub resp_zero_windows: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
+    /// Frames of the first SYN, SYN-ACK and RST, and who sent the RST ("orig"/"resp").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syn_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synack_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rst_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rst_by: Option<&'static str>,
+    #[serde(skip)]
+    pub orig_ttl: Option<u8>,
+    #[serde(skip)]
+    pub resp_ttl: Option<u8>,
+}
+
+impl Conn {
+    fn from_flow(f: &Flow) -> Conn {
+        let (conn_state, history, ob, rb, missed, rx, zw, syn, synack, rst) = match &f.tcp {
+            Some(c) => (
+                c.conn_state(),
+                c.history.as_str().to_string(),
+                c.orig.size(),
+                c.resp.size(),
+                c.orig.missed_bytes + c.resp.missed_bytes,
+                (c.orig.retransmissions, c.resp.retransmissions),
+                (c.orig.zero_windows, c.resp.zero_windows),
+                c.first_syn_frame,
+                c.first_synack_frame,
+                c.first_rst,
+            ),
+            None => {
+                let state = if f.key.proto == Proto::Udp {
+                    match (f.orig_ctr.pkts > 0, f.resp_ctr.pkts > 0) {
+                        (true, true) => "SF",
+                        (true, false) => "S0",
+                        (false, true) => "SHR",
+                        _ => "OTH",
+                    }
+                } else {
+                    "OTH"
+                };
+                let h = f.udp_history.as_str().to_string();
+                (
+                    state,
+                    h,
+                    f.orig_ctr.payload_bytes,
+                    f.resp_ctr.payload_bytes,
+                    0,
+                    (0, 0),
+                    (0, 0),
+                    None,
+                    None,
+                    None,
+                )
+            }
+        };
+        Conn {
+            ts: crate::report::rfc3339(f.first_ts_ns),
+            first_ts_ns: f.first_ts_ns,
+            last_ts_ns: f.last_ts_ns,
+            capture: f.capture,
+            first_frame: f.first_frame,
+            last_frame: f.last_frame,
+            proto: f.key.proto,
+            orig_ip: f.orig.ip,
+            orig_port: f.orig.port,
+            resp_ip: f.resp.ip,
+            resp_port: f.resp.port,
+            duration_s: ((f.last_ts_ns - f.first_ts_ns).max(0) as f64 / 1e9 * 1e6).round() / 1e6,
+            orig_pkts: f.orig_ctr.pkts,
+            orig_bytes: ob,
+            orig_ip_bytes: f.orig_ctr.ip_bytes,
+            orig_wire_bytes: f.orig_ctr.wire_bytes,
+            resp_pkts: f.resp_ctr.pkts,
+            resp_bytes: rb,
+            resp_ip_bytes: f.resp_ctr.ip_bytes,
+            resp_wire_bytes: f.resp_ctr.wire_bytes,
+            conn_state,
+            history,
+            missed_bytes: missed,
+            orig_retransmissions: rx.0,
+            resp_retransmissions: rx.1,
+            orig_zero_windows: zw.0,
+            resp_zero_windows: zw.1,
+            vlan: f.vlan,
+            syn_frame: syn,
+            synack_frame: synack,
+            rst_frame: rst.map(|r| r.0),
+            rst_by: rst.map(|r| if r.1 { "orig" } else { "resp" }),
+            orig_ttl: f.orig_ttl,
+            resp_ttl: f.resp_ttl,
+        }
+    }
+
+    /// Canonical order of finished flows: time, then capture and frame.
+    pub fn sort_key(&self) -> (i64, u16, u64) {
+        (self.first_ts_ns, self.capture, self.first_frame)
+    }
+}
+
+/// Idle timeouts after which a flow is finished (Zeek's defaults: 5 min TCP, 1 min UDP/ICMP).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub tcp_ns: i64,
+    pub udp_ns: i64,
+    pub icmp_ns: i64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            tcp_ns: 300 * 1_000_000_000,
+            udp_ns: 60 * 1_000_000_000,
+            icmp_ns: 60 * 1_000_000_000,
+        }
+    }
+}
+
+impl Timeouts {
+    fn of(&self, p: Proto) -> i64 {
+        match p {
+            Proto::Tcp => self.tcp_ns,
+            Proto::Udp => self.udp_ns,
+            Proto::Icmp => self.icmp_ns,
+        }
+    }
+}
+
+/// Flows of one shard. Packets of one flow must arrive in frame order.
+#[derive(Debug, Default)]
+pub struct FlowTable {
+    flows: FxHashMap<FlowKey, Flow>,
+    pub finished: Vec<Conn>,
+    pub timeouts: Timeouts,
+    /// Most flows alive at once in this table.
+    pub peak_flows: usize,
+}
+
+impl FlowTable {
+    pub fn new(timeouts: Timeouts) -> FlowTable {
+        FlowTable {
+            timeouts,
+            ..FlowTable::default()
+        }
+    }
+
+    /// Adds one packet (which must have a flow tuple).
+    pub fn add(&mut self, p: &Packet, key: FlowKey, src: Addr, dst: Addr) {
+        let timeout = self.timeouts.of(key.proto);
+        if let Some(f) = self.flows.get_mut(&key) {
+            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > timeout;
+            let reuse = match (p.tcp(), f.tcp.as_ref()) {
+                (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
+                _ => false,
+            };
+            if !idle && !reuse {
+                f.add(p, src);
+                return;
+            }
+            if let Some(old) = self.flows.remove(&key) {
+                self.finished.push(Conn::from_flow(&old));
+            }
+        }
+        let mut f = Flow::new(key, src, dst, p);
+        f.add(p, src);
+        self.flows.insert(key, f);
+        self.peak_flows = self.peak_flows.max(self.flows.len());
+    }
+
+    /// Finishes flows idle for longer than their timeout at time `now_ns`.
+    pub fn expire(&mut self, now_ns: i64) {
+        let t = self.timeouts;
+        let finished = &mut self.finished;
+        self.flows.retain(|_, f| {
+            let keep = now_ns.saturating_sub(f.last_ts_ns) <= t.of(f.key.proto);
+            if !keep {
+                finished.push(Conn::from_flow(f));
+            }
+            keep
+        });
+    }
+
+    /// Finishes every flow (end of input).
+    pub fn finish_all(&mut self) {
+        for (_, f) in self.flows.drain() {
+            self.finished.push(Conn::from_flow(&f));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn flow_key_is_symmetric() {
+        let a = Addr {
+            ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            port: 40000,
+        };
+        let b = Addr {
+            ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
+            port: 8081,
+        };
+        assert_eq!(FlowKey::new(Proto::Tcp, a, b), FlowKey::new(Proto::Tcp, b, a));
+        assert_eq!(
+            FlowKey::new(Proto::Tcp, a, b).shard_hash(),
+            FlowKey::new(Proto::Tcp, b, a).shard_hash()
+        );
+    }
+}

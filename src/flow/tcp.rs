@@ -1,0 +1,684 @@
+//! TCP endpoint state and connection history with Zeek's meanings.
+//!
+//! The endpoint states, the `conn_state` table and the history letters follow Zeek's TCP
+//! session adapter and `base/protocols/conn/main.zeek`, so a row of `pcap-rca flows` reads like
+//! a line of conn.log:
+//!
+//! | letter | meaning (upper case: originator, lower case: responder) |
+//! |---|---|
+//! | s | a SYN without the ACK bit |
+//! | h | a SYN-ACK ("handshake") |
+//! | a | a pure ACK |
+//! | d | a packet with payload ("data") |
+//! | f | a packet with FIN |
+//! | r | a packet with RST |
+//! | c | a packet with a bad checksum (not computed by pcap-rca: see below) |
+//! | g | a content gap: the peer acknowledged bytes this side sent that the capture lacks |
+//! | t | a retransmitted payload packet |
+//! | w | a zero-window advertisement |
+//! | i | an inconsistent packet (FIN and RST together) |
+//! | q | a multi-flag packet (SYN with FIN or RST) |
+//! | ^ | the roles were flipped (the first packet seen came from the responder) |
+//!
+//! Letters s h a d f r i q appear once per direction (a repeated SYN, FIN or RST with a new
+//! sequence number appears again, as in Zeek); g t w appear at 1, 10, 100, ... occurrences.
+//! Checksums are not verified (captures taken on the sending host carry offloaded, unfilled
+//! checksums), so `c` never appears; this matches Zeek run with `-C`.
+//!
+//! Sequence numbers compare modulo 2^32 (RFC 1982 serial arithmetic, RFC 9293 §3.4).
+
+use crate::decode::{TcpInfo, tcp_flags as F};
+
+/// Largest sequence jump trusted from a SYN or RST (Zeek's `TOO_LARGE_SEQ_DELTA`).
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+
+/// `a - b` in sequence space: positive when `a` is after `b`, across wrap-around.
+pub fn seq_delta(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+/// Zeek's TCP endpoint states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndpointState {
+    #[default]
+    Inactive,
+    SynSent,
+    SynAckSent,
+    Partial,
+    Established,
+    Closed,
+    Reset,
+}
+
+/// One side of a TCP connection.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoint {
+    pub state: EndpointState,
+    pub prev_state: EndpointState,
+    initialized: bool,
+    pub start_seq: u32,
+    pub last_seq: u32,
+    pub ack_seq: u32,
+    /// Highest end of payload seen (for byte counts).
+    data_end: u32,
+    data_seen: bool,
+    hist_seen: u16,
+    last_syn: Option<u32>,
+    last_fin: Option<u32>,
+    last_rst: Option<u32>,
+    pub did_close: bool,
+    /// Holes: ranges of sequence space skipped by a later segment, not (yet) filled.
+    holes: [(u32, u32); 4],
+    n_holes: u8,
+    pub retransmissions: u32,
+    pub zero_windows: u32,
+    pub gaps: u32,
+    /// Bytes acknowledged by the peer but never seen in the capture (Zeek's missed_bytes).
+    pub missed_bytes: u64,
+    pub syn_count: u32,
+    pub fin_count: u32,
+    pub rst_count: u32,
+}
+
+const H_SYN: u16 = 1;
+const H_SYNACK: u16 = 2;
+const H_ACK: u16 = 4;
+const H_DATA: u16 = 8;
+const H_FIN: u16 = 16;
+const H_RST: u16 = 32;
+const H_MULTI: u16 = 64;
+const H_FINRST: u16 = 128;
+
+impl Endpoint {
+    /// Payload bytes sent, by sequence numbers (includes bytes the capture missed), as
+    /// Zeek's `orig_bytes` / `resp_bytes`.
+    pub fn size(&self) -> u64 {
+        if !self.data_seen {
+            return 0;
+        }
+        let d = seq_delta(self.data_end, self.start_seq.wrapping_add(1));
+        d.max(0) as u64
+    }
+
+    fn in_holes(&mut self, seq: u32, end: u32) -> bool {
+        for i in 0..self.n_holes as usize {
+            let (hs, he) = self.holes[i];
+            if seq_delta(seq, he) < 0 && seq_delta(end, hs) > 0 {
+                // Fill what overlaps; keep it simple: shrink from whichever side it touches.
+                if seq_delta(seq, hs) <= 0 && seq_delta(end, he) >= 0 {
+                    self.remove_hole(i);
+                } else if seq_delta(seq, hs) <= 0 {
+                    self.holes[i].0 = end;
+                } else {
+                    self.holes[i].1 = seq;
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    fn remove_hole(&mut self, i: usize) {
+        let n = self.n_holes as usize;
+        self.holes.copy_within(i + 1..n, i);
+        self.n_holes -= 1;
+    }
+
+    fn add_hole(&mut self, from: u32, to: u32) {
+        if (self.n_holes as usize) < self.holes.len() {
+            self.holes[self.n_holes as usize] = (from, to);
+            self.n_holes += 1;
+        }
+    }
+
+    fn set_state(&mut self, s: EndpointState) {
+        self.prev_state = self.state;
+        self.state = s;
+    }
+}
+
+/// History string with Zeek's letters, kept inline (no heap allocation per flow).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct History {
+    buf: [u8; 31],
+    len: u8,
+}
+
+impl History {
+    pub fn push(&mut self, c: u8) {
+        if (self.len as usize) < self.buf.len() {
+            self.buf[self.len as usize] = c;
+            self.len += 1;
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    }
+}
+
+/// The TCP part of a flow: both endpoints and the history.
+#[derive(Debug, Clone, Default)]
+pub struct TcpConn {
+    pub orig: Endpoint,
+    pub resp: Endpoint,
+    pub history: History,
+    /// Frame of the first SYN, first SYN-ACK and first RST (with its sender) seen.
+    pub first_syn_frame: Option<u64>,
+    pub first_synack_frame: Option<u64>,
+    pub first_rst: Option<(u64, bool)>,
+    pub established_ts_ns: Option<i64>,
+}
+
+fn letter(is_orig: bool, c: u8) -> u8 {
+    if is_orig { c.to_ascii_uppercase() } else { c }
+}
+
+/// Records a letter at 1, 10, 100, ... occurrences (Zeek's scaled history entries).
+fn scaled(history: &mut History, is_orig: bool, c: u8, count: u32) {
+    let mut t = 1u32;
+    while t < count {
+        t = t.saturating_mul(10);
+    }
+    if t == count {
+        history.push(letter(is_orig, c));
+    }
+}
+
+impl TcpConn {
+    /// Whether a packet with these flags from the side that would be the originator should
+    /// start a new connection on a key whose previous connection is over (port reuse).
+    pub fn is_reuse(&self, is_orig: bool, t: &TcpInfo) -> bool {
+        let ep = if is_orig { &self.orig } else { &self.resp };
+        let closed = |s: EndpointState| matches!(s, EndpointState::Closed | EndpointState::Reset);
+        t.has(F::SYN)
+            && !t.has(F::ACK)
+            && (closed(self.orig.state) || closed(self.resp.state))
+            && ep.start_seq != t.seq
+    }
+
+    /// Processes one segment. `is_orig` tells which side sent it.
+    pub fn process(&mut self, is_orig: bool, t: &TcpInfo, frame: u64, ts_ns: i64) {
+        let syn = t.has(F::SYN);
+        let fin = t.has(F::FIN);
+        let rst = t.has(F::RST);
+        let ack = t.has(F::ACK);
+        let len = t.payload_len;
+        let mut seg_len = len as i64 + i64::from(syn) + i64::from(fin);
+        if rst {
+            seg_len -= len as i64;
+        }
+        let seg_end = t.seq.wrapping_add(seg_len.max(0) as u32);
+
+        if syn && !ack {
+            self.first_syn_frame.get_or_insert(frame);
+        }
+        if syn && ack {
+            self.first_synack_frame.get_or_insert(frame);
+        }
+        if rst {
+            self.first_rst.get_or_insert((frame, is_orig));
+        }
+
+        let (endpoint, peer) = if is_orig {
+            (&mut self.orig, &mut self.resp)
+        } else {
+            (&mut self.resp, &mut self.orig)
+        };
+
+        // init_endpoint
+        match endpoint.state {
+            EndpointState::Inactive if !endpoint.initialized => {
+                endpoint.initialized = true;
+                if syn {
+                    endpoint.start_seq = t.seq;
+                    endpoint.ack_seq = t.seq;
+                    endpoint.last_seq = seg_end;
+                } else {
+                    endpoint.start_seq = t.seq.wrapping_sub(1);
+                    endpoint.ack_seq = t.seq.wrapping_sub(1);
+                    endpoint.last_seq = t.seq;
+                }
+            }
+            EndpointState::SynSent | EndpointState::SynAckSent => {
+                if syn && t.seq != endpoint.start_seq {
+                    endpoint.start_seq = t.seq;
+                    endpoint.ack_seq = t.seq;
+                    endpoint.last_seq = seg_end;
+                }
+            }
+            EndpointState::Established | EndpointState::Partial => {
+                if syn {
+                    endpoint.start_seq = t.seq;
+                    endpoint.ack_seq = t.seq;
+                    endpoint.last_seq = seg_end;
+                }
+            }
+            EndpointState::Reset => {
+                if syn && endpoint.prev_state == EndpointState::Inactive {
+                    endpoint.start_seq = t.seq;
+                    endpoint.ack_seq = t.seq;
+                    endpoint.last_seq = seg_end;
+                }
+            }
+            _ => {}
+        }
+        let rel_seq = t.seq.wrapping_sub(endpoint.start_seq);
+
+        // update_history
+        let bits = u8::from(syn) + u8::from(fin) + u8::from(rst);
+        let h = &mut self.history;
+        // Records the letter the first time; true when it was already recorded.
+        let check = |ep: &mut Endpoint, h: &mut History, bit: u16, c: u8| -> bool {
+            if ep.hist_seen & bit == 0 {
+                ep.hist_seen |= bit;
+                h.push(letter(is_orig, c));
+                false
+            } else {
+                true
+            }
+        };
+        if bits > 1 {
+            if fin && rst {
+                check(endpoint, h, H_FINRST, b'i');
+            } else {
+                check(endpoint, h, H_MULTI, b'q');
+            }
+        } else if bits == 1 {
+            if syn {
+                endpoint.syn_count += 1;
+                let (bit, c) = if ack { (H_SYNACK, b'h') } else { (H_SYN, b's') };
+                if check(endpoint, h, bit, c) && endpoint.last_syn != Some(rel_seq) {
+                    h.push(letter(is_orig, c));
+                }
+                endpoint.last_syn = Some(rel_seq);
+            }
+            if fin {
+                endpoint.fin_count += 1;
+                let fin_seq = rel_seq.wrapping_add(len);
+                if check(endpoint, h, H_FIN, b'f') && endpoint.last_fin != Some(fin_seq) {
+                    h.push(letter(is_orig, b'f'));
+                }
+                endpoint.last_fin = Some(fin_seq);
+            }
+            if rst {
+                endpoint.rst_count += 1;
+                if check(endpoint, h, H_RST, b'r') && endpoint.last_rst != Some(rel_seq) {
+                    h.push(letter(is_orig, b'r'));
+                }
+                endpoint.last_rst = Some(rel_seq);
+            }
+        } else if len > 0 {
+            check(endpoint, h, H_DATA, b'd');
+        } else if ack {
+            check(endpoint, h, H_ACK, b'a');
+        }
+
+        // update_window: zero windows (not with or after a RST, not after the peer's FIN).
+        if t.window == 0
+            && !rst
+            && peer.state != EndpointState::Closed
+            && endpoint.state != EndpointState::Reset
+        {
+            endpoint.zero_windows += 1;
+            scaled(&mut self.history, is_orig, b'w', endpoint.zero_windows);
+        }
+
+        // Acknowledgements: initialise an unseen peer, advance its ack point.
+        let mut gap_check = None;
+        if ack {
+            if peer.state == EndpointState::Inactive && !peer.initialized {
+                peer.initialized = true;
+                peer.start_seq = t.ack.wrapping_sub(1);
+                peer.ack_seq = t.ack.wrapping_sub(1);
+                peer.last_seq = t.ack.wrapping_sub(1);
+            } else if !rst {
+                let d = seq_delta(t.ack, peer.ack_seq);
+                if !(t.ack == 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0 {
+                    peer.ack_seq = t.ack;
+                }
+                if !fin {
+                    gap_check = Some(t.ack);
+                }
+            }
+        }
+
+        // update_last_seq, retransmissions and holes
+        let delta_last = seq_delta(seg_end, endpoint.last_seq);
+        if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta_last) {
+        } else if fin && endpoint.last_seq == endpoint.start_seq.wrapping_add(1) {
+            endpoint.last_seq = seg_end;
+        } else if endpoint.state == EndpointState::Reset {
+        } else if delta_last > 0 {
+            if len > 0 && !rst && seq_delta(t.seq, endpoint.last_seq) > 0 && endpoint.data_seen {
+                endpoint.add_hole(endpoint.last_seq, t.seq);
+            }
+            endpoint.last_seq = seg_end;
+        } else if len > 0 {
+            let data_end = t.seq.wrapping_add(len);
+            if !endpoint.in_holes(t.seq, data_end) {
+                endpoint.retransmissions += 1;
+                scaled(&mut self.history, is_orig, b't', endpoint.retransmissions);
+            }
+        }
+        if len > 0 && !rst {
+            let data_end = t.seq.wrapping_add(len);
+            if !endpoint.data_seen || seq_delta(data_end, endpoint.data_end) > 0 {
+                endpoint.data_end = data_end;
+            }
+            endpoint.data_seen = true;
+        }
+
+        // UpdateStateMachine
+        self.update_state(is_orig, t, ts_ns);
+
+        // Content gaps: the peer's data acknowledged here but never seen.
+        if let Some(ack_no) = gap_check {
+            let peer = if is_orig { &mut self.resp } else { &mut self.orig };
+            let mut missed = 0u64;
+            let mut i = 0;
+            while i < peer.n_holes as usize {
+                let (hs, he) = peer.holes[i];
+                if seq_delta(ack_no, he) >= 0 {
+                    missed += seq_delta(he, hs).max(0) as u64;
+                    peer.remove_hole(i);
+                } else {
+                    i += 1;
+                }
+            }
+            let beyond = seq_delta(ack_no, peer.last_seq);
+            if peer.data_seen && beyond > 0 && beyond < TOO_LARGE_SEQ_DELTA * 64 {
+                missed += beyond as u64;
+                peer.last_seq = ack_no;
+                peer.data_end = ack_no;
+            }
+            if missed > 0 {
+                peer.missed_bytes += missed;
+                peer.gaps += 1;
+                scaled(&mut self.history, !is_orig, b'g', peer.gaps);
+            }
+        }
+    }
+
+    fn update_state(&mut self, is_orig: bool, t: &TcpInfo, ts_ns: i64) {
+        use EndpointState::*;
+        let syn = t.has(F::SYN);
+        let fin = t.has(F::FIN);
+        let rst = t.has(F::RST);
+        let ack = t.has(F::ACK);
+        let len = t.payload_len;
+        let (endpoint, peer) = if is_orig {
+            (&mut self.orig, &mut self.resp)
+        } else {
+            (&mut self.resp, &mut self.orig)
+        };
+        match endpoint.state {
+            Inactive => {
+                if syn {
+                    if is_orig {
+                        endpoint.set_state(if ack { SynAckSent } else { SynSent });
+                    } else {
+                        if peer.state == SynSent {
+                            peer.set_state(Established);
+                        }
+                        endpoint.set_state(Established);
+                        if ack {
+                            self.established_ts_ns.get_or_insert(ts_ns);
+                        }
+                    }
+                }
+                let (endpoint, peer) = if is_orig {
+                    (&mut self.orig, &mut self.resp)
+                } else {
+                    (&mut self.resp, &mut self.orig)
+                };
+                if fin {
+                    endpoint.set_state(Closed);
+                    endpoint.did_close = true;
+                }
+                if rst {
+                    endpoint.set_state(Reset);
+                    endpoint.did_close = true;
+                }
+                if endpoint.state == Inactive {
+                    if !is_orig && len == 0 && peer.state == SynSent {
+                        // An ACK to the SYN before the SYN-ACK: not a partial connection.
+                    } else if ack && peer.state == Established {
+                        endpoint.set_state(Established);
+                    } else {
+                        endpoint.set_state(Partial);
+                    }
+                }
+            }
+            SynSent | SynAckSent => {
+                if fin {
+                    endpoint.set_state(Closed);
+                    endpoint.did_close = true;
+                }
+                if rst {
+                    endpoint.set_state(Reset);
+                    endpoint.did_close = true;
+                }
+            }
+            Established | Partial => {
+                if syn && endpoint.state == Partial && peer.state == Inactive && !ack {
+                    endpoint.set_state(SynSent);
+                }
+                if fin && !rst {
+                    endpoint.set_state(Closed);
+                    endpoint.did_close = true;
+                    if peer.state == Reset && peer.prev_state == Closed {
+                        peer.set_state(Closed);
+                    }
+                }
+                if rst {
+                    endpoint.set_state(Reset);
+                    endpoint.did_close = true;
+                }
+            }
+            Closed => {
+                if rst && peer.state != Closed {
+                    endpoint.set_state(Reset);
+                }
+            }
+            Reset => {}
+        }
+        if self.orig.state == Established && self.resp.state == Established {
+            self.established_ts_ns.get_or_insert(ts_ns);
+        }
+    }
+
+    /// Zeek's `conn_state` for this connection, given its history string.
+    pub fn conn_state(&self) -> &'static str {
+        use EndpointState::*;
+        let os = self.orig.state;
+        let rs = self.resp.state;
+        let o_inactive = matches!(os, Inactive | Partial);
+        let r_inactive = matches!(rs, Inactive | Partial);
+        if rs == Reset {
+            if matches!(os, SynSent | SynAckSent)
+                || (os == Reset && self.orig.size() == 0 && self.resp.size() == 0)
+            {
+                "REJ"
+            } else if o_inactive {
+                "RSTRH"
+            } else {
+                "RSTR"
+            }
+        } else if os == Reset {
+            if r_inactive {
+                if rstos0_history(self.history.as_str()) {
+                    "RSTOS0"
+                } else {
+                    "OTH"
+                }
+            } else {
+                "RSTO"
+            }
+        } else if rs == Closed && os == Closed {
+            "SF"
+        } else if os == Closed {
+            if r_inactive { "SH" } else { "S2" }
+        } else if rs == Closed {
+            if o_inactive { "SHR" } else { "S3" }
+        } else if os == SynSent && rs == Inactive {
+            "S0"
+        } else if os == Established && rs == Established {
+            "S1"
+        } else {
+            "OTH"
+        }
+    }
+}
+
+/// Zeek's `/^\^?S[^HAFGIQ]*R.*/` test on the history.
+fn rstos0_history(h: &str) -> bool {
+    let h = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = h.strip_prefix('S') else {
+        return false;
+    };
+    for c in rest.chars() {
+        if c == 'R' {
+            return true;
+        }
+        if "HAFGIQ".contains(c) {
+            return false;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(flags: u8, seq: u32, ack: u32, len: u32) -> TcpInfo {
+        TcpInfo {
+            src_port: 1,
+            dst_port: 2,
+            seq,
+            ack,
+            flags,
+            window: 1000,
+            wscale: None,
+            mss: None,
+            payload_len: len,
+        }
+    }
+
+    fn run(pkts: &[(bool, TcpInfo)]) -> (String, &'static str) {
+        let mut c = TcpConn::default();
+        for (i, (o, t)) in pkts.iter().enumerate() {
+            c.process(*o, t, i as u64 + 1, i as i64);
+        }
+        (c.history.as_str().to_string(), c.conn_state())
+    }
+
+    const S: u8 = F::SYN;
+    const A: u8 = F::ACK;
+    const R: u8 = F::RST;
+    const FI: u8 = F::FIN;
+
+    #[test]
+    fn normal_connection_is_sf() {
+        let (h, s) = run(&[
+            (true, seg(S, 100, 0, 0)),
+            (false, seg(S | A, 500, 101, 0)),
+            (true, seg(A, 101, 501, 0)),
+            (true, seg(A, 101, 501, 10)),
+            (false, seg(A, 501, 111, 20)),
+            (true, seg(FI | A, 111, 521, 0)),
+            (false, seg(FI | A, 521, 112, 0)),
+            (true, seg(A, 112, 522, 0)),
+        ]);
+        assert_eq!((h.as_str(), s), ("ShADadFf", "SF"));
+    }
+
+    #[test]
+    fn unanswered_syn_is_s0_and_retransmits_do_not_repeat_letters() {
+        let (h, s) = run(&[
+            (true, seg(S, 100, 0, 0)),
+            (true, seg(S, 100, 0, 0)),
+            (true, seg(S, 100, 0, 0)),
+        ]);
+        assert_eq!((h.as_str(), s), ("S", "S0"));
+    }
+
+    #[test]
+    fn syn_answered_by_rst_is_rej() {
+        let (h, s) = run(&[(true, seg(S, 100, 0, 0)), (false, seg(R | A, 0, 101, 0))]);
+        assert_eq!((h.as_str(), s), ("Sr", "REJ"));
+    }
+
+    #[test]
+    fn single_rst_is_oth() {
+        // zeek/tcp-single-rst.pcap: "R, OTH"
+        let (h, s) = run(&[(true, seg(R, 100, 0, 0))]);
+        assert_eq!((h.as_str(), s), ("R", "OTH"));
+    }
+
+    #[test]
+    fn syn_then_stuff_then_rst_is_oth() {
+        // zeek/tcp-syn-then-stuff-then-rst.pcap: "SaFR, OTH"
+        let (h, s) = run(&[
+            (true, seg(S, 100, 0, 0)),
+            (true, seg(A, 101, 7, 0)),
+            (true, seg(FI | A, 101, 7, 0)),
+            (true, seg(R, 102, 0, 0)),
+        ]);
+        assert_eq!(h, "SAFR");
+        assert_eq!(s, "OTH");
+    }
+
+    #[test]
+    fn originator_abort_is_rsto_and_syn_rst_is_rstos0() {
+        let (_, s) = run(&[
+            (true, seg(S, 100, 0, 0)),
+            (false, seg(S | A, 500, 101, 0)),
+            (true, seg(A, 101, 501, 0)),
+            (true, seg(R, 101, 0, 0)),
+        ]);
+        assert_eq!(s, "RSTO");
+        let (h, s) = run(&[(true, seg(S, 100, 0, 0)), (true, seg(R, 101, 0, 0))]);
+        assert_eq!((h.as_str(), s), ("SR", "RSTOS0"));
+    }
+
+    #[test]
+    fn retransmission_and_gap_letters() {
+        let (h, _) = run(&[
+            (true, seg(S, 100, 0, 0)),
+            (false, seg(S | A, 500, 101, 0)),
+            (true, seg(A, 101, 501, 0)),
+            (true, seg(A, 101, 501, 10)),
+            (true, seg(A, 101, 501, 10)), // retransmission
+            (true, seg(A, 121, 501, 10)), // skips 111..121
+            (false, seg(A, 501, 131, 0)), // acks the unseen bytes: gap on the originator side
+        ]);
+        assert_eq!(h, "ShADTaG");
+    }
+
+    #[test]
+    fn out_of_order_fill_is_not_a_retransmission() {
+        let mut c = TcpConn::default();
+        let pk = [
+            (true, seg(S, 100, 0, 0)),
+            (false, seg(S | A, 500, 101, 0)),
+            (true, seg(A, 101, 501, 10)),
+            (true, seg(A, 121, 501, 10)),
+            (true, seg(A, 111, 501, 10)),
+            (false, seg(A, 501, 131, 0)),
+        ];
+        for (i, (o, t)) in pk.iter().enumerate() {
+            c.process(*o, t, i as u64, 0);
+        }
+        assert_eq!(c.orig.retransmissions, 0);
+        assert_eq!(c.orig.missed_bytes, 0);
+        assert_eq!(c.orig.size(), 30);
+    }
+
+    #[test]
+    fn seq_delta_wraps() {
+        assert_eq!(seq_delta(5, u32::MAX - 4), 10);
+        assert_eq!(seq_delta(u32::MAX - 4, 5), -10);
+        assert!(seq_delta(0x8000_0000, 0) < 0);
+    }
+}

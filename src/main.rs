@@ -1,0 +1,158 @@
+//! The `pcap-rca` command: parse flags, call the library, map the result to an exit code
+//! (0 analysed and nothing at or above `--fail-on`, 1 root causes at or above it, 2 error).
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use pcap_rca::{Config, Input, Severity};
+
+#[derive(Parser)]
+#[command(name = "pcap-rca", version, about = "Explains, ranked and with evidence, why clients fail to reach a server, from a packet capture")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Analyse captures (merged as one incident) and report ranked root causes.
+    Analyze {
+        /// Capture files (pcap or pcapng; plain, gzip or zstd); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Exit with status 1 when a root cause has at least this severity
+        /// (info, low, medium, high, critical).
+        #[arg(long, value_parser = parse_severity)]
+        fail_on: Option<Severity>,
+    },
+    /// One row per connection, like Zeek's conn.log (conn_state, history, first frame).
+    Flows {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, value_enum, default_value_t = FlowFormat::Text)]
+        format: FlowFormat,
+    },
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FlowFormat {
+    Text,
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+}
+
+fn inputs(files: &[PathBuf]) -> Vec<Input<'static>> {
+    files
+        .iter()
+        .map(|f| {
+            if f.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(f.clone())
+            }
+        })
+        .collect()
+}
+
+fn write_out(output: &Option<PathBuf>, text: &str) -> Result<(), String> {
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: cannot write: {e}", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`| head`) is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(format!("cannot write output: {e}")),
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    let (files, common) = match &cli.cmd {
+        Cmd::Analyze { files, common, .. } | Cmd::Flows { files, common, .. } => (files, common),
+    };
+    let mut cfg = Config::default();
+    cfg.threads = common.threads;
+    let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg).map_err(|e| e.to_string())?;
+    for c in &analysis.captures {
+        for w in &c.meta.warnings {
+            eprintln!("pcap-rca: warning: {}: {w}", c.meta.name);
+        }
+    }
+    match cli.cmd {
+        Cmd::Analyze {
+            common,
+            format,
+            fail_on,
+            ..
+        } => {
+            let report = analysis.report();
+            let text = match format {
+                ReportFormat::Text => report.to_text(),
+                ReportFormat::Json => report.to_json(),
+            };
+            write_out(&common.output, &text)?;
+            let failed = match (fail_on, report.max_severity()) {
+                (Some(limit), Some(max)) => max >= limit,
+                _ => false,
+            };
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Cmd::Flows { common, format, .. } => {
+            let text = match format {
+                FlowFormat::Text => {
+                    pcap_rca::report::text::flows(&analysis.flows, analysis.captures.len() > 1)
+                }
+                FlowFormat::Json => {
+                    let mut s = serde_json::to_string_pretty(&analysis.flows).unwrap_or_default();
+                    s.push('\n');
+                    s
+                }
+            };
+            write_out(&common.output, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("pcap-rca: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

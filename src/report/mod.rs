@@ -1,0 +1,174 @@
+//! The report: the JSON contract (`pcap-rca.report/1`) and its text rendering.
+//!
+//! # JSON fields (stable: fields and cause names are added, never renamed or removed)
+//!
+//! - `schema`: always `"pcap-rca.report/1"`.
+//! - `captures[]`: one per input file, in the order given: `file`, `format` (`pcap` or
+//!   `pcapng`), `compression` (`none`, `gzip`, `zstd`), `link_types` (capinfos names, e.g.
+//!   `ETHERNET`, `LINUX_SLL2`), `packets` (equals `capinfos -c`), `bytes` (container bytes
+//!   after decompression), `first_ts`/`last_ts` (RFC 3339 UTC, microseconds; `null` without
+//!   packets), `decoded_packets`, `truncated_packets` (cut by the snaplen or shorter than
+//!   their headers), `undecoded_packets` (unknown link type or malformed), `warnings`
+//!   (container problems: cut-off file, corrupt record).
+//! - `summary`: `flows`, `tcp_flows`, `udp_flows`, `icmp_flows`, `packets`, `verdict`
+//!   (`healthy` when no root cause is `medium` or above, else `problems_found`).
+//! - `root_causes[]`: ranked [`RootCause`]s; `findings[]`: the detectors' [`Finding`]s.
+//!
+//! Timestamps are RFC 3339 UTC with microseconds, truncated like Wireshark's display.
+//! Frame numbers are 1-based in file order, as Wireshark shows them.
+
+pub mod text;
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::capture::Compression;
+use crate::decode::link_type_name;
+use crate::finding::{Finding, RootCause, Severity};
+use crate::flow::Proto;
+
+/// Schema identifier of the JSON report.
+pub const SCHEMA: &str = "pcap-rca.report/1";
+
+/// One analysed capture file.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureReport {
+    pub file: String,
+    pub format: String,
+    pub compression: String,
+    pub link_types: Vec<String>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    pub decoded_packets: u64,
+    pub truncated_packets: u64,
+    pub undecoded_packets: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Totals and the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub flows: u64,
+    pub tcp_flows: u64,
+    pub udp_flows: u64,
+    pub icmp_flows: u64,
+    pub packets: u64,
+    pub verdict: String,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub captures: Vec<CaptureReport>,
+    pub summary: Summary,
+    pub root_causes: Vec<RootCause>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Pretty JSON, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// The plain-text rendering (80 columns).
+    pub fn to_text(&self) -> String {
+        text::report(self)
+    }
+
+    /// Highest severity among the root causes.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.root_causes.iter().map(|r| r.severity).max()
+    }
+}
+
+impl Analysis {
+    /// Builds the report contract from the analysis.
+    pub fn report(&self) -> Report {
+        let captures = self
+            .captures
+            .iter()
+            .map(|c| CaptureReport {
+                file: c.meta.name.clone(),
+                format: c.meta.format.map(|f| f.to_string()).unwrap_or_default(),
+                compression: match c.meta.compression {
+                    Some(Compression::Gzip) => "gzip",
+                    Some(Compression::Zstd) => "zstd",
+                    _ => "none",
+                }
+                .to_string(),
+                link_types: c.meta.link_types.iter().map(|&l| link_type_name(l)).collect(),
+                packets: c.meta.packets,
+                bytes: c.meta.bytes,
+                first_ts: c.first_ts_ns.map(rfc3339),
+                last_ts: c.last_ts_ns.map(rfc3339),
+                decoded_packets: c.decoded_packets,
+                truncated_packets: c.truncated_packets,
+                undecoded_packets: c.undecoded_packets,
+                warnings: c.meta.warnings.clone(),
+            })
+            .collect();
+        let root_causes: Vec<RootCause> = Vec::new();
+        let verdict = if root_causes.iter().any(|r| r.severity >= Severity::Medium) {
+            "problems_found"
+        } else {
+            "healthy"
+        };
+        Report {
+            schema: SCHEMA,
+            captures,
+            summary: Summary {
+                flows: self.flows.len() as u64,
+                tcp_flows: self.flows_of(Proto::Tcp) as u64,
+                udp_flows: self.flows_of(Proto::Udp) as u64,
+                icmp_flows: self.flows_of(Proto::Icmp) as u64,
+                packets: self.counters.packets,
+                verdict: verdict.to_string(),
+            },
+            root_causes,
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// Formats nanoseconds since the epoch as RFC 3339 UTC with microseconds
+/// (`2026-03-01T08:00:00.000000Z`), truncating toward the past like Wireshark.
+pub fn rfc3339(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let micros = ns.rem_euclid(1_000_000_000) / 1000;
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            micros
+        ),
+        Err(_) => format!("{secs}.{micros:06}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_microseconds() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339(1_772_352_000_123_456_789),
+            "2026-03-01T08:00:00.123456Z"
+        );
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999Z");
+        // 2038-07-31, beyond 32-bit signed time_t.
+        assert_eq!(rfc3339(2_164_247_948_451_000_000), "2038-07-31T03:52:28.451000Z");
+    }
+}
