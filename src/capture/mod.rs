@@ -538,7 +538,7 @@ impl<'a> FrameReader<'a> {
             }
             Ok((_, Block::InterfaceDescription(idb))) => {
                 let linktype = (idb.linktype.0 as u32) & 0x0fff_ffff;
-                let units_per_sec = match idb.ts_resolution() {
+                let units_per_sec = match ts_units(idb.if_tsresol) {
                     Some(u) if u > 0 => u,
                     _ => {
                         self.meta.warnings.push(format!(
@@ -722,6 +722,18 @@ fn read_u32(b: &[u8], big_endian: bool) -> u32 {
         u32::from_be_bytes(a)
     } else {
         u32::from_le_bytes(a)
+    }
+}
+
+/// Timestamp units per second for an `if_tsresol` value: 10^v, or 2^(v & 0x7f) when the
+/// high bit is set. (pcap-parser's helper rejects every binary resolution above 2^-63 because
+/// it compares the raw byte, high bit included.)
+fn ts_units(tsresol: u8) -> Option<u64> {
+    let v = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(v)
+    } else {
+        1u64.checked_shl(v).filter(|_| v < 64)
     }
 }
 
