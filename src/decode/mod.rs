@@ -11,11 +11,9 @@
 //! lost silently. etherparse types do not leave this module. Runs in parallel: it is a pure
 //! function of the frame.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
-use etherparse::{
-    EtherType, LaxNetSlice, LaxSlicedPacket, LinkExtSlice, TransportSlice, err::LenError,
-};
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice, err::LenError};
 use serde::Serialize;
 
 pub mod linktype;
@@ -346,13 +344,25 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
             p.vlan.get_or_insert(v.vlan_identifier().value());
         }
     }
-    let _ = LinkExtSlice::Vlan; // (strict type kept in scope for docs)
     if let Some((err, _layer)) = &s.stop_err {
         p.status = if is_len_error(err) {
             DecodeStatus::Truncated
         } else {
             DecodeStatus::Undecodable
         };
+    }
+    // etherparse picks IPv4 or IPv6 from the version nibble; the EtherType must agree
+    // (Wireshark calls IPv4 inside 0x86dd a bogus IPv6 version).
+    let ether_type = s.ether_payload().map(|e| e.ether_type.0);
+    let mismatch = match (&s.net, ether_type) {
+        (Some(LaxNetSlice::Ipv4(_)), Some(et)) => et != 0x0800,
+        (Some(LaxNetSlice::Ipv6(_)), Some(et)) => et != 0x86dd,
+        _ => false,
+    };
+    if mismatch {
+        p.status = DecodeStatus::Undecodable;
+        p.net = Network::Other(ether_type.unwrap_or(0));
+        return;
     }
     match &s.net {
         Some(LaxNetSlice::Arp(arp)) => {
@@ -549,11 +559,65 @@ fn transport(
             ip.transport = Transport::Icmp(info);
         }
         Some(_) => {}
+        None if fragmented && frag == Fragment::First => {
+            // First fragment: the transport header is here even though the datagram is not
+            // whole (Wireshark shows its ports too). Payload length is the reassembled one.
+            let ip_payload = s.ip_payload().map(|p| p.payload).unwrap_or(&[]);
+            match ip_number {
+                17 => {
+                    if let Ok(u) = etherparse::UdpSlice::from_slice_lax(ip_payload) {
+                        ip.transport = Transport::Udp(UdpInfo {
+                            src_port: u.source_port(),
+                            dst_port: u.destination_port(),
+                            payload_len: (u.length() as u32).saturating_sub(8),
+                        });
+                    }
+                }
+                6 => {
+                    if let Ok(t) = etherparse::TcpSlice::from_slice(ip_payload) {
+                        ip.transport = Transport::Tcp(TcpInfo {
+                            src_port: t.source_port(),
+                            dst_port: t.destination_port(),
+                            seq: t.sequence_number(),
+                            ack: t.acknowledgment_number(),
+                            flags: frame_flags(&t),
+                            window: t.window_size(),
+                            wscale: None,
+                            mss: None,
+                            payload_len: l4_len.saturating_sub(t.header_len() as u32),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
         None => {
             // No transport although the protocol is one we decode: header cut or malformed
             // (stop_err says which; status was set from it).
             if matches!(ip_number, 6 | 17 | 1 | 58) && !fragmented && p.status == DecodeStatus::Decoded {
                 p.status = DecodeStatus::Truncated;
+            }
+            // A TCP header cut inside its options (a small snaplen on a SYN): the fixed 20
+            // bytes still tell ports, sequence numbers and flags, as Wireshark shows them.
+            let ip_payload = s.ip_payload().map(|p| p.payload).unwrap_or(&[]);
+            if ip_number == 6 && p.status == DecodeStatus::Truncated && ip_payload.len() >= 20 {
+                let b = ip_payload;
+                let data_offset = (b[12] >> 4) as u32 * 4;
+                if data_offset >= 20 {
+                    let be16 = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+                    let be32 = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+                    ip.transport = Transport::Tcp(TcpInfo {
+                        src_port: be16(0),
+                        dst_port: be16(2),
+                        seq: be32(4),
+                        ack: be32(8),
+                        flags: b[13],
+                        window: be16(14),
+                        wscale: None,
+                        mss: None,
+                        payload_len: l4_len.saturating_sub(data_offset),
+                    });
+                }
             }
         }
     }
@@ -628,15 +692,6 @@ fn quoted(payload: &[u8]) -> Option<Quoted> {
         dst_port,
         tcp_seq,
     })
-}
-
-/// Shown for IPv6 addresses that embed nothing special; kept for callers that format keys.
-pub fn unspecified(v6: bool) -> IpAddr {
-    if v6 {
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    }
 }
 
 #[cfg(test)]
