@@ -167,9 +167,7 @@ impl Stream<'_> {
     }
 
     fn head_key(&self, idx: usize) -> Option<(i64, usize, u64)> {
-        self.packets
-            .get(self.pos)
-            .map(|p| (p.ts_ns, idx, p.frame))
+        self.packets.get(self.pos).map(|p| (p.ts_ns, idx, p.frame))
     }
 }
 
@@ -209,7 +207,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         });
     }
     let mut tables: Vec<FlowTable> = (0..SHARDS).map(|_| FlowTable::new(cfg.timeouts)).collect();
-    let mut shard_lists: Vec<Vec<(u16, u32)>> = vec![Vec::new(); SHARDS];
+    let mut shard_lists: Vec<Vec<(u16, u32, i64)>> = vec![Vec::new(); SHARDS];
     let mut an = Analysis::default();
     let mut merged: Vec<(u16, u32)> = Vec::new();
     let mut now_ns = i64::MIN;
@@ -260,7 +258,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
             account(&mut s.stats, &mut an, p, cfg);
             now_ns = now_ns.max(p.ts_ns);
             if let Some((_, _, _, shard)) = s.tuples[pi as usize] {
-                shard_lists[shard as usize].push((si, pi));
+                // The watermark (latest time seen so far in merged order) decides idleness,
+                // so flows split the same way whatever the chunk size or thread count, even
+                // when timestamps go backwards.
+                shard_lists[shard as usize].push((si, pi, now_ns));
             }
         }
 
@@ -273,10 +274,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
             .par_iter_mut()
             .zip(shard_lists.par_iter())
             .for_each(|(table, list)| {
-                for &(si, pi) in list {
+                for &(si, pi, watermark) in list {
                     let (packets, tuples) = views[si as usize];
                     if let Some((key, src, dst, _)) = tuples[pi as usize] {
-                        table.add(&packets[pi as usize], key, src, dst);
+                        table.add(&packets[pi as usize], key, src, dst, watermark);
                     }
                 }
                 table.expire(now_ns);

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pcap_rca::{Config, Input, Severity};
 
 #[derive(Parser)]
-#[command(name = "pcap-rca", version, about = "Explains, ranked and with evidence, why clients fail to reach a server, from a packet capture")]
+#[command(
+    name = "pcap-rca",
+    version,
+    about = "Explains, ranked and with evidence, why clients fail to reach a server, from a packet capture"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -67,7 +71,8 @@ enum FlowFormat {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
 }
 
 fn inputs(files: &[PathBuf]) -> Vec<Input<'static>> {
@@ -85,7 +90,9 @@ fn inputs(files: &[PathBuf]) -> Vec<Input<'static>> {
 
 fn write_out(output: &Option<PathBuf>, text: &str) -> Result<(), String> {
     match output {
-        Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: cannot write: {e}", p.display())),
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))
+        }
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
@@ -127,7 +134,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 (Some(limit), Some(max)) => max >= limit,
                 _ => false,
             };
-            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Cmd::Flows { common, format, .. } => {
             let text = match format {

@@ -33,7 +33,12 @@ fn capinfos_counts_link_types_and_times_match() {
         }
         assert_eq!(lts, uniq, "{file}: link types");
         let cut = file.starts_with("truncated-");
-        assert_eq!(c.meta.warnings.len(), usize::from(cut), "{file}: {:?}", c.meta.warnings);
+        assert_eq!(
+            c.meta.warnings.len(),
+            usize::from(cut),
+            "{file}: {:?}",
+            c.meta.warnings
+        );
         if row["first_ts"] != "-" {
             let report = a.report();
             let got = report.captures[0].first_ts.clone().unwrap();
@@ -68,7 +73,11 @@ fn every_frame_matches_tshark() {
     for r in rows {
         by_file.entry(r["file"].clone()).or_default().push(r);
     }
-    assert!(by_file.len() >= 20, "frames.tsv covers {} files", by_file.len());
+    assert!(
+        by_file.len() >= 20,
+        "frames.tsv covers {} files",
+        by_file.len()
+    );
     for (file, rows) in by_file {
         let packets = decode_all(&dir.join(&file));
         let by_frame: BTreeMap<u64, _> = packets.iter().map(|p| (p.frame, p)).collect();
@@ -77,7 +86,10 @@ fn every_frame_matches_tshark() {
             let ctx = format!("{file} frame {n}");
             if r["linktype"] == "-" {
                 // A pcapng custom block: a frame to Wireshark, not a packet.
-                assert!(!by_frame.contains_key(&n), "{ctx}: custom block decoded as packet");
+                assert!(
+                    !by_frame.contains_key(&n),
+                    "{ctx}: custom block decoded as packet"
+                );
                 continue;
             }
             let p = by_frame.get(&n).unwrap_or_else(|| panic!("{ctx}: missing"));
@@ -93,7 +105,9 @@ fn every_frame_matches_tshark() {
                 continue;
             }
             if r["ip_src"] != "-" {
-                let ip = p.ip().unwrap_or_else(|| panic!("{ctx}: no IP layer ({:?})", p.status));
+                let ip = p
+                    .ip()
+                    .unwrap_or_else(|| panic!("{ctx}: no IP layer ({:?})", p.status));
                 assert_eq!(ip.src, r["ip_src"].parse::<IpAddr>().unwrap(), "{ctx}: src");
                 assert_eq!(ip.dst, r["ip_dst"].parse::<IpAddr>().unwrap(), "{ctx}: dst");
             }
@@ -121,7 +135,11 @@ fn byte_orders_and_resolutions_give_identical_analyses() {
     let dir = fixtures().join("synthetic");
     let base = outputs_without_names(&analyze(&dir.join("pcap-le-us.pcap"), 1));
     for f in ["pcap-be-us.pcap", "pcap-le-us.pcap.gz"] {
-        assert_eq!(outputs_without_names(&analyze(&dir.join(f), 1)), base, "{f}");
+        assert_eq!(
+            outputs_without_names(&analyze(&dir.join(f), 1)),
+            base,
+            "{f}"
+        );
     }
     // Nanosecond files carry finer timestamps but the same flows.
     let ns = analyze(&dir.join("pcap-le-ns.pcap"), 1);
@@ -129,7 +147,10 @@ fn byte_orders_and_resolutions_give_identical_analyses() {
     let gz_ns = analyze(&dir.join("compressed-no-extension.bin"), 1);
     assert_eq!(outputs_without_names(&ns), outputs_without_names(&be_ns));
     assert_eq!(outputs_without_names(&ns), outputs_without_names(&gz_ns));
-    assert_eq!(ns.flows.len(), analyze(&dir.join("pcap-le-us.pcap"), 1).flows.len());
+    assert_eq!(
+        ns.flows.len(),
+        analyze(&dir.join("pcap-le-us.pcap"), 1).flows.len()
+    );
 }
 
 fn outputs_without_names(a: &pcap_rca::Analysis) -> String {
@@ -139,7 +160,11 @@ fn outputs_without_names(a: &pcap_rca::Analysis) -> String {
         c.compression.clear();
         c.bytes = 0;
     }
-    format!("{}{}", r.to_json(), serde_json::to_string(&a.flows).unwrap())
+    format!(
+        "{}{}",
+        r.to_json(),
+        serde_json::to_string(&a.flows).unwrap()
+    )
 }
 
 #[test]
@@ -171,12 +196,18 @@ fn truncated_and_garbage_packets_are_counted_not_lost() {
     let c = &a.captures[0];
     assert_eq!(c.meta.packets, 18);
     assert!(c.truncated_packets >= 9, "{c:?}");
-    assert_eq!(c.decoded_packets + c.truncated_packets + c.undecoded_packets, 18);
+    assert_eq!(
+        c.decoded_packets + c.truncated_packets + c.undecoded_packets,
+        18
+    );
     let a = analyze(&dir.join("garbage-frames.pcap"), 1);
     let c = &a.captures[0];
     assert_eq!(c.meta.packets, 7);
     assert!(c.undecoded_packets + c.truncated_packets >= 4, "{c:?}");
-    assert_eq!(c.decoded_packets + c.truncated_packets + c.undecoded_packets, 7);
+    assert_eq!(
+        c.decoded_packets + c.truncated_packets + c.undecoded_packets,
+        7
+    );
 }
 
 #[test]
@@ -193,6 +224,10 @@ fn vlan_qinq_fragments_and_ipv6_extensions() {
     assert_eq!(q.proto, 17);
     let a = analyze(&dir.join("ipv6-ext.pcap"), 1);
     assert!(a.counters.ipv6 >= 6, "{:?}", a.counters);
-    assert!(a.flows.iter().any(|f| f.proto == pcap_rca::flow::Proto::Tcp));
+    assert!(
+        a.flows
+            .iter()
+            .any(|f| f.proto == pcap_rca::flow::Proto::Tcp)
+    );
     assert_eq!(a.captures[0].undecoded_packets, 0);
 }

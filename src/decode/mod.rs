@@ -409,7 +409,16 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
                 p.status = DecodeStatus::Truncated;
             }
             let ip_payload_len = (h.total_len() as u32).saturating_sub(h.ihl() as u32 * 4);
-            transport(s, frame, payload.ip_number.0, payload.fragmented, frag, ip_payload_len, &mut ip, p);
+            transport(
+                s,
+                frame,
+                payload.ip_number.0,
+                payload.fragmented,
+                frag,
+                ip_payload_len,
+                &mut ip,
+                p,
+            );
             p.net = Network::Ip(ip);
         }
         Some(LaxNetSlice::Ipv6(v6)) => {
@@ -447,7 +456,16 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
                 .saturating_sub(h.slice().as_ptr() as usize)
                 .saturating_sub(40) as u32;
             let l4_len = (h.payload_length() as u32).saturating_sub(ext_len);
-            transport(s, frame, payload.ip_number.0, payload.fragmented, frag, l4_len, &mut ip, p);
+            transport(
+                s,
+                frame,
+                payload.ip_number.0,
+                payload.fragmented,
+                frag,
+                l4_len,
+                &mut ip,
+                p,
+            );
             p.net = Network::Ip(ip);
         }
         None => {
@@ -594,7 +612,10 @@ fn transport(
         None => {
             // No transport although the protocol is one we decode: header cut or malformed
             // (stop_err says which; status was set from it).
-            if matches!(ip_number, 6 | 17 | 1 | 58) && !fragmented && p.status == DecodeStatus::Decoded {
+            if matches!(ip_number, 6 | 17 | 1 | 58)
+                && !fragmented
+                && p.status == DecodeStatus::Decoded
+            {
                 p.status = DecodeStatus::Truncated;
             }
             // A TCP header cut inside its options (a small snaplen on a SYN): the fixed 20
@@ -677,7 +698,10 @@ fn quoted(payload: &[u8]) -> Option<Quoted> {
             .unwrap_or(0)
     };
     let tcp_seq = (proto == 6)
-        .then(|| l4.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+        .then(|| {
+            l4.get(4..8)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        })
         .flatten();
     let (src_port, dst_port) = if matches!(proto, 6 | 17 | 132) {
         (port(0), port(2))
@@ -702,7 +726,8 @@ mod tests {
     fn syn_frame() -> Vec<u8> {
         let mut f = vec![
             0x02, 0, 0, 0, 0, 0x05, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00, // ethernet
-            0x45, 0, 0, 44, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0, 5, // ipv4
+            0x45, 0, 0, 44, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0,
+            5, // ipv4
             0x9c, 0x40, 0x1f, 0x91, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0,
             0, // tcp, data offset 6
             2, 4, 0x05, 0xb4, // MSS 1460
@@ -727,7 +752,15 @@ mod tests {
     fn parse_truncated_at_every_length() {
         let f = syn_frame();
         for cut in 0..f.len() {
-            let p = decode(0, 1, 0, linktype::ETHERNET, &f[..cut], f.len() as u32, false);
+            let p = decode(
+                0,
+                1,
+                0,
+                linktype::ETHERNET,
+                &f[..cut],
+                f.len() as u32,
+                false,
+            );
             assert_eq!(p.status, DecodeStatus::Truncated, "cut {cut}");
         }
     }

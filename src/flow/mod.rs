@@ -54,9 +54,17 @@ impl FlowKey {
     /// Builds the key of a packet from `src` to `dst`; symmetric by construction.
     pub fn new(proto: Proto, src: Addr, dst: Addr) -> FlowKey {
         if src <= dst {
-            FlowKey { proto, lo: src, hi: dst }
+            FlowKey {
+                proto,
+                lo: src,
+                hi: dst,
+            }
         } else {
-            FlowKey { proto, lo: dst, hi: src }
+            FlowKey {
+                proto,
+                lo: dst,
+                hi: src,
+            }
         }
     }
 
@@ -91,8 +99,14 @@ pub fn flow_tuple(p: &Packet) -> Option<(FlowKey, Addr, Addr)> {
         }
         Transport::Other(_) | Transport::Fragment(_) => return None,
     };
-    let src = Addr { ip: ip.src, port: sp };
-    let dst = Addr { ip: ip.dst, port: dp };
+    let src = Addr {
+        ip: ip.src,
+        port: sp,
+    };
+    let dst = Addr {
+        ip: ip.dst,
+        port: dp,
+    };
     Some((FlowKey::new(proto, src, dst), src, dst))
 }
 
@@ -156,7 +170,8 @@ impl Flow {
         let mut flipped = false;
         if let Some(t) = p.tcp() {
             // The SYN-ACK's sender is the responder; so is a server port talking to a client.
-            let synack = t.has(crate::decode::tcp_flags::SYN) && t.has(crate::decode::tcp_flags::ACK);
+            let synack =
+                t.has(crate::decode::tcp_flags::SYN) && t.has(crate::decode::tcp_flags::ACK);
             let midstream_from_server = !t.has(crate::decode::tcp_flags::SYN)
                 && src.port < SERVER_PORT_LIMIT
                 && dst.port >= SERVER_PORT_LIMIT;
@@ -429,11 +444,13 @@ impl FlowTable {
         }
     }
 
-    /// Adds one packet (which must have a flow tuple).
-    pub fn add(&mut self, p: &Packet, key: FlowKey, src: Addr, dst: Addr) {
+    /// Adds one packet (which must have a flow tuple). `now_ns` is the latest timestamp seen
+    /// so far in processing order; a flow idle longer than its timeout by then is finished
+    /// and the packet starts a new one (as [`FlowTable::expire`] would have done).
+    pub fn add(&mut self, p: &Packet, key: FlowKey, src: Addr, dst: Addr, now_ns: i64) {
         let timeout = self.timeouts.of(key.proto);
         if let Some(f) = self.flows.get_mut(&key) {
-            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > timeout;
+            let idle = now_ns.saturating_sub(f.last_ts_ns) > timeout;
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
                 (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
                 _ => false,
@@ -496,7 +513,10 @@ mod tests {
             ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
             port: 8081,
         };
-        assert_eq!(FlowKey::new(Proto::Tcp, a, b), FlowKey::new(Proto::Tcp, b, a));
+        assert_eq!(
+            FlowKey::new(Proto::Tcp, a, b),
+            FlowKey::new(Proto::Tcp, b, a)
+        );
         assert_eq!(
             FlowKey::new(Proto::Tcp, a, b).shard_hash(),
             FlowKey::new(Proto::Tcp, b, a).shard_hash()

@@ -373,7 +373,11 @@ impl TcpConn {
 
         // Content gaps: the peer's data acknowledged here but never seen.
         if let Some(ack_no) = gap_check {
-            let peer = if is_orig { &mut self.resp } else { &mut self.orig };
+            let peer = if is_orig {
+                &mut self.resp
+            } else {
+                &mut self.orig
+            };
             let mut missed = 0u64;
             let mut i = 0;
             while i < peer.n_holes as usize {

@@ -102,7 +102,12 @@ impl Analysis {
                     _ => "none",
                 }
                 .to_string(),
-                link_types: c.meta.link_types.iter().map(|&l| link_type_name(l)).collect(),
+                link_types: c
+                    .meta
+                    .link_types
+                    .iter()
+                    .map(|&l| link_type_name(l))
+                    .collect(),
                 packets: c.meta.packets,
                 bytes: c.meta.bytes,
                 first_ts: c.first_ts_ns.map(rfc3339),
@@ -169,6 +174,9 @@ mod tests {
         );
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999Z");
         // 2038-07-31, beyond 32-bit signed time_t.
-        assert_eq!(rfc3339(2_164_247_948_451_000_000), "2038-07-31T03:52:28.451000Z");
+        assert_eq!(
+            rfc3339(2_164_247_948_451_000_000),
+            "2038-07-31T03:52:28.451000Z"
+        );
     }
 }

@@ -156,7 +156,11 @@ pub fn flows(conns: &[Conn], multi_capture: bool) -> String {
             c.orig_bytes,
             c.resp_bytes,
             c.conn_state,
-            if c.history.is_empty() { "-" } else { &c.history },
+            if c.history.is_empty() {
+                "-"
+            } else {
+                &c.history
+            },
             frame
         );
     }

@@ -27,7 +27,9 @@ pub fn files_under(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -50,10 +52,7 @@ pub fn real_fixtures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(fixtures())
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
-    v.retain(|p| {
-        p.is_file()
-            && (p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
-    });
+    v.retain(|p| p.is_file() && (p.extension().is_some_and(|e| e == "pcap" || e == "pcapng")));
     v.sort();
     v
 }
@@ -92,7 +91,11 @@ pub fn decode_all(path: &Path) -> Vec<Packet> {
 
 /// `capinfos -c` for a file, when capinfos is installed and can read it.
 pub fn capinfos_count(path: &Path) -> Option<u64> {
-    let out = Command::new("capinfos").args(["-c", "-M"]).arg(path).output().ok()?;
+    let out = Command::new("capinfos")
+        .args(["-c", "-M"])
+        .arg(path)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -149,4 +152,21 @@ pub fn outputs(a: &Analysis) -> String {
         a.report().to_json(),
         serde_json::to_string_pretty(&a.flows).unwrap()
     )
+}
+
+/// Asserts two long texts are equal, showing only the first differing line.
+pub fn assert_same_text(a: &str, b: &str, what: &str) {
+    if a == b {
+        return;
+    }
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            panic!("{what}: first difference at line {}:\n  {x}\n  {y}", i + 1);
+        }
+    }
+    panic!(
+        "{what}: lengths differ ({} vs {} lines)",
+        a.lines().count(),
+        b.lines().count()
+    );
 }

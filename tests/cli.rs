@@ -1,0 +1,148 @@
+//! The command line: exit codes, messages on stderr, stdin, several files.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pcap-rca"))
+}
+
+#[test]
+fn not_a_capture_is_one_line_and_exit_2() {
+    let f = fixtures().join("synthetic/not-a-capture.txt");
+    let out = bin().arg("analyze").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("not-a-capture.txt") && err.contains("text"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn missing_file_is_exit_2() {
+    let out = bin()
+        .args(["analyze", "/nonexistent/x.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn cut_off_capture_warns_once_and_is_analysed() {
+    let f = fixtures().join("synthetic/truncated-mid-record.pcap");
+    let out = bin()
+        .args(["analyze", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+    assert!(err.contains("cut off"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["captures"][0]["packets"], 16);
+}
+
+#[test]
+fn stdin_gives_the_same_report_as_the_file() {
+    let f = fixtures().join("synthetic/pcapng-multi.pcapng.zst");
+    let from_file = bin()
+        .args(["analyze", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let mut child = bin()
+        .args(["analyze", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&f).unwrap())
+        .unwrap();
+    let from_stdin = child.wait_with_output().unwrap();
+    assert_eq!(from_stdin.status.code(), Some(0));
+    let a: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
+    let mut b: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
+    assert_eq!(b["captures"][0]["file"], "-");
+    b["captures"][0]["file"] = a["captures"][0]["file"].clone();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn several_files_are_one_incident_in_time_order() {
+    let d = fixtures().join("synthetic");
+    // pcap-le-us (08:00:00) after linktype-sll (08:00:04) on the command line.
+    let out = bin()
+        .args(["flows", "--format", "json"])
+        .arg(d.join("linktype-sll.pcap"))
+        .arg(d.join("pcap-le-us.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let flows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let caps: Vec<u64> = flows
+        .iter()
+        .map(|f| f["capture"].as_u64().unwrap())
+        .collect();
+    assert!(caps.contains(&0) && caps.contains(&1));
+    let ts: Vec<&str> = flows.iter().map(|f| f["ts"].as_str().unwrap()).collect();
+    let mut sorted = ts.clone();
+    sorted.sort();
+    assert_eq!(ts, sorted);
+    assert_eq!(caps[0], 1, "the earlier capture's flows come first");
+    let rep = bin()
+        .args(["analyze", "--format", "json"])
+        .arg(d.join("linktype-sll.pcap"))
+        .arg(d.join("pcap-le-us.pcap"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&rep.stdout).unwrap();
+    assert_eq!(v["captures"].as_array().unwrap().len(), 2);
+    assert_eq!(v["summary"]["packets"], 16 + 5);
+}
+
+#[test]
+fn text_report_fits_80_columns() {
+    for f in real_fixtures() {
+        let out = bin().arg("analyze").arg(&f).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", f.display());
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines() {
+            // File names are printed whole; everything else wraps.
+            if line.trim_start().starts_with('/') || line.contains(".pcap") {
+                continue;
+            }
+            assert!(line.chars().count() <= 80, "{}: {line:?}", f.display());
+        }
+    }
+}
+
+#[test]
+fn flows_text_has_one_row_per_connection() {
+    let f = fixtures().join("synthetic/pcap-le-us.pcap");
+    let out = bin().arg("flows").arg(&f).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = bin()
+        .args(["flows", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(text.lines().count(), rows.len() + 1);
+    assert!(text.lines().next().unwrap().contains("history"));
+    let tcp = rows.iter().find(|r| r["proto"] == "tcp").unwrap();
+    assert_eq!(tcp["conn_state"], "SF");
+    assert_eq!(tcp["history"], "ShADadFf");
+}

@@ -1,0 +1,116 @@
+//! Every capture of the public corpus (`../shared/corpus`, see its MANIFEST.md): analysed
+//! without a panic, within a time bound, with `capinfos`' packet count, and the same report
+//! whatever the thread count or chunk size.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use pcap_rca::Input;
+
+#[test]
+fn every_corpus_capture_is_read_with_capinfos_counts() {
+    let Some(dir) = corpus() else {
+        eprintln!("no ../shared/corpus: skipped");
+        return;
+    };
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.md")).unwrap();
+    let files = files_under(&dir, &["pcap", "pcapng"]);
+    assert!(files.len() >= 30, "corpus has {} captures", files.len());
+    for path in files {
+        let rel = path
+            .strip_prefix(&dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let start = Instant::now();
+        let res = pcap_rca::analyze_inputs(&[Input::Path(path.clone())], &cfg(2));
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(60), "{rel}: took {took:?}");
+        let a = res.unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let c = &a.captures[0];
+        assert_eq!(
+            c.decoded_packets + c.truncated_packets + c.undecoded_packets,
+            c.meta.packets,
+            "{rel}: every packet accounted for"
+        );
+        let want = capinfos_count(&path).or_else(|| manifest_count(&manifest, &rel));
+        match want {
+            Some(n) => assert_eq!(c.meta.packets, n, "{rel}: packets vs capinfos"),
+            None => {
+                // capinfos cannot read it (a corrupt record): we keep what precedes the
+                // corruption and say so.
+                assert!(!c.meta.warnings.is_empty(), "{rel}: corrupt but no warning");
+            }
+        }
+    }
+}
+
+#[test]
+fn corrupt_record_keeps_the_frames_before_it() {
+    let Some(dir) = corpus() else { return };
+    let a = analyze(
+        &dir.join("suricata-verify/tls_DER-incomplete-header.pcap"),
+        1,
+    );
+    let c = &a.captures[0];
+    assert_eq!(c.meta.packets, 6, "{:?}", c.meta.warnings);
+    assert_eq!(c.meta.warnings.len(), 1);
+    assert!(
+        c.meta.warnings[0].contains("4325376"),
+        "{}",
+        c.meta.warnings[0]
+    );
+}
+
+/// Zeek's conn.log baselines quoted in the manifest.
+#[test]
+fn zeek_conn_states_agree() {
+    let Some(dir) = corpus() else { return };
+    let cases = [
+        ("zeek/tcp-single-rst.pcap", vec![("OTH", "R")]),
+        (
+            "zeek/tcp-syn-then-stuff-then-rst.pcap",
+            vec![("OTH", "SaFR")],
+        ),
+        ("zeek/q-in-q.pcap", vec![("S0", "D"), ("S0", "D")]),
+    ];
+    for (file, want) in cases {
+        let a = analyze(&dir.join(file), 1);
+        let got: Vec<(&str, &str)> = a
+            .flows
+            .iter()
+            .map(|f| (f.conn_state, f.history.as_str()))
+            .collect();
+        assert_eq!(got, want, "{file}");
+    }
+    // q-in-q: Zeek reports 36 payload bytes and 92 IP bytes for the first flow.
+    let a = analyze(&dir.join("zeek/q-in-q.pcap"), 1);
+    assert_eq!((a.flows[0].orig_bytes, a.flows[0].orig_ip_bytes), (36, 92));
+}
+
+#[test]
+fn the_report_does_not_depend_on_threads_or_chunk_size() {
+    let mut files = real_fixtures();
+    files.extend(files_under(
+        &fixtures().join("synthetic"),
+        &["pcap", "pcapng"],
+    ));
+    if let Some(dir) = corpus() {
+        files.extend(files_under(&dir, &["pcap", "pcapng"]));
+    }
+    for path in files {
+        let run = |threads: usize, chunk: usize| {
+            let mut c = cfg(threads);
+            c.chunk_bytes = chunk;
+            let a = pcap_rca::analyze_inputs(&[Input::Path(path.clone())], &c)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            outputs(&a)
+        };
+        let one = run(1, 1 << 22);
+        let name = path.display().to_string();
+        assert_same_text(&one, &run(4, 1 << 22), &format!("{name}: --threads 1 vs 4"));
+        assert_same_text(&one, &run(3, 1000), &format!("{name}: small chunks"));
+    }
+}
