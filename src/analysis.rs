@@ -143,7 +143,7 @@ impl Stream<'_> {
                 .frames
                 .par_iter()
                 .map(|f| {
-                    let p = decode::decode(
+                    decode::decode(
                         capture,
                         f.number,
                         f.ts_ns,
@@ -151,8 +151,7 @@ impl Stream<'_> {
                         batch.data(f),
                         f.origlen,
                         f.malformed,
-                    );
-                    p
+                    )
                 })
                 .collect_into_vec(&mut self.packets);
             self.packets

@@ -897,7 +897,8 @@ mod tests {
             }
             let complete = if cut < 24 { 0 } else { (cut - 24) / 46 };
             assert_eq!(n, complete, "cut {cut}");
-            let partial = cut > 24 && (cut - 24) % 46 != 0;
+            // A header or a record cut short is reported once.
+            let partial = (4..24).contains(&cut) || (cut > 24 && (cut - 24) % 46 != 0);
             assert_eq!(r.meta.warnings.len(), usize::from(partial), "cut {cut}");
         }
     }

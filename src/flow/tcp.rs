@@ -225,42 +225,30 @@ impl TcpConn {
             (&mut self.resp, &mut self.orig)
         };
 
-        // init_endpoint
-        match endpoint.state {
-            EndpointState::Inactive if !endpoint.initialized => {
-                endpoint.initialized = true;
-                if syn {
-                    endpoint.start_seq = t.seq;
-                    endpoint.ack_seq = t.seq;
-                    endpoint.last_seq = seg_end;
-                } else {
-                    endpoint.start_seq = t.seq.wrapping_sub(1);
-                    endpoint.ack_seq = t.seq.wrapping_sub(1);
-                    endpoint.last_seq = t.seq;
-                }
-            }
+        // init_endpoint: a first packet sets the sequence base; a new SYN may reset it.
+        let reinit = match endpoint.state {
             EndpointState::SynSent | EndpointState::SynAckSent => {
-                if syn && t.seq != endpoint.start_seq {
-                    endpoint.start_seq = t.seq;
-                    endpoint.ack_seq = t.seq;
-                    endpoint.last_seq = seg_end;
-                }
+                syn && t.seq != endpoint.start_seq
             }
-            EndpointState::Established | EndpointState::Partial => {
-                if syn {
-                    endpoint.start_seq = t.seq;
-                    endpoint.ack_seq = t.seq;
-                    endpoint.last_seq = seg_end;
-                }
+            EndpointState::Established | EndpointState::Partial => syn,
+            EndpointState::Reset => syn && endpoint.prev_state == EndpointState::Inactive,
+            _ => false,
+        };
+        if endpoint.state == EndpointState::Inactive && !endpoint.initialized {
+            endpoint.initialized = true;
+            if syn {
+                endpoint.start_seq = t.seq;
+                endpoint.ack_seq = t.seq;
+                endpoint.last_seq = seg_end;
+            } else {
+                endpoint.start_seq = t.seq.wrapping_sub(1);
+                endpoint.ack_seq = t.seq.wrapping_sub(1);
+                endpoint.last_seq = t.seq;
             }
-            EndpointState::Reset => {
-                if syn && endpoint.prev_state == EndpointState::Inactive {
-                    endpoint.start_seq = t.seq;
-                    endpoint.ack_seq = t.seq;
-                    endpoint.last_seq = seg_end;
-                }
-            }
-            _ => {}
+        } else if reinit {
+            endpoint.start_seq = t.seq;
+            endpoint.ack_seq = t.seq;
+            endpoint.last_seq = seg_end;
         }
         let rel_seq = t.seq.wrapping_sub(endpoint.start_seq);
 
@@ -594,7 +582,8 @@ mod tests {
             (false, seg(FI | A, 521, 112, 0)),
             (true, seg(A, 112, 522, 0)),
         ]);
-        assert_eq!((h.as_str(), s), ("ShADadFf", "SF"));
+        // The responder never sends a pure ACK here, so no `a`.
+        assert_eq!((h.as_str(), s), ("ShADdFf", "SF"));
     }
 
     #[test]
