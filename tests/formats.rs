@@ -231,3 +231,38 @@ fn vlan_qinq_fragments_and_ipv6_extensions() {
     );
     assert_eq!(a.captures[0].undecoded_packets, 0);
 }
+
+/// `dumpcap -i any -i eth0` records every packet twice, on two link types: the copies are
+/// counted (as Wireshark counts them) but are not retransmissions.
+#[test]
+fn multi_interface_copies_are_not_retransmissions() {
+    let a = analyze(&fixtures().join("multi-iface.pcapng"), 2);
+    let c = &a.captures[0];
+    assert_eq!(c.meta.link_types, vec![113, 1]);
+    assert_eq!(c.meta.packets, 40);
+    let tcp: Vec<_> = a
+        .flows
+        .iter()
+        .filter(|f| f.proto == pcap_rca::flow::Proto::Tcp)
+        .collect();
+    assert_eq!(tcp.len(), 1);
+    assert_eq!(tcp[0].conn_state, "SF");
+    assert_eq!(tcp[0].history, "ShADadFf");
+    assert_eq!(tcp[0].orig_retransmissions + tcp[0].resp_retransmissions, 0);
+    assert_eq!(tcp[0].duplicates, 10);
+}
+
+/// `tcpdump -i any` writes Linux cooked v2; loopback packets carry unfilled checksums, which
+/// must not matter.
+#[test]
+fn any_interface_capture_is_sll2() {
+    let a = analyze(&fixtures().join("any-sll2.pcap"), 2);
+    assert_eq!(a.captures[0].meta.link_types, vec![276]);
+    assert_eq!(a.captures[0].undecoded_packets, 0);
+    assert!(
+        a.flows
+            .iter()
+            .filter(|f| f.proto == pcap_rca::flow::Proto::Tcp)
+            .all(|f| f.conn_state == "SF")
+    );
+}

@@ -11,7 +11,10 @@ use pcap_rca::Input;
 
 fn golden_inputs() -> Vec<PathBuf> {
     let mut v = real_fixtures();
-    v.extend(files_under(&fixtures().join("synthetic"), &["pcap", "pcapng"]));
+    v.extend(files_under(
+        &fixtures().join("synthetic"),
+        &["pcap", "pcapng"],
+    ));
     v.into_iter()
         .map(|p| p.strip_prefix(root()).map(Path::to_path_buf).unwrap_or(p))
         .collect()
@@ -44,7 +47,10 @@ fn reports_match_golden_files() {
             std::fs::write(&golden, &got).unwrap();
         } else {
             let want = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
-                panic!("{} missing: run UPDATE_GOLDEN=1 cargo test --test golden", golden.display())
+                panic!(
+                    "{} missing: run UPDATE_GOLDEN=1 cargo test --test golden",
+                    golden.display()
+                )
             });
             assert_same_text(&got, &want, &golden.display().to_string());
         }
@@ -82,9 +88,19 @@ fn tcp_flows_match_tshark_conversations() {
             let ours_orig = (f.orig_ip.to_string(), f.orig_port.to_string());
             let theirs_orig = (r["orig_ip"].clone(), r["orig_port"].clone());
             let (op, rp, ob, rb) = if ours_orig == theirs_orig {
-                (f.orig_pkts, f.resp_pkts, f.orig_wire_bytes, f.resp_wire_bytes)
+                (
+                    f.orig_pkts,
+                    f.resp_pkts,
+                    f.orig_wire_bytes,
+                    f.resp_wire_bytes,
+                )
             } else {
-                (f.resp_pkts, f.orig_pkts, f.resp_wire_bytes, f.orig_wire_bytes)
+                (
+                    f.resp_pkts,
+                    f.orig_pkts,
+                    f.resp_wire_bytes,
+                    f.orig_wire_bytes,
+                )
             };
             let ctx = format!("{stem} frame {ff}");
             assert_eq!(op.to_string(), r["orig_pkts"], "{ctx}: orig packets");
@@ -110,9 +126,18 @@ fn fixture_counts_match_capinfos() {
     for r in read_tsv(&counts) {
         let path = fixtures().join(&r["file"]);
         let a = analyze(&path, 1);
-        assert_eq!(a.captures[0].meta.packets.to_string(), r["packets"], "{}", r["file"]);
+        assert_eq!(
+            a.captures[0].meta.packets.to_string(),
+            r["packets"],
+            "{}",
+            r["file"]
+        );
         if let Some(n) = capinfos_count(&path) {
-            assert_eq!(a.captures[0].meta.packets, n, "{} (live capinfos)", r["file"]);
+            assert_eq!(
+                a.captures[0].meta.packets, n,
+                "{} (live capinfos)",
+                r["file"]
+            );
         }
     }
 }

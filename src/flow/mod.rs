@@ -237,7 +237,9 @@ impl Flow {
         match &ip.transport {
             Transport::Tcp(t) => {
                 if let Some(c) = self.tcp.as_mut() {
-                    c.process(is_orig, t, p.frame, p.ts_ns);
+                    if !c.is_capture_duplicate(is_orig, ip.ip_id, t, p.ts_ns) {
+                        c.process(is_orig, t, p.frame, p.ts_ns);
+                    }
                 }
             }
             Transport::Udp(u) => {
@@ -296,6 +298,9 @@ pub struct Conn {
     pub resp_retransmissions: u32,
     pub orig_zero_windows: u32,
     pub resp_zero_windows: u32,
+    /// Packets the capture holds twice (seen on two interfaces): counted in the packet and
+    /// byte totals, as Wireshark does, but not taken for retransmissions.
+    pub duplicates: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
     /// Frames of the first SYN, SYN-ACK and RST, and who sent the RST ("orig"/"resp").
@@ -315,6 +320,7 @@ pub struct Conn {
 
 impl Conn {
     fn from_flow(f: &Flow) -> Conn {
+        let dups = f.tcp.as_ref().map_or(0, |c| c.duplicates);
         let (conn_state, history, ob, rb, missed, rx, zw, syn, synack, rst) = match &f.tcp {
             Some(c) => (
                 c.conn_state(),
@@ -382,6 +388,7 @@ impl Conn {
             resp_retransmissions: rx.1,
             orig_zero_windows: zw.0,
             resp_zero_windows: zw.1,
+            duplicates: dups,
             vlan: f.vlan,
             syn_frame: syn,
             synack_frame: synack,

@@ -167,7 +167,18 @@ pub struct TcpConn {
     pub first_synack_frame: Option<u64>,
     pub first_rst: Option<(u64, bool)>,
     pub established_ts_ns: Option<i64>,
+    /// Packets seen twice by the capture (several interfaces, or a SPAN port copying both
+    /// ways): identical segment within [`DUPLICATE_WINDOW_NS`]; not fed to the state machine.
+    pub duplicates: u32,
+    recent: [(u64, i64); RECENT],
+    recent_next: u8,
 }
+
+/// Segments remembered per connection to recognise capture duplicates.
+const RECENT: usize = 16;
+/// Two identical segments closer than this are one packet captured twice: no TCP stack
+/// retransmits that fast (Linux's minimum RTO is 200 ms).
+pub const DUPLICATE_WINDOW_NS: i64 = 5_000_000;
 
 fn letter(is_orig: bool, c: u8) -> u8 {
     if is_orig { c.to_ascii_uppercase() } else { c }
@@ -194,6 +205,42 @@ impl TcpConn {
             && !t.has(F::ACK)
             && (closed(self.orig.state) || closed(self.resp.state))
             && ep.start_seq != t.seq
+    }
+
+    /// Returns true when this segment is a copy of one seen moments ago (the same IP ID,
+    /// sequence and acknowledgement numbers, flags, window and length from the same side), and
+    /// remembers it otherwise.
+    pub fn is_capture_duplicate(
+        &mut self,
+        is_orig: bool,
+        ip_id: u32,
+        t: &TcpInfo,
+        ts_ns: i64,
+    ) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        (
+            is_orig,
+            ip_id,
+            t.seq,
+            t.ack,
+            t.flags,
+            t.window,
+            t.payload_len,
+        )
+            .hash(&mut h);
+        let sig = h.finish();
+        if self
+            .recent
+            .iter()
+            .any(|&(s, ts)| s == sig && (ts_ns - ts).abs() <= DUPLICATE_WINDOW_NS)
+        {
+            self.duplicates += 1;
+            return true;
+        }
+        self.recent[self.recent_next as usize] = (sig, ts_ns);
+        self.recent_next = ((self.recent_next as usize + 1) % RECENT) as u8;
+        false
     }
 
     /// Processes one segment. `is_orig` tells which side sent it.
@@ -666,6 +713,19 @@ mod tests {
         assert_eq!(c.orig.retransmissions, 0);
         assert_eq!(c.orig.missed_bytes, 0);
         assert_eq!(c.orig.size(), 30);
+    }
+
+    #[test]
+    fn capture_duplicates_are_recognised_but_retransmissions_are_not() {
+        let mut c = TcpConn::default();
+        let t = seg(A, 101, 501, 10);
+        assert!(!c.is_capture_duplicate(true, 7, &t, 1_000));
+        assert!(c.is_capture_duplicate(true, 7, &t, 1_500));
+        // Same segment 300 ms later with a new IP ID: a real retransmission.
+        assert!(!c.is_capture_duplicate(true, 8, &t, 300_000_000));
+        // Same bytes from the other side are a different packet.
+        assert!(!c.is_capture_duplicate(false, 7, &t, 1_600));
+        assert_eq!(c.duplicates, 1);
     }
 
     #[test]
