@@ -294,7 +294,12 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         t.finish_all();
     }
     an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
-    let mut flows: Vec<Conn> = tables.into_iter().flat_map(|t| t.finished).collect();
+    // Move shard by shard so the peak is the flows once, not twice.
+    let total = tables.iter().map(|t| t.finished.len()).sum();
+    let mut flows: Vec<Conn> = Vec::with_capacity(total);
+    for t in tables {
+        flows.extend(t.finished);
+    }
     flows.par_sort_unstable_by_key(|c| c.sort_key());
     an.flows = flows;
     for s in streams {

@@ -269,8 +269,8 @@ impl Flow {
 /// - `first_frame`/`last_frame`: Wireshark frame numbers in capture `capture`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conn {
-    pub ts: String,
-    #[serde(skip)]
+    /// First packet's time; serialised as `ts` (RFC 3339).
+    #[serde(rename = "ts", serialize_with = "ser_ts")]
     pub first_ts_ns: i64,
     #[serde(skip)]
     pub last_ts_ns: i64,
@@ -292,7 +292,7 @@ pub struct Conn {
     pub resp_ip_bytes: u64,
     pub resp_wire_bytes: u64,
     pub conn_state: &'static str,
-    pub history: String,
+    pub history: tcp::History,
     pub missed_bytes: u64,
     pub orig_retransmissions: u32,
     pub resp_retransmissions: u32,
@@ -318,13 +318,22 @@ pub struct Conn {
     pub resp_ttl: Option<u8>,
 }
 
+fn ser_ts<S: serde::Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::report::rfc3339(*ns))
+}
+
 impl Conn {
+    /// First packet's time, RFC 3339.
+    pub fn ts(&self) -> String {
+        crate::report::rfc3339(self.first_ts_ns)
+    }
+
     fn from_flow(f: &Flow) -> Conn {
         let dups = f.tcp.as_ref().map_or(0, |c| c.duplicates);
         let (conn_state, history, ob, rb, missed, rx, zw, syn, synack, rst) = match &f.tcp {
             Some(c) => (
                 c.conn_state(),
-                c.history.as_str().to_string(),
+                c.history,
                 c.orig.size(),
                 c.resp.size(),
                 c.orig.missed_bytes + c.resp.missed_bytes,
@@ -345,7 +354,7 @@ impl Conn {
                 } else {
                     "OTH"
                 };
-                let h = f.udp_history.as_str().to_string();
+                let h = f.udp_history;
                 (
                     state,
                     h,
@@ -361,7 +370,6 @@ impl Conn {
             }
         };
         Conn {
-            ts: crate::report::rfc3339(f.first_ts_ns),
             first_ts_ns: f.first_ts_ns,
             last_ts_ns: f.last_ts_ns,
             capture: f.capture,
@@ -509,6 +517,16 @@ impl FlowTable {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn finished_flow_records_stay_compact() {
+        // Finished flows are kept for the detectors: their size bounds memory per flow.
+        assert!(
+            std::mem::size_of::<Conn>() <= 320,
+            "{}",
+            std::mem::size_of::<Conn>()
+        );
+    }
 
     #[test]
     fn flow_key_is_symmetric() {

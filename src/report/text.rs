@@ -146,7 +146,7 @@ pub fn flows(conns: &[Conn], multi_capture: bool) -> String {
         let _ = writeln!(
             o,
             "{:<27} {:<5} {:<22} {:<22} {:>10.6} {:>6} {:>6} {:>9} {:>9} {:<6} {:<12} {:>7}",
-            c.ts,
+            c.ts(),
             c.proto.as_str(),
             endpoint(&c.orig_ip, c.orig_port),
             endpoint(&c.resp_ip, c.resp_port),
@@ -159,7 +159,7 @@ pub fn flows(conns: &[Conn], multi_capture: bool) -> String {
             if c.history.is_empty() {
                 "-"
             } else {
-                &c.history
+                c.history.as_str()
             },
             frame
         );
