@@ -37,14 +37,19 @@ fn generate(flows: u32) -> (Vec<u8>, u64) {
         let cport = 20000 + (i % 40000) as u16;
         let sport = if i % 3 == 0 { 443 } else { 8081 };
         let (mut cseq, mut sseq) = (1000u32.wrapping_mul(i), 7000u32.wrapping_mul(i));
-        let mut seg = |out: &mut Vec<u8>, c2s: bool, flags: u8, len: usize, seq: u32, ack: u32, t| {
-            let (src, dst, sp, dp) = if c2s {
-                (client, server, cport, sport)
-            } else {
-                (server, client, sport, cport)
+        let mut seg =
+            |out: &mut Vec<u8>, c2s: bool, flags: u8, len: usize, seq: u32, ack: u32, t| {
+                let (src, dst, sp, dp) = if c2s {
+                    (client, server, cport, sport)
+                } else {
+                    (server, client, sport, cport)
+                };
+                rec(
+                    out,
+                    &tcp_frame(src, dst, sp, dp, seq, ack, flags, &payload[..len]),
+                    t,
+                );
             };
-            rec(out, &tcp_frame(src, dst, sp, dp, seq, ack, flags, &payload[..len]), t);
-        };
         seg(&mut out, true, 0x02, 0, cseq, 0, t_us);
         cseq += 1;
         seg(&mut out, false, 0x12, 0, sseq, cseq, t_us + 100);
@@ -54,15 +59,31 @@ fn generate(flows: u32) -> (Vec<u8>, u64) {
             let len = 200 + (i as usize * 37 + k * 101) % 1200;
             seg(&mut out, true, 0x18, len, cseq, sseq, t_us + 300 + k as u64);
             cseq += len as u32;
-            seg(&mut out, false, 0x18, 1400, sseq, cseq, t_us + 400 + k as u64);
+            seg(
+                &mut out,
+                false,
+                0x18,
+                1400,
+                sseq,
+                cseq,
+                t_us + 400 + k as u64,
+            );
             sseq += 1400;
         }
         seg(&mut out, true, 0x11, 0, cseq, sseq, t_us + 500);
         seg(&mut out, false, 0x11, 0, sseq, cseq + 1, t_us + 600);
         seg(&mut out, true, 0x10, 0, cseq + 1, sseq + 1, t_us + 700);
         if i % 4 == 0 {
-            rec(&mut out, &udp_frame(client, [10, 0, 0, 53], cport, 53, 40), t_us + 50);
-            rec(&mut out, &udp_frame([10, 0, 0, 53], client, 53, cport, 56), t_us + 80);
+            rec(
+                &mut out,
+                &udp_frame(client, [10, 0, 0, 53], cport, 53, 40),
+                t_us + 50,
+            );
+            rec(
+                &mut out,
+                &udp_frame([10, 0, 0, 53], client, 53, cport, 56),
+                t_us + 80,
+            );
         }
         t_us += 150;
     }
@@ -122,7 +143,15 @@ fn walk(bytes: &[u8], decode_too: bool) -> u64 {
     while r.next_batch(&mut b).unwrap() {
         for f in &b.frames {
             if decode_too {
-                let p = decode::decode(0, f.number, f.ts_ns, f.linktype, b.data(f), f.origlen, false);
+                let p = decode::decode(
+                    0,
+                    f.number,
+                    f.ts_ns,
+                    f.linktype,
+                    b.data(f),
+                    f.origlen,
+                    false,
+                );
                 black_box(&p);
             }
             n += 1;

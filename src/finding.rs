@@ -70,10 +70,11 @@ pub struct Server {
     pub name: Option<String>,
 }
 
-/// One detector's observation.
+/// One detector's observation. The ranking engine ([`crate::rank`]) groups findings that
+/// describe one problem (same `group`) into one [`RootCause`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// Stable id, `detector.name#n`.
+    /// Stable id, `detector#n` (n counts that detector's findings in report order).
     pub id: String,
     /// Detector that produced it (`area.name`).
     pub detector: String,
@@ -82,9 +83,30 @@ pub struct Finding {
     pub severity: Severity,
     pub confidence: f64,
     pub title: String,
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<Server>,
+    pub clients: Vec<String>,
+    pub affected_flows: u64,
     pub first_ts: String,
     pub last_ts: String,
     pub evidence: Vec<Evidence>,
+    pub wireshark_filter: String,
+    pub remediation: Vec<String>,
+    /// Findings with the same group describe one problem (e.g. `svc tcp 10.0.0.5:8081`).
+    #[serde(skip)]
+    pub group: Option<String>,
+    /// The finding rests on something *not* seen (no reply, no ACK): a one-sided or lossy
+    /// capture makes it less certain.
+    #[serde(skip)]
+    pub from_absence: bool,
+    /// Finer order among findings of a group: the higher, the more it explains.
+    #[serde(skip)]
+    pub weight: u8,
+    #[serde(skip)]
+    pub first_ts_ns: i64,
+    #[serde(skip)]
+    pub last_ts_ns: i64,
 }
 
 /// A ranked explanation, built from findings.

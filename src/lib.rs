@@ -23,8 +23,10 @@
 pub mod analysis;
 pub mod capture;
 pub mod decode;
+pub mod detect;
 pub mod finding;
 pub mod flow;
+pub mod rank;
 pub mod report;
 
 use std::path::Path;

@@ -301,6 +301,16 @@ pub struct Conn {
     /// Packets the capture holds twice (seen on two interfaces): counted in the packet and
     /// byte totals, as Wireshark does, but not taken for retransmissions.
     pub duplicates: u32,
+    /// Largest retransmitted segment and bytes never acknowledged, per side (TCP).
+    pub orig_max_rtx_len: u32,
+    pub resp_max_rtx_len: u32,
+    pub orig_unacked_bytes: u32,
+    pub resp_unacked_bytes: u32,
+    /// First retransmission and first zero-window frame, either side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtx_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zero_window_frame: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
     /// Frames of the first SYN, SYN-ACK and RST, and who sent the RST ("orig"/"resp").
@@ -316,6 +326,14 @@ pub struct Conn {
     pub orig_ttl: Option<u8>,
     #[serde(skip)]
     pub resp_ttl: Option<u8>,
+}
+
+fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
 }
 
 fn ser_ts<S: serde::Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -397,6 +415,20 @@ impl Conn {
             orig_zero_windows: zw.0,
             resp_zero_windows: zw.1,
             duplicates: dups,
+            orig_max_rtx_len: f.tcp.as_ref().map_or(0, |c| c.orig.max_rtx_len),
+            resp_max_rtx_len: f.tcp.as_ref().map_or(0, |c| c.resp.max_rtx_len),
+            orig_unacked_bytes: f.tcp.as_ref().map_or(0, |c| c.orig.unacked()),
+            resp_unacked_bytes: f.tcp.as_ref().map_or(0, |c| c.resp.unacked()),
+            rtx_frame: f
+                .tcp
+                .as_ref()
+                .and_then(|c| min_opt(c.orig.first_rtx_frame, c.resp.first_rtx_frame)),
+            zero_window_frame: f.tcp.as_ref().and_then(|c| {
+                min_opt(
+                    c.orig.first_zero_window_frame,
+                    c.resp.first_zero_window_frame,
+                )
+            }),
             vlan: f.vlan,
             syn_frame: syn,
             synack_frame: synack,

@@ -68,7 +68,7 @@ pub struct Endpoint {
     last_rst: Option<u32>,
     pub did_close: bool,
     /// Holes: ranges of sequence space skipped by a later segment, not (yet) filled.
-    holes: [(u32, u32); 4],
+    holes: [(u32, u32, i64); 4],
     n_holes: u8,
     pub retransmissions: u32,
     pub zero_windows: u32,
@@ -78,7 +78,19 @@ pub struct Endpoint {
     pub syn_count: u32,
     pub fin_count: u32,
     pub rst_count: u32,
+    /// Largest payload among this side's retransmitted segments.
+    pub max_rtx_len: u32,
+    /// Frames of this side's first retransmission and first zero-window advertisement.
+    pub first_rtx_frame: Option<u64>,
+    pub first_zero_window_frame: Option<u64>,
+    /// Last acknowledgement number this side sent, and how many pure ACKs repeated it.
+    last_ack_sent: u32,
+    dup_acks: u32,
 }
+
+/// A segment filling a hole within this time of the hole appearing is reordering, not a
+/// retransmission (Wireshark uses the same 3 ms default for "out-of-order").
+pub const REORDER_WINDOW_NS: i64 = 3_000_000;
 
 const H_SYN: u16 = 1;
 const H_SYNACK: u16 = 2;
@@ -90,6 +102,14 @@ const H_MULTI: u16 = 64;
 const H_FINRST: u16 = 128;
 
 impl Endpoint {
+    /// Bytes this side sent that the peer never acknowledged (by the end of the capture).
+    pub fn unacked(&self) -> u32 {
+        if !self.data_seen {
+            return 0;
+        }
+        seq_delta(self.data_end, self.ack_seq).max(0) as u32
+    }
+
     /// Payload bytes sent, by sequence numbers (includes bytes the capture missed), as
     /// Zeek's `orig_bytes` / `resp_bytes`.
     pub fn size(&self) -> u64 {
@@ -100,9 +120,10 @@ impl Endpoint {
         d.max(0) as u64
     }
 
-    fn in_holes(&mut self, seq: u32, end: u32) -> bool {
+    /// Whether `seq..end` fills a hole this side left; returns the time the hole appeared.
+    fn in_holes(&mut self, seq: u32, end: u32) -> Option<i64> {
         for i in 0..self.n_holes as usize {
-            let (hs, he) = self.holes[i];
+            let (hs, he, since) = self.holes[i];
             if seq_delta(seq, he) < 0 && seq_delta(end, hs) > 0 {
                 // Fill what overlaps; keep it simple: shrink from whichever side it touches.
                 if seq_delta(seq, hs) <= 0 && seq_delta(end, he) >= 0 {
@@ -112,10 +133,10 @@ impl Endpoint {
                 } else {
                     self.holes[i].1 = seq;
                 }
-                return true;
+                return Some(since);
             }
         }
-        false
+        None
     }
 
     fn remove_hole(&mut self, i: usize) {
@@ -124,9 +145,9 @@ impl Endpoint {
         self.n_holes -= 1;
     }
 
-    fn add_hole(&mut self, from: u32, to: u32) {
+    fn add_hole(&mut self, from: u32, to: u32, ts_ns: i64) {
         if (self.n_holes as usize) < self.holes.len() {
-            self.holes[self.n_holes as usize] = (from, to);
+            self.holes[self.n_holes as usize] = (from, to, ts_ns);
             self.n_holes += 1;
         }
     }
@@ -189,6 +210,7 @@ pub struct TcpConn {
     pub first_synack_frame: Option<u64>,
     pub first_rst: Option<(u64, bool)>,
     pub established_ts_ns: Option<i64>,
+    first_syn_ts_ns: Option<i64>,
     /// Packets seen twice by the capture (several interfaces, or a SPAN port copying both
     /// ways): identical segment within [`DUPLICATE_WINDOW_NS`]; not fed to the state machine.
     pub duplicates: u32,
@@ -280,7 +302,13 @@ impl TcpConn {
 
         if syn && !ack {
             self.first_syn_frame.get_or_insert(frame);
+            self.first_syn_ts_ns.get_or_insert(ts_ns);
         }
+        // Reordering window: the handshake round trip when known, at most 3 ms.
+        let reorder_ns = match (self.first_syn_ts_ns, self.established_ts_ns) {
+            (Some(a), Some(b)) if b > a => (b - a).min(REORDER_WINDOW_NS),
+            _ => REORDER_WINDOW_NS,
+        };
         if syn && ack {
             self.first_synack_frame.get_or_insert(frame);
         }
@@ -377,7 +405,18 @@ impl TcpConn {
             && endpoint.state != EndpointState::Reset
         {
             endpoint.zero_windows += 1;
+            endpoint.first_zero_window_frame.get_or_insert(frame);
             scaled(&mut self.history, is_orig, b'w', endpoint.zero_windows);
+        }
+
+        // Duplicate ACKs: pure ACKs repeating the previous acknowledgement number.
+        if ack && !syn && !fin && !rst {
+            if len == 0 && t.ack == endpoint.last_ack_sent {
+                endpoint.dup_acks += 1;
+            } else if t.ack != endpoint.last_ack_sent {
+                endpoint.dup_acks = 0;
+                endpoint.last_ack_sent = t.ack;
+            }
         }
 
         // Acknowledgements: initialise an unseen peer, advance its ack point.
@@ -407,13 +446,21 @@ impl TcpConn {
         } else if endpoint.state == EndpointState::Reset {
         } else if delta_last > 0 {
             if len > 0 && !rst && seq_delta(t.seq, endpoint.last_seq) > 0 && endpoint.data_seen {
-                endpoint.add_hole(endpoint.last_seq, t.seq);
+                endpoint.add_hole(endpoint.last_seq, t.seq, ts_ns);
             }
             endpoint.last_seq = seg_end;
         } else if len > 0 {
             let data_end = t.seq.wrapping_add(len);
-            if !endpoint.in_holes(t.seq, data_end) {
+            // Filling a hole soon after it appeared is reordering; filling it later is the
+            // retransmission of a segment lost before the capture point (as Wireshark says).
+            // Two or more duplicate ACKs from the receiver make it a fast retransmission.
+            let reordered = endpoint.in_holes(t.seq, data_end).is_some_and(|since| {
+                ts_ns.saturating_sub(since) <= reorder_ns && peer.dup_acks < 2
+            });
+            if !reordered {
+                endpoint.first_rtx_frame.get_or_insert(frame);
                 endpoint.retransmissions += 1;
+                endpoint.max_rtx_len = endpoint.max_rtx_len.max(len);
                 scaled(&mut self.history, is_orig, b't', endpoint.retransmissions);
             }
         }
@@ -438,7 +485,7 @@ impl TcpConn {
             let mut missed = 0u64;
             let mut i = 0;
             while i < peer.n_holes as usize {
-                let (hs, he) = peer.holes[i];
+                let (hs, he, _) = peer.holes[i];
                 if seq_delta(ack_no, he) >= 0 {
                     missed += seq_delta(he, hs).max(0) as u64;
                     peer.remove_hole(i);

@@ -118,7 +118,8 @@ impl Analysis {
                 warnings: c.meta.warnings.clone(),
             })
             .collect();
-        let root_causes: Vec<RootCause> = Vec::new();
+        let mut findings = crate::detect::run_all(self);
+        let root_causes: Vec<RootCause> = crate::rank::rank(&mut findings);
         let verdict = if root_causes.iter().any(|r| r.severity >= Severity::Medium) {
             "problems_found"
         } else {
@@ -136,7 +137,7 @@ impl Analysis {
                 verdict: verdict.to_string(),
             },
             root_causes,
-            findings: Vec::new(),
+            findings,
         }
     }
 }

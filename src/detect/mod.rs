@@ -1,0 +1,414 @@
+//! Detectors: pure functions over the [`Analysis`], one file each, listed once in
+//! [`DETECTORS`]. Each file documents what it finds, the likely root causes, known false
+//! positives and its parameters (constants with units). They run in parallel; their output
+//! is ordered deterministically (registry order, then each detector's own sorted order).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use rayon::prelude::*;
+
+use crate::analysis::Analysis;
+use crate::finding::{Evidence, Finding, Layer, Server, Severity};
+use crate::flow::{Conn, Proto};
+use crate::report::rfc3339;
+
+pub mod arp;
+pub mod capture;
+pub mod icmp_frag_needed;
+pub mod icmp_ttl_exceeded;
+pub mod icmp_unreachable;
+pub mod port_scan;
+pub mod rst_storm;
+pub mod syn_flood;
+pub mod tcp_rejected_rst;
+pub mod tcp_reset_midstream;
+pub mod tcp_retransmissions;
+pub mod tcp_syn_unanswered;
+pub mod tcp_zero_window;
+
+/// A detector: a stable id (`area.name`) and the function that runs it.
+pub struct Detector {
+    pub id: &'static str,
+    /// Causes it can report.
+    pub causes: &'static [&'static str],
+    pub run: fn(&Ctx<'_>) -> Vec<Finding>,
+}
+
+/// Every detector, in the order their findings are listed.
+pub const DETECTORS: &[Detector] = &[
+    Detector {
+        id: "capture.truncated",
+        causes: &["capture_truncated"],
+        run: capture::truncated,
+    },
+    Detector {
+        id: "capture.loss",
+        causes: &["capture_loss"],
+        run: capture::loss,
+    },
+    Detector {
+        id: "capture.one_sided",
+        causes: &["capture_one_sided"],
+        run: capture::one_sided,
+    },
+    Detector {
+        id: "arp.storm",
+        causes: &["arp_storm"],
+        run: arp::storm,
+    },
+    Detector {
+        id: "arp.unanswered",
+        causes: &["arp_unanswered"],
+        run: arp::unanswered,
+    },
+    Detector {
+        id: "arp.bindings",
+        causes: &["ip_conflict", "arp_vip_move", "arp_spoofing"],
+        run: arp::bindings,
+    },
+    Detector {
+        id: "icmp.unreachable",
+        causes: &["icmp_unreachable"],
+        run: icmp_unreachable::run,
+    },
+    Detector {
+        id: "icmp.ttl_exceeded",
+        causes: &["icmp_ttl_exceeded"],
+        run: icmp_ttl_exceeded::run,
+    },
+    Detector {
+        id: "icmp.frag_needed",
+        causes: &["icmp_frag_needed", "pmtu_blackhole"],
+        run: icmp_frag_needed::run,
+    },
+    Detector {
+        id: "tcp.syn_unanswered",
+        causes: &["tcp_syn_unanswered"],
+        run: tcp_syn_unanswered::run,
+    },
+    Detector {
+        id: "tcp.rejected_rst",
+        causes: &["tcp_rejected_rst"],
+        run: tcp_rejected_rst::run,
+    },
+    Detector {
+        id: "tcp.rst_storm",
+        causes: &["rst_storm"],
+        run: rst_storm::run,
+    },
+    Detector {
+        id: "tcp.reset_midstream",
+        causes: &["tcp_reset_midstream"],
+        run: tcp_reset_midstream::run,
+    },
+    Detector {
+        id: "tcp.syn_flood",
+        causes: &["syn_flood"],
+        run: syn_flood::run,
+    },
+    Detector {
+        id: "tcp.port_scan",
+        causes: &["port_scan"],
+        run: port_scan::run,
+    },
+    Detector {
+        id: "tcp.retransmissions",
+        causes: &["tcp_retransmissions"],
+        run: tcp_retransmissions::run,
+    },
+    Detector {
+        id: "tcp.zero_window",
+        causes: &["tcp_zero_window"],
+        run: tcp_zero_window::run,
+    },
+];
+
+/// What detectors see: the analysis plus facts several of them need.
+pub struct Ctx<'a> {
+    pub an: &'a Analysis,
+    /// Capture names, used in evidence when several captures were analysed together.
+    names: Vec<String>,
+    /// Sources recognised as scanners: their probes belong to `port_scan` only.
+    pub scanners: BTreeSet<IpAddr>,
+    /// Addresses that sent at least one packet (IP or ARP) in the capture.
+    pub talkers: BTreeSet<IpAddr>,
+    /// Flows answered by an ICMP error (index into `an.flows`).
+    pub icmp_answered: BTreeSet<usize>,
+    /// For each of `an.icmp_errors`, the flow it quotes.
+    pub quoted_flow: Vec<Option<usize>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(an: &'a Analysis) -> Ctx<'a> {
+        let names = if an.captures.len() > 1 {
+            an.captures.iter().map(|c| c.meta.name.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        let mut talkers = BTreeSet::new();
+        for f in &an.flows {
+            if f.orig_pkts > 0 {
+                talkers.insert(f.orig_ip);
+            }
+            if f.resp_pkts > 0 {
+                talkers.insert(f.resp_ip);
+            }
+        }
+        for a in &an.arp {
+            talkers.insert(IpAddr::V4(a.sender_ip));
+        }
+        for e in &an.icmp_errors {
+            talkers.insert(e.src);
+        }
+        let quoted_flow = quoted_flows(an);
+        let icmp_answered = quoted_flow.iter().flatten().copied().collect();
+        let scanners = port_scan::scanners(an);
+        Ctx {
+            an,
+            names,
+            scanners,
+            talkers,
+            icmp_answered,
+            quoted_flow,
+        }
+    }
+
+    /// Evidence for `frame` of capture `capture`.
+    pub fn ev(&self, capture: u16, frame: u64, ts_ns: i64, note: impl Into<String>) -> Evidence {
+        Evidence {
+            frame,
+            ts: rfc3339(ts_ns),
+            note: note.into(),
+            capture: self.names.get(capture as usize).cloned(),
+        }
+    }
+}
+
+/// For each ICMP error of `an.icmp_errors`, the flow it quotes (index into `an.flows`): the
+/// last flow with that 5-tuple that started before the error.
+fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
+    use crate::flow::{Addr, FlowKey};
+    let mut index: rustc_hash::FxHashMap<FlowKey, Vec<usize>> = Default::default();
+    for (i, f) in an.flows.iter().enumerate() {
+        if matches!(f.proto, Proto::Tcp | Proto::Udp) {
+            let k = FlowKey::new(
+                f.proto,
+                Addr {
+                    ip: f.orig_ip,
+                    port: f.orig_port,
+                },
+                Addr {
+                    ip: f.resp_ip,
+                    port: f.resp_port,
+                },
+            );
+            index.entry(k).or_default().push(i);
+        }
+    }
+    an.icmp_errors
+        .iter()
+        .map(|e| {
+            let q = e.icmp.quoted?;
+            let proto = match q.proto {
+                6 => Proto::Tcp,
+                17 => Proto::Udp,
+                _ => return None,
+            };
+            let k = FlowKey::new(
+                proto,
+                Addr {
+                    ip: q.src,
+                    port: q.src_port,
+                },
+                Addr {
+                    ip: q.dst,
+                    port: q.dst_port,
+                },
+            );
+            index
+                .get(&k)?
+                .iter()
+                .copied()
+                .rfind(|&i| an.flows[i].first_ts_ns <= e.ts_ns)
+        })
+        .collect()
+}
+
+/// Runs every detector and numbers the findings.
+pub fn run_all(an: &Analysis) -> Vec<Finding> {
+    let ctx = Ctx::new(an);
+    let per: Vec<Vec<Finding>> = DETECTORS.par_iter().map(|d| (d.run)(&ctx)).collect();
+    let mut out = Vec::new();
+    for (d, findings) in DETECTORS.iter().zip(per) {
+        for (i, mut f) in findings.into_iter().enumerate() {
+            f.id = format!("{}#{}", d.id, i + 1);
+            f.detector = d.id.to_string();
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// A finding with the common fields filled and the rest empty.
+#[allow(clippy::too_many_arguments)]
+pub fn finding(
+    cause: &str,
+    layer: Layer,
+    severity: Severity,
+    confidence: f64,
+    title: String,
+    explanation: String,
+    first_ts_ns: i64,
+    last_ts_ns: i64,
+) -> Finding {
+    Finding {
+        id: String::new(),
+        detector: String::new(),
+        cause: cause.to_string(),
+        layer,
+        severity,
+        confidence: round2(confidence),
+        title,
+        explanation,
+        server: None,
+        clients: Vec::new(),
+        affected_flows: 0,
+        first_ts: rfc3339(first_ts_ns),
+        last_ts: rfc3339(last_ts_ns),
+        evidence: Vec::new(),
+        wireshark_filter: String::new(),
+        remediation: Vec::new(),
+        group: None,
+        from_absence: false,
+        weight: 0,
+        first_ts_ns,
+        last_ts_ns,
+    }
+}
+
+pub fn round2(x: f64) -> f64 {
+    (x.clamp(0.0, 1.0) * 100.0).round() / 100.0
+}
+
+/// `ip:port`, with brackets for IPv6.
+pub fn ep(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V6(_) => format!("[{ip}]:{port}"),
+        IpAddr::V4(_) => format!("{ip}:{port}"),
+    }
+}
+
+/// Wireshark field prefix for an address: `ip` or `ipv6`.
+pub fn ipf(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "ip" } else { "ipv6" }
+}
+
+/// The group key of a service: findings about one server port explain one problem.
+pub fn svc_group(proto: Proto, ip: IpAddr, port: u16) -> String {
+    format!("svc {} {}", proto.as_str(), ep(ip, port))
+}
+
+pub fn server(ip: IpAddr, port: Option<u16>) -> Option<Server> {
+    Some(Server {
+        ip: ip.to_string(),
+        port,
+        name: None,
+    })
+}
+
+/// A service: protocol, responder address and port.
+pub type Service = (Proto, IpAddr, u16);
+/// Flows (with their index in `Analysis::flows`) grouped by service.
+pub type ByService<'a> = BTreeMap<Service, Vec<(usize, &'a Conn)>>;
+
+/// Flows grouped by responder address and port (sorted, deterministic).
+pub fn by_service<'a>(flows: impl Iterator<Item = (usize, &'a Conn)>) -> ByService<'a> {
+    let mut m: ByService<'a> = BTreeMap::new();
+    for (i, f) in flows {
+        m.entry((f.proto, f.resp_ip, f.resp_port))
+            .or_default()
+            .push((i, f));
+    }
+    m
+}
+
+/// Distinct addresses as sorted strings.
+pub fn ip_list(ips: impl Iterator<Item = IpAddr>) -> Vec<String> {
+    let set: BTreeSet<IpAddr> = ips.collect();
+    set.into_iter().map(|i| i.to_string()).collect()
+}
+
+/// "1 client" / "3 clients".
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else if what.ends_with('s') {
+        format!("{n} {what}es")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// Seconds with up to 3 decimals.
+pub fn secs(ns: i64) -> String {
+    let s = ns as f64 / 1e9;
+    if s >= 10.0 {
+        format!("{s:.0} s")
+    } else if s >= 1.0 {
+        format!("{s:.1} s")
+    } else if s >= 0.001 {
+        format!("{:.1} ms", s * 1000.0)
+    } else {
+        format!("{:.0} µs", s * 1e6)
+    }
+}
+
+/// Whether a flow got any answer from its responder (a TCP handshake reply, data, a RST).
+pub fn answered(f: &Conn) -> bool {
+    f.resp_pkts > 0
+}
+
+/// Whether a TCP flow completed its handshake.
+pub fn handshake_ok(f: &Conn) -> bool {
+    f.synack_frame.is_some() || f.history.as_str().contains('h')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_complete_and_ids_unique() {
+        let ids: BTreeSet<&str> = DETECTORS.iter().map(|d| d.id).collect();
+        assert_eq!(ids.len(), DETECTORS.len());
+        let causes: BTreeSet<&str> = DETECTORS
+            .iter()
+            .flat_map(|d| d.causes.iter().copied())
+            .collect();
+        for c in [
+            "arp_storm",
+            "arp_unanswered",
+            "ip_conflict",
+            "arp_vip_move",
+            "arp_spoofing",
+            "icmp_unreachable",
+            "icmp_ttl_exceeded",
+            "icmp_frag_needed",
+            "pmtu_blackhole",
+            "tcp_syn_unanswered",
+            "tcp_rejected_rst",
+            "rst_storm",
+            "tcp_reset_midstream",
+            "syn_flood",
+            "port_scan",
+            "tcp_retransmissions",
+            "tcp_zero_window",
+            "capture_truncated",
+            "capture_loss",
+            "capture_one_sided",
+        ] {
+            assert!(causes.contains(c), "no detector reports {c}");
+        }
+    }
+}

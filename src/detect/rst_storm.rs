@@ -1,0 +1,143 @@
+//! `rst_storm`: many connections ended by resets from one host (or toward one service) in a
+//! short window. Zeek only counts resets inside one connection; this counts across
+//! connections and says who sent them.
+//!
+//! Ordinary client closes (a client resetting after it got its response) are normal life and
+//! not counted; neither are scan probes. Parameters: [`WINDOW_NS`], [`MIN_CONNS`],
+//! [`MIN_PEERS`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+
+/// Sliding window in which reset connections are counted.
+pub const WINDOW_NS: i64 = 10_000_000_000;
+/// Reset connections within one window from which it is a storm.
+pub const MIN_CONNS: usize = 20;
+/// Distinct peer addresses or ports they involve.
+pub const MIN_PEERS: usize = 3;
+
+/// The host that sent the reset of a flow, unless it is an ordinary client close.
+fn reset_sender(f: &Conn) -> Option<(IpAddr, bool)> {
+    let by_orig = f.rst_by? == "orig";
+    if by_orig && f.resp_bytes > 0 && f.resp_unacked_bytes == 0 {
+        return None; // the client got its answer and closed with a reset
+    }
+    Some(if by_orig {
+        (f.orig_ip, true)
+    } else {
+        (f.resp_ip, false)
+    })
+}
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut by_sender: BTreeMap<IpAddr, Vec<&Conn>> = BTreeMap::new();
+    for f in ctx
+        .an
+        .flows
+        .iter()
+        .filter(|f| f.proto == Proto::Tcp && !ctx.scanners.contains(&f.orig_ip))
+    {
+        if let Some((ip, _)) = reset_sender(f) {
+            by_sender.entry(ip).or_default().push(f);
+        }
+    }
+    let mut out = Vec::new();
+    for (sender, flows) in by_sender {
+        if flows.len() < MIN_CONNS {
+            continue;
+        }
+        let mut times: Vec<i64> = flows.iter().map(|f| f.last_ts_ns).collect();
+        times.sort();
+        let (mut j, mut peak) = (0, 0);
+        for i in 0..times.len() {
+            while times[i] - times[j] > WINDOW_NS {
+                j += 1;
+            }
+            peak = peak.max(i + 1 - j);
+        }
+        let peers: BTreeSet<(IpAddr, u16)> = flows
+            .iter()
+            .map(|f| {
+                if f.orig_ip == sender {
+                    (f.resp_ip, f.resp_port)
+                } else {
+                    (f.orig_ip, f.orig_port)
+                }
+            })
+            .collect();
+        if peak < MIN_CONNS || peers.len() < MIN_PEERS {
+            continue;
+        }
+        let as_server: Vec<&&Conn> = flows.iter().filter(|f| f.resp_ip == sender).collect();
+        let ports: BTreeSet<u16> = as_server.iter().map(|f| f.resp_port).collect();
+        let clients = ip_list(flows.iter().map(|f| {
+            if f.orig_ip == sender {
+                f.resp_ip
+            } else {
+                f.orig_ip
+            }
+        }));
+        let first = flows.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
+        let last = flows.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
+        let role = if as_server.len() * 2 >= flows.len() {
+            let pl: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
+            format!("as the server (port {})", pl.join(", "))
+        } else {
+            "as a client".to_string()
+        };
+        let mut f = finding(
+            "rst_storm",
+            Layer::Transport,
+            if peak >= 5 * MIN_CONNS {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            0.9,
+            format!("RST storm: {sender} reset {} connections", flows.len()),
+            format!(
+                "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
+                 Resets from one host across many connections point to a crashing or overloaded \
+                 service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
+                plural(flows.len(), "connection"),
+                secs(WINDOW_NS),
+                plural(clients.len(), "peer")
+            ),
+            first,
+            last,
+        );
+        if ports.len() == 1 {
+            let port = *ports.iter().next().unwrap_or(&0);
+            f.server = server(sender, Some(port));
+            f.group = Some(svc_group(Proto::Tcp, sender, port));
+        } else {
+            f.server = server(sender, None);
+            f.group = Some(format!("rst {sender}"));
+        }
+        f.clients = clients;
+        f.affected_flows = flows.len() as u64;
+        for c in flows.iter().take(6) {
+            if let Some(fr) = c.rst_frame {
+                f.evidence.push(ctx.ev(
+                    c.capture,
+                    fr,
+                    c.last_ts_ns,
+                    format!(
+                        "RST from {sender} on {} <-> {}",
+                        ep(c.orig_ip, c.orig_port),
+                        ep(c.resp_ip, c.resp_port)
+                    ),
+                ));
+            }
+        }
+        f.wireshark_filter = format!("{}.src=={sender} && tcp.flags.reset==1", ipf(sender));
+        f.remediation = vec![
+            format!("Check the service logs on {sender} for crashes, restarts or connection limits at {}.", rfc3339(first)),
+            "Compare the TTL of the resets with the server's other packets: a different TTL means a firewall or IPS sends them.".into(),
+        ];
+        f.weight = 75;
+        out.push(f);
+    }
+    out
+}

@@ -1,0 +1,85 @@
+//! `tcp_reset_midstream`: established connections that carried data and were aborted by a
+//! RST, and by which side. Server aborts matter; a client resetting after it got its whole
+//! response is normal life and not reported. Parameter: [`MEDIUM_MIN`].
+
+use super::*;
+
+/// Server-side aborts from which the finding is `medium` rather than `low`.
+pub const MEDIUM_MIN: usize = 2;
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let aborted = ctx.an.flows.iter().enumerate().filter(|(_, f)| {
+        f.proto == Proto::Tcp
+            && matches!(f.conn_state, "RSTO" | "RSTR")
+            && handshake_ok(f)
+            && f.orig_bytes + f.resp_bytes > 0
+            && !(f.rst_by == Some("orig") && f.resp_unacked_bytes == 0)
+    });
+    let mut out = Vec::new();
+    for ((_, ip, port), flows) in by_service(aborted) {
+        let by_server = flows
+            .iter()
+            .filter(|(_, f)| f.rst_by == Some("resp"))
+            .count();
+        let by_client = flows.len() - by_server;
+        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
+        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let severity = if by_server >= MEDIUM_MIN {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        let svc = ep(ip, port);
+        let mut f = finding(
+            "tcp_reset_midstream",
+            Layer::Transport,
+            severity,
+            0.85,
+            format!(
+                "Connections to {svc} aborted mid-stream by RST ({by_server} by the server, {by_client} by clients)"
+            ),
+            format!(
+                "{} to {svc} were established and carrying data when a RST ended them: {by_server} \
+                 sent by the server, {by_client} by the client while data was still in flight. \
+                 Server aborts usually mean the application crashed, hit a timeout or a limit, or \
+                 a proxy or firewall killed the session.",
+                plural(flows.len(), "connection")
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
+        f.affected_flows = flows.len() as u64;
+        for (_, c) in flows.iter().take(6) {
+            if let Some(fr) = c.rst_frame {
+                let who = if c.rst_by == Some("resp") {
+                    "server"
+                } else {
+                    "client"
+                };
+                f.evidence.push(ctx.ev(
+                    c.capture,
+                    fr,
+                    c.last_ts_ns,
+                    format!(
+                        "RST by the {who} after {} + {} bytes",
+                        c.orig_bytes, c.resp_bytes
+                    ),
+                ));
+            }
+        }
+        f.wireshark_filter = format!(
+            "{}.addr=={ip} && tcp.port=={port} && tcp.flags.reset==1",
+            ipf(ip)
+        );
+        f.remediation = vec![
+            format!("Check the application and proxy logs on {ip} at the times of the resets."),
+            "Look for idle or request timeouts and connection limits in load balancers and firewalls on the path.".into(),
+        ];
+        f.group = Some(svc_group(Proto::Tcp, ip, port));
+        f.weight = 40;
+        out.push(f);
+    }
+    out
+}

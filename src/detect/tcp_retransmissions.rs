@@ -1,0 +1,92 @@
+//! `tcp_retransmissions`: retransmission rate per service, the sign of loss on a saturated or
+//! faulty link. A few retransmissions are normal life. Parameters: [`LOW`], [`MEDIUM`],
+//! [`HIGH`] as (minimum retransmissions, minimum rate).
+
+use super::*;
+
+pub const LOW: (u64, f64) = (10, 0.03);
+pub const MEDIUM: (u64, f64) = (20, 0.05);
+pub const HIGH: (u64, f64) = (30, 0.15);
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tcp = ctx
+        .an
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.proto == Proto::Tcp && handshake_ok(f));
+    let mut out = Vec::new();
+    for ((_, ip, port), flows) in by_service(tcp) {
+        let rtx: u64 = flows
+            .iter()
+            .map(|(_, f)| (f.orig_retransmissions + f.resp_retransmissions) as u64)
+            .sum();
+        let pkts: u64 = flows.iter().map(|(_, f)| f.orig_pkts + f.resp_pkts).sum();
+        let rate = rtx as f64 / pkts.max(1) as f64;
+        let severity = if rtx >= HIGH.0 && rate >= HIGH.1 {
+            Severity::High
+        } else if rtx >= MEDIUM.0 && rate >= MEDIUM.1 {
+            Severity::Medium
+        } else if rtx >= LOW.0 && rate >= LOW.1 {
+            Severity::Low
+        } else {
+            continue;
+        };
+        let hit: Vec<&(usize, &Conn)> = {
+            let mut v: Vec<&(usize, &Conn)> = flows
+                .iter()
+                .filter(|(_, f)| f.orig_retransmissions + f.resp_retransmissions > 0)
+                .collect();
+            v.sort_by_key(|(_, f)| {
+                std::cmp::Reverse(f.orig_retransmissions + f.resp_retransmissions)
+            });
+            v
+        };
+        let by_server: u64 = flows
+            .iter()
+            .map(|(_, f)| f.resp_retransmissions as u64)
+            .sum();
+        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
+        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let svc = ep(ip, port);
+        let mut f = finding(
+            "tcp_retransmissions",
+            Layer::Transport,
+            severity,
+            0.85,
+            format!(
+                "{:.1}% of TCP packets to/from {svc} are retransmissions",
+                rate * 100.0
+            ),
+            format!(
+                "{rtx} of {pkts} packets in {} with {svc} were retransmissions ({:.1}%; {by_server} \
+                 sent by the server), in {} of them. Sustained loss like this slows every \
+                 transfer and times out short requests: a saturated link, a duplex mismatch, a \
+                 faulty cable or Wi-Fi, or a policer dropping bursts.",
+                plural(flows.len(), "connection"),
+                rate * 100.0,
+                plural(hit.len(), "connection")
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
+        f.affected_flows = hit.len() as u64;
+        for (_, c) in hit.iter().take(5) {
+            f.evidence.push(ctx.ev(c.capture, c.rtx_frame.unwrap_or(c.first_frame), c.first_ts_ns, format!("first retransmission in the connection from {}: {} retransmissions in {} packets", ep(c.orig_ip, c.orig_port), c.orig_retransmissions + c.resp_retransmissions, c.orig_pkts + c.resp_pkts)));
+        }
+        f.wireshark_filter = format!(
+            "{}.addr=={ip} && tcp.port=={port} && tcp.analysis.retransmission",
+            ipf(ip)
+        );
+        f.remediation = vec![
+            "Check interface error and drop counters along the path (ip -s link, switch port counters).".into(),
+            "Check link utilisation at these times: queues that overflow drop packets.".into(),
+        ];
+        f.group = Some(svc_group(Proto::Tcp, ip, port));
+        f.weight = 30;
+        out.push(f);
+    }
+    out
+}

@@ -1,0 +1,168 @@
+//! `tcp_syn_unanswered`: connection attempts whose SYNs never got any answer (no SYN-ACK, no
+//! RST, no ICMP error): a silent drop, typically a firewall rule or security group.
+//!
+//! Grouped per server address and port. Counts attempts (flows in Zeek state S0), SYNs sent
+//! (with retransmissions), clients, and whether the server answered anything else in the
+//! capture: if it did, the drop is selective (a firewall in front of that port); if it sent
+//! nothing at all, the host may be down or unreachable, or the capture may see only one
+//! direction, and confidence is lower.
+//!
+//! Known false positives: a capture that stops right after a SYN (a single SYN in the last
+//! [`END_GRACE_NS`] of the capture is ignored); one-sided captures (the ranking engine lowers
+//! confidence when `capture_one_sided` fires); SYN floods and scans (handled by their own
+//! detectors, whose probes are excluded here).
+
+use std::collections::BTreeSet;
+
+use super::*;
+
+/// A lone SYN this close to the end of the capture may simply not have been answered yet.
+pub const END_GRACE_NS: i64 = 1_000_000_000;
+/// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.
+pub const CRITICAL_ATTEMPTS: usize = 2;
+pub const CRITICAL_SYNS: u64 = 3;
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let an = ctx.an;
+    let end = an
+        .captures
+        .iter()
+        .filter_map(|c| c.last_ts_ns)
+        .max()
+        .unwrap_or(0);
+    let unanswered = an.flows.iter().enumerate().filter(|(i, f)| {
+        f.proto == Proto::Tcp
+            && f.conn_state == "S0"
+            && f.resp_pkts == 0
+            && !ctx.icmp_answered.contains(i)
+            && !ctx.scanners.contains(&f.orig_ip)
+    });
+    let mut out = Vec::new();
+    for ((_, ip, port), flows) in by_service(unanswered) {
+        let syns: u64 = flows.iter().map(|(_, f)| f.orig_pkts).sum();
+        if flows.len() == 1 && syns == 1 && end - flows[0].1.first_ts_ns < END_GRACE_NS {
+            continue;
+        }
+        let ok: Vec<&Conn> = an
+            .flows
+            .iter()
+            .filter(|f| f.proto == Proto::Tcp && f.resp_ip == ip && f.resp_port == port)
+            .filter(|f| handshake_ok(f))
+            .collect();
+        let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
+        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
+        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let server_talks = ctx.talkers.contains(&ip);
+        let other_ports: BTreeSet<u16> = an
+            .flows
+            .iter()
+            .filter(|f| f.resp_ip == ip && f.resp_port != port && f.resp_pkts > 0)
+            .map(|f| f.resp_port)
+            .collect();
+        let severity = if !ok.is_empty() {
+            Severity::Medium
+        } else if flows.len() >= CRITICAL_ATTEMPTS || syns >= CRITICAL_SYNS {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        let confidence = if server_talks { 0.95 } else { 0.8 };
+        let svc = ep(ip, port);
+        let title = if ok.is_empty() {
+            format!("TCP {svc} never answers SYNs (silently dropped)")
+        } else {
+            format!(
+                "TCP {svc} drops some connection attempts ({} of {})",
+                flows.len(),
+                flows.len() + ok.len()
+            )
+        };
+        let mut expl = format!(
+            "{} from {} to {svc} sent {syns} SYNs between {} and {} and got no SYN-ACK, no RST \
+             and no ICMP error back.",
+            plural(flows.len(), "connection attempt"),
+            plural(clients.len(), "client"),
+            rfc3339(first),
+            rfc3339(last),
+        );
+        if !ok.is_empty() {
+            expl.push_str(&format!(
+                " {} to the same port did complete, so the drop is intermittent (a overloaded \
+                 listener, a load balancer member, or a stateful firewall).",
+                plural(ok.len(), "other connection")
+            ));
+        } else if !other_ports.is_empty() {
+            let ports: Vec<String> = other_ports.iter().take(5).map(|p| p.to_string()).collect();
+            expl.push_str(&format!(
+                " {ip} does answer on other ports ({}), so the host is up and reachable: \
+                 something drops SYNs to port {port} only, typically a firewall rule or \
+                 security group.",
+                ports.join(", ")
+            ));
+        } else if server_talks {
+            expl.push_str(&format!(
+                " {ip} sends other traffic in this capture, so it is reachable: something \
+                 silently drops SYNs to port {port}, typically a firewall rule."
+            ));
+        } else {
+            expl.push_str(&format!(
+                " {ip} sends nothing at all in this capture: it may be down or unreachable \
+                 (routing, ARP), a firewall may drop everything to it, or the capture sees only \
+                 the client's direction."
+            ));
+        }
+        let mut f = finding(
+            "tcp_syn_unanswered",
+            Layer::Transport,
+            severity,
+            confidence,
+            title,
+            expl,
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = clients;
+        f.affected_flows = flows.len() as u64;
+        for (_, c) in flows.iter().take(6) {
+            let n = c.orig_pkts;
+            let note = if n > 1 {
+                format!(
+                    "SYN from {}, retransmitted {} times over {}, no reply",
+                    ep(c.orig_ip, c.orig_port),
+                    n - 1,
+                    secs(c.last_ts_ns - c.first_ts_ns)
+                )
+            } else {
+                format!("SYN from {}, no reply", ep(c.orig_ip, c.orig_port))
+            };
+            f.evidence.push(ctx.ev(
+                c.capture,
+                c.syn_frame.unwrap_or(c.first_frame),
+                c.first_ts_ns,
+                note,
+            ));
+        }
+        f.wireshark_filter = format!(
+            "{}.dst=={ip} && tcp.dstport=={port} && tcp.flags.syn==1 && tcp.flags.ack==0",
+            ipf(ip)
+        );
+        f.remediation = vec![
+            format!(
+                "Check firewall rules and security groups between {} and {ip} for TCP port \
+                 {port}: a DROP rule produces exactly this pattern.",
+                f.clients.first().cloned().unwrap_or_default()
+            ),
+            format!("On {ip}, confirm the service listens: ss -ltn 'sport = :{port}'."),
+            format!(
+                "Capture on {ip} as well: if the SYNs arrive there, its host firewall drops \
+                 them; if they do not, a device on the path does."
+            ),
+        ];
+        f.group = Some(svc_group(Proto::Tcp, ip, port));
+        f.from_absence = true;
+        f.weight = 50;
+        out.push(f);
+    }
+    out
+}

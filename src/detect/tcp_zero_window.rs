@@ -1,0 +1,71 @@
+//! `tcp_zero_window`: receivers advertising a zero window (they cannot take more data), per
+//! service, saying which side stalls. Parameters: [`MEDIUM_MIN`].
+
+use super::*;
+
+/// Zero-window advertisements from which the finding is `medium`.
+pub const MEDIUM_MIN: u64 = 10;
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tcp =
+        ctx.an.flows.iter().enumerate().filter(|(_, f)| {
+            f.proto == Proto::Tcp && f.orig_zero_windows + f.resp_zero_windows > 0
+        });
+    let mut out = Vec::new();
+    for ((_, ip, port), flows) in by_service(tcp) {
+        let by_client: u64 = flows.iter().map(|(_, f)| f.orig_zero_windows as u64).sum();
+        let by_server: u64 = flows.iter().map(|(_, f)| f.resp_zero_windows as u64).sum();
+        let total = by_client + by_server;
+        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
+        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let svc = ep(ip, port);
+        let who = if by_client >= by_server {
+            "the clients cannot keep up with what the server sends (a slow or blocked reader)"
+        } else {
+            "the server cannot keep up with what clients send (an overloaded or stalled service)"
+        };
+        let mut f = finding(
+            "tcp_zero_window",
+            Layer::Transport,
+            if total >= MEDIUM_MIN {
+                Severity::Medium
+            } else {
+                Severity::Low
+            },
+            0.9,
+            format!("Zero-window stalls on {svc} ({total} zero-window advertisements)"),
+            format!(
+                "{} with {svc} advertised a zero receive window {total} times ({by_client} by \
+                 clients, {by_server} by the server): {who}. Transfers stall until the receiver \
+                 reads.",
+                plural(flows.len(), "connection")
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
+        f.affected_flows = flows.len() as u64;
+        for (_, c) in flows.iter().take(5) {
+            f.evidence.push(ctx.ev(
+                c.capture,
+                c.zero_window_frame.unwrap_or(c.first_frame),
+                c.first_ts_ns,
+                format!(
+                    "first zero window in the connection from {}: {} in all",
+                    ep(c.orig_ip, c.orig_port),
+                    c.orig_zero_windows + c.resp_zero_windows
+                ),
+            ));
+        }
+        f.wireshark_filter = format!(
+            "{}.addr=={ip} && tcp.port=={port} && tcp.analysis.zero_window",
+            ipf(ip)
+        );
+        f.remediation = vec!["Check CPU, memory and disk of the side advertising zero windows, and its application's read loop.".into()];
+        f.group = Some(svc_group(Proto::Tcp, ip, port));
+        f.weight = 30;
+        out.push(f);
+    }
+    out
+}

@@ -1,0 +1,242 @@
+//! The ranking engine: findings in, ranked root causes out.
+//!
+//! 1. **Capture caveats.** Findings that rest on something *not* seen (`from_absence`: no
+//!    reply, no ACK) lose confidence when the capture itself is doubtful: multiplied by
+//!    `1 - 0.5 × confidence(capture_one_sided)` and `1 - 0.3 × confidence(capture_loss)`.
+//! 2. **Grouping.** Findings with the same `group` (for example every finding about
+//!    `tcp 10.0.0.5:8081`: the SYNs nobody answered and the ICMP admin-prohibited that
+//!    answered some of them) become one root cause. The primary finding is the one with the
+//!    highest (severity, weight, confidence); the others add their evidence, clients, filter
+//!    and remediation, and their explanation as a further sentence.
+//! 3. **Score** (0-120):
+//!    `score = S(severity) × confidence + min(10, 3 × log2(1 + affected_flows))
+//!             + min(5, clients) + min(5, duration_minutes)`
+//!    with S = info 5, low 25, medium 50, high 75, critical 100. Rounded to 0.1.
+//! 4. **Order**: score, then severity, then cause name, then title (all descending /
+//!    ascending as written) so equal scores always come out in the same order.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, RootCause, Severity};
+
+/// Weight of a severity in the score.
+pub fn severity_weight(s: Severity) -> f64 {
+    match s {
+        Severity::Info => 5.0,
+        Severity::Low => 25.0,
+        Severity::Medium => 50.0,
+        Severity::High => 75.0,
+        Severity::Critical => 100.0,
+    }
+}
+
+/// Most evidence frames kept per root cause.
+pub const MAX_EVIDENCE: usize = 8;
+
+/// Applies capture caveats to `findings` (in place) and builds the ranked root causes.
+pub fn rank(findings: &mut [Finding]) -> Vec<RootCause> {
+    let caveat = |cause: &str| {
+        findings
+            .iter()
+            .filter(|f| f.cause == cause)
+            .map(|f| f.confidence)
+            .fold(0.0f64, f64::max)
+    };
+    let one_sided = caveat("capture_one_sided");
+    let loss = caveat("capture_loss");
+    for f in findings.iter_mut() {
+        if f.from_absence {
+            f.confidence =
+                crate::detect::round2(f.confidence * (1.0 - 0.5 * one_sided) * (1.0 - 0.3 * loss));
+        }
+    }
+
+    // Group, keeping the first appearance order for determinism.
+    let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let key = f.group.clone().unwrap_or_else(|| format!("~{i:08}"));
+        groups.entry(key).or_default().push(f);
+    }
+
+    let mut causes: Vec<RootCause> = groups.into_values().map(merge).collect();
+    causes.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.cause.cmp(&b.cause))
+            .then(a.title.cmp(&b.title))
+    });
+    for (i, c) in causes.iter_mut().enumerate() {
+        c.rank = i as u32 + 1;
+    }
+    causes
+}
+
+fn merge(mut members: Vec<&Finding>) -> RootCause {
+    members.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.weight.cmp(&a.weight))
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(a.id.cmp(&b.id))
+    });
+    let p = members[0];
+    let mut clients: Vec<String> = members
+        .iter()
+        .flat_map(|f| f.clients.iter().cloned())
+        .collect();
+    clients.sort();
+    clients.dedup();
+    let mut evidence = Vec::new();
+    // Up to two frames of each supporting finding, the primary's first.
+    for (k, f) in members.iter().enumerate() {
+        let take = if k == 0 { MAX_EVIDENCE } else { 2 };
+        for e in f.evidence.iter().take(take) {
+            if !evidence.contains(e) {
+                evidence.push(e.clone());
+            }
+        }
+    }
+    evidence.sort_by_key(|e| (e.capture.clone(), e.frame));
+    evidence.truncate(MAX_EVIDENCE);
+    let mut filters: Vec<&str> = Vec::new();
+    for f in &members {
+        if !f.wireshark_filter.is_empty() && !filters.contains(&f.wireshark_filter.as_str()) {
+            filters.push(&f.wireshark_filter);
+        }
+    }
+    let wireshark_filter = if filters.len() == 1 {
+        filters[0].to_string()
+    } else {
+        filters
+            .iter()
+            .map(|f| format!("({f})"))
+            .collect::<Vec<_>>()
+            .join(" || ")
+    };
+    let mut remediation: Vec<String> = Vec::new();
+    for f in &members {
+        for r in &f.remediation {
+            if !remediation.contains(r) {
+                remediation.push(r.clone());
+            }
+        }
+    }
+    let mut explanation = p.explanation.clone();
+    for f in members.iter().skip(1) {
+        if f.cause != p.cause && !f.explanation.is_empty() {
+            explanation.push_str(" Also: ");
+            explanation.push_str(&f.explanation);
+        }
+    }
+    let first = members
+        .iter()
+        .map(|f| f.first_ts_ns)
+        .min()
+        .unwrap_or(p.first_ts_ns);
+    let last = members
+        .iter()
+        .map(|f| f.last_ts_ns)
+        .max()
+        .unwrap_or(p.last_ts_ns);
+    let affected = members.iter().map(|f| f.affected_flows).max().unwrap_or(0);
+    let duration_min = (last - first).max(0) as f64 / 60e9;
+    let score = severity_weight(p.severity) * p.confidence
+        + (3.0 * (1.0 + affected as f64).log2()).min(10.0)
+        + (clients.len() as f64).min(5.0)
+        + duration_min.min(5.0);
+    RootCause {
+        rank: 0,
+        cause: p.cause.clone(),
+        layer: p.layer,
+        severity: p.severity,
+        confidence: p.confidence,
+        score: (score * 10.0).round() / 10.0,
+        title: p.title.clone(),
+        explanation,
+        server: p.server.clone(),
+        clients,
+        affected_flows: affected,
+        first_ts: crate::report::rfc3339(first),
+        last_ts: crate::report::rfc3339(last),
+        evidence,
+        wireshark_filter,
+        remediation,
+        findings: members.iter().map(|f| f.id.clone()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::finding;
+    use crate::finding::Layer;
+
+    fn f(cause: &str, sev: Severity, conf: f64, group: Option<&str>, id: &str) -> Finding {
+        let mut x = finding(
+            cause,
+            Layer::Transport,
+            sev,
+            conf,
+            cause.into(),
+            "x".into(),
+            0,
+            0,
+        );
+        x.group = group.map(String::from);
+        x.id = id.into();
+        x
+    }
+
+    #[test]
+    fn one_group_is_one_root_cause_led_by_the_strongest() {
+        let mut v = vec![
+            f(
+                "tcp_syn_unanswered",
+                Severity::High,
+                0.9,
+                Some("svc"),
+                "a#1",
+            ),
+            f(
+                "icmp_unreachable",
+                Severity::Critical,
+                0.95,
+                Some("svc"),
+                "b#1",
+            ),
+            f("port_scan", Severity::Low, 0.9, None, "c#1"),
+        ];
+        let rc = rank(&mut v);
+        assert_eq!(rc.len(), 2);
+        assert_eq!(rc[0].cause, "icmp_unreachable");
+        assert_eq!(rc[0].findings, vec!["b#1", "a#1"]);
+        assert_eq!(rc[1].rank, 2);
+    }
+
+    #[test]
+    fn ranking_does_not_depend_on_input_order() {
+        let mk = || {
+            vec![
+                f("a", Severity::Medium, 0.5, None, "a#1"),
+                f("b", Severity::Medium, 0.5, None, "b#1"),
+                f("c", Severity::High, 0.4, Some("g"), "c#1"),
+                f("d", Severity::Low, 0.9, Some("g"), "d#1"),
+            ]
+        };
+        let base = rank(&mut mk());
+        let mut rev = mk();
+        rev.reverse();
+        assert_eq!(rank(&mut rev), base);
+    }
+
+    #[test]
+    fn one_sided_capture_lowers_absence_based_confidence() {
+        let mut a = f("tcp_syn_unanswered", Severity::Critical, 0.9, None, "a#1");
+        a.from_absence = true;
+        let mut v = vec![a, f("capture_one_sided", Severity::Low, 0.8, None, "b#1")];
+        let rc = rank(&mut v);
+        let syn = rc.iter().find(|r| r.cause == "tcp_syn_unanswered").unwrap();
+        assert!((syn.confidence - 0.54).abs() < 1e-9, "{}", syn.confidence);
+    }
+}
