@@ -119,9 +119,12 @@ fn text_report_fits_80_columns() {
         let out = bin().arg("analyze").arg(&f).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", f.display());
         let text = String::from_utf8_lossy(&out.stdout);
+        let mut after_filter_header = false;
         for line in text.lines() {
-            // File names are printed whole; everything else wraps.
-            if line.trim_start().starts_with('/') || line.contains(".pcap") {
+            // File names and Wireshark filters are printed whole; everything else wraps.
+            let is_filter = after_filter_header;
+            after_filter_header = line.trim() == "Wireshark filter:";
+            if is_filter || line.trim_start().starts_with('/') || line.contains(".pcap") {
                 continue;
             }
             assert!(line.chars().count() <= 80, "{}: {line:?}", f.display());

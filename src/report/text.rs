@@ -80,9 +80,23 @@ pub fn report(r: &Report) -> String {
                 let _ = writeln!(o, "     {line}");
             }
             for e in rc.evidence.iter().take(5) {
-                let _ = writeln!(o, "     frame {:>7}  {}", e.frame, e.note);
+                let frame = match &e.capture {
+                    Some(c) => format!("{c}:{}", e.frame),
+                    None => e.frame.to_string(),
+                };
+                for (i, line) in wrap(&e.note, 58).iter().enumerate() {
+                    if i == 0 {
+                        let _ = writeln!(o, "     frame {frame:>7}  {line}");
+                    } else {
+                        let _ = writeln!(o, "     {:>13}  {line}", "");
+                    }
+                }
             }
-            let _ = writeln!(o, "     Wireshark: {}", rc.wireshark_filter);
+            if !rc.wireshark_filter.is_empty() {
+                // Kept on one line so it can be pasted into Wireshark as is.
+                let _ = writeln!(o, "     Wireshark filter:");
+                let _ = writeln!(o, "     {}", rc.wireshark_filter);
+            }
             for step in &rc.remediation {
                 for (i, line) in wrap(step, 72).iter().enumerate() {
                     let _ = writeln!(o, "     {}{line}", if i == 0 { "- " } else { "  " });
