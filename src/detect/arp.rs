@@ -26,8 +26,9 @@ pub const STORM_HIGH_RATE: usize = 200;
 pub const UNANSWERED_MIN: usize = 3;
 /// Distinct targets from which a sender is sweeping rather than looking for one host.
 pub const SWEEP_TARGETS: usize = 20;
-/// A reply within this time after a request for the address is solicited.
-pub const SOLICIT_NS: i64 = 2_000_000_000;
+/// A reply within this time after a request for the address is solicited (real replies come
+/// within milliseconds; a poisoner's periodic replies do not line up with requests).
+pub const SOLICIT_NS: i64 = 200_000_000;
 
 pub fn mac(m: &[u8; 6]) -> String {
     m.iter()

@@ -27,6 +27,9 @@ pub mod tcp_retransmissions;
 pub mod tcp_syn_unanswered;
 pub mod tcp_zero_window;
 
+#[cfg(test)]
+mod threshold_tests;
+
 /// A detector: a stable id (`area.name`) and the function that runs it.
 pub struct Detector {
     pub id: &'static str,

@@ -1,0 +1,295 @@
+//! Threshold edges of the detectors, on hand-built flow and ARP records.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::analysis::{Analysis, ArpEvent, CaptureStats};
+use crate::flow::tcp::History;
+
+fn ip(a: u8, b: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 9, a, b))
+}
+
+fn hist(s: &str) -> History {
+    let mut h = History::default();
+    for c in s.bytes() {
+        h.push(c);
+    }
+    h
+}
+
+/// A TCP flow record as the flow table would finish it.
+fn conn(
+    orig: IpAddr,
+    oport: u16,
+    resp: IpAddr,
+    rport: u16,
+    state: &'static str,
+    h: &str,
+    t_ms: i64,
+) -> Conn {
+    let handshake = h.contains('h');
+    Conn {
+        first_ts_ns: t_ms * 1_000_000,
+        last_ts_ns: t_ms * 1_000_000 + 1_000,
+        capture: 0,
+        first_frame: t_ms as u64 + 1,
+        last_frame: t_ms as u64 + 2,
+        proto: Proto::Tcp,
+        orig_ip: orig,
+        orig_port: oport,
+        resp_ip: resp,
+        resp_port: rport,
+        duration_s: 0.0,
+        orig_pkts: 1,
+        orig_bytes: 0,
+        orig_ip_bytes: 40,
+        orig_wire_bytes: 54,
+        resp_pkts: u64::from(handshake || state == "REJ"),
+        resp_bytes: 0,
+        resp_ip_bytes: 0,
+        resp_wire_bytes: 0,
+        conn_state: state,
+        history: hist(h),
+        missed_bytes: 0,
+        orig_retransmissions: 0,
+        resp_retransmissions: 0,
+        orig_zero_windows: 0,
+        resp_zero_windows: 0,
+        duplicates: 0,
+        orig_max_rtx_len: 0,
+        resp_max_rtx_len: 0,
+        orig_unacked_bytes: 0,
+        resp_unacked_bytes: 0,
+        rtx_frame: None,
+        zero_window_frame: None,
+        vlan: None,
+        syn_frame: Some(t_ms as u64 + 1),
+        synack_frame: handshake.then_some(t_ms as u64 + 2),
+        rst_frame: state.starts_with('R').then_some(t_ms as u64 + 2),
+        rst_by: None,
+        orig_ttl: Some(64),
+        resp_ttl: handshake.then_some(64),
+    }
+}
+
+fn analysis(flows: Vec<Conn>, arp: Vec<ArpEvent>) -> Analysis {
+    let mut a = Analysis::default();
+    let c = CaptureStats {
+        first_ts_ns: flows.iter().map(|f| f.first_ts_ns).min(),
+        last_ts_ns: Some(flows.iter().map(|f| f.last_ts_ns).max().unwrap_or(0) + 60_000_000_000),
+        ..CaptureStats::default()
+    };
+    a.captures.push(c);
+    a.flows = flows;
+    a.arp = arp;
+    a
+}
+
+fn causes(a: &Analysis) -> Vec<String> {
+    run_all(a).into_iter().map(|f| f.cause).collect()
+}
+
+#[test]
+fn syn_flood_needs_enough_half_open_connections_and_sources() {
+    let server = ip(0, 5);
+    let flood = |n: usize, sources: usize| {
+        let flows = (0..n)
+            .map(|i| {
+                conn(
+                    ip(100, (i % sources) as u8),
+                    1000 + i as u16,
+                    server,
+                    8081,
+                    "S1",
+                    "Sh",
+                    i as i64,
+                )
+            })
+            .collect();
+        analysis(flows, vec![])
+    };
+    assert!(
+        causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES))
+            .contains(&"syn_flood".into())
+    );
+    assert!(
+        !causes(&flood(syn_flood::MIN_HALF_OPEN - 1, syn_flood::MIN_SOURCES))
+            .contains(&"syn_flood".into())
+    );
+    assert!(
+        !causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES - 1))
+            .contains(&"syn_flood".into())
+    );
+}
+
+#[test]
+fn port_scan_needs_enough_targets_and_takes_the_probes() {
+    let scan = |ports: u16| {
+        let flows = (0..ports)
+            .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, "REJ", "Sr", p as i64))
+            .collect();
+        analysis(flows, vec![])
+    };
+    let at = causes(&scan(port_scan::MIN_TARGETS as u16));
+    assert!(at.contains(&"port_scan".into()), "{at:?}");
+    assert!(
+        !at.contains(&"tcp_rejected_rst".into()),
+        "scan probes blamed: {at:?}"
+    );
+    let below = causes(&scan(port_scan::MIN_TARGETS as u16 - 1));
+    assert!(!below.contains(&"port_scan".into()), "{below:?}");
+}
+
+#[test]
+fn unanswered_syn_at_the_end_of_the_capture_is_not_blamed() {
+    let mut a = analysis(
+        vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0)],
+        vec![],
+    );
+    a.captures[0].last_ts_ns = Some(500_000_000);
+    assert!(causes(&a).is_empty());
+    let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0);
+    two.orig_pkts = 2;
+    let a = analysis(vec![two], vec![]);
+    assert_eq!(causes(&a), vec!["tcp_syn_unanswered".to_string()]);
+}
+
+#[test]
+fn a_few_retransmissions_are_normal_life() {
+    let mk = |rtx: u32, pkts: u64| {
+        let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+        c.resp_retransmissions = rtx;
+        c.orig_pkts = pkts / 2;
+        c.resp_pkts = pkts / 2;
+        analysis(vec![c], vec![])
+    };
+    assert!(causes(&mk(9, 100)).is_empty());
+    assert!(causes(&mk(10, 1000)).is_empty(), "1% is normal");
+    let f = run_all(&mk(10, 300));
+    assert_eq!(f[0].severity, Severity::Low);
+    let f = run_all(&mk(30, 200));
+    assert_eq!(f[0].severity, Severity::High);
+}
+
+#[test]
+fn rst_storm_needs_many_connections_in_the_window() {
+    let storm = |n: usize| {
+        let flows = (0..n)
+            .map(|i| {
+                let mut c = conn(
+                    ip(1, (i % 4) as u8),
+                    2000 + i as u16,
+                    ip(0, 5),
+                    8081,
+                    "RSTR",
+                    "ShADdr",
+                    i as i64 * 10,
+                );
+                c.rst_by = Some("resp");
+                c.orig_bytes = 10;
+                c
+            })
+            .collect();
+        analysis(flows, vec![])
+    };
+    assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&"rst_storm".into()));
+    assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&"rst_storm".into()));
+}
+
+fn arp(op: u16, mac: u8, sip: [u8; 4], tip: [u8; 4], t_ms: i64) -> ArpEvent {
+    ArpEvent {
+        capture: 0,
+        frame: t_ms as u64 + 1,
+        ts_ns: t_ms * 1_000_000,
+        op,
+        sender_mac: [2, 0, 0, 0, 0, mac],
+        sender_ip: Ipv4Addr::from(sip),
+        target_mac: [0; 6],
+        target_ip: Ipv4Addr::from(tip),
+        eth_src: None,
+        eth_dst: None,
+        vlan: None,
+    }
+}
+
+#[test]
+fn arp_storm_rate_edge() {
+    let storm = |n: usize| {
+        let ev = (0..n)
+            .map(|i| {
+                arp(
+                    1,
+                    1,
+                    [10, 9, 0, 2],
+                    [10, 9, 0, 200],
+                    i as i64 * 1000 / n as i64,
+                )
+            })
+            .collect();
+        analysis(vec![], ev)
+    };
+    assert!(causes(&storm(arp::STORM_MIN_IN_WINDOW)).contains(&"arp_storm".into()));
+    assert!(!causes(&storm(arp::STORM_MIN_IN_WINDOW - 1)).contains(&"arp_storm".into()));
+}
+
+#[test]
+fn arp_unanswered_edge_and_answered_address() {
+    let asks = |n: usize, answer: bool| {
+        let mut ev: Vec<ArpEvent> = (0..n)
+            .map(|i| arp(1, 1, [10, 9, 0, 2], [10, 9, 0, 77], i as i64 * 1000))
+            .collect();
+        if answer {
+            ev.push(arp(2, 7, [10, 9, 0, 77], [10, 9, 0, 2], 5000));
+        }
+        analysis(vec![], ev)
+    };
+    assert_eq!(
+        causes(&asks(arp::UNANSWERED_MIN, false)),
+        vec!["arp_unanswered".to_string()]
+    );
+    assert!(causes(&asks(arp::UNANSWERED_MIN - 1, false)).is_empty());
+    assert!(causes(&asks(10, true)).is_empty());
+}
+
+#[test]
+fn ip_bindings_conflict_move_and_spoofing() {
+    let gw = [10, 9, 0, 1];
+    let client = [10, 9, 0, 2];
+    // Two MACs answering the same requests: a conflict.
+    let conflict = vec![
+        arp(1, 2, client, gw, 0),
+        arp(2, 1, gw, client, 1),
+        arp(2, 9, gw, client, 2),
+        arp(1, 2, client, gw, 1000),
+        arp(2, 1, gw, client, 1001),
+        arp(2, 9, gw, client, 1002),
+    ];
+    assert_eq!(
+        causes(&analysis(vec![], conflict)),
+        vec!["ip_conflict".to_string()]
+    );
+    // One hand-over by gratuitous ARP: a VIP move.
+    let mv = vec![
+        arp(1, 2, client, gw, 0),
+        arp(2, 1, gw, client, 1),
+        arp(1, 9, gw, gw, 5000),
+        arp(1, 2, client, gw, 9000),
+        arp(2, 9, gw, client, 9001),
+    ];
+    assert_eq!(
+        causes(&analysis(vec![], mv)),
+        vec!["arp_vip_move".to_string()]
+    );
+    // Unsolicited replies from a newcomer, interleaved with the owner: spoofing.
+    let mut sp = vec![arp(1, 2, client, gw, 0), arp(2, 1, gw, client, 1)];
+    for k in 0..4 {
+        sp.push(arp(2, 6, gw, client, 3000 + k * 3000));
+        sp.push(arp(1, 2, client, gw, 4000 + k * 3000));
+        sp.push(arp(2, 1, gw, client, 4001 + k * 3000));
+    }
+    assert_eq!(
+        causes(&analysis(vec![], sp)),
+        vec!["arp_spoofing".to_string()]
+    );
+}
