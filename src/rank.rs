@@ -92,7 +92,11 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
     for (k, f) in members.iter().enumerate() {
         let take = if k == 0 { MAX_EVIDENCE } else { 2 };
         for e in f.evidence.iter().take(take) {
-            if !evidence.contains(e) {
+            // One note per frame: the first (most explanatory) finding's.
+            if !evidence
+                .iter()
+                .any(|x: &crate::finding::Evidence| x.frame == e.frame && x.capture == e.capture)
+            {
                 evidence.push(e.clone());
             }
         }

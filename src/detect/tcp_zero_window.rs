@@ -3,7 +3,9 @@
 
 use super::*;
 
-/// Zero-window advertisements from which the finding is `medium`.
+/// Zero-window advertisements from which the finding is `low` (below: `info`, a receiver
+/// that caught up at once) and `medium`.
+pub const LOW_MIN: u64 = 5;
 pub const MEDIUM_MIN: u64 = 10;
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -29,8 +31,10 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             Layer::Transport,
             if total >= MEDIUM_MIN {
                 Severity::Medium
-            } else {
+            } else if total >= LOW_MIN {
                 Severity::Low
+            } else {
+                Severity::Info
             },
             0.9,
             format!("Zero-window stalls on {svc} ({total} zero-window advertisements)"),

@@ -164,12 +164,26 @@ fn a_few_retransmissions_are_normal_life() {
         c.resp_pkts = pkts / 2;
         analysis(vec![c], vec![])
     };
-    assert!(causes(&mk(9, 100)).is_empty());
-    assert!(causes(&mk(10, 1000)).is_empty(), "1% is normal");
-    let f = run_all(&mk(10, 300));
+    assert!(causes(&mk(4, 100)).is_empty());
+    assert!(causes(&mk(10, 1100)).is_empty(), "under 1% is normal");
+    let f = run_all(&mk(5, 250));
     assert_eq!(f[0].severity, Severity::Low);
-    let f = run_all(&mk(30, 200));
+    let f = run_all(&mk(10, 300));
+    assert_eq!(f[0].severity, Severity::Medium);
+    let f = run_all(&mk(30, 300));
     assert_eq!(f[0].severity, Severity::High);
+}
+
+#[test]
+fn a_couple_of_zero_windows_are_informational() {
+    let mk = |zw: u32| {
+        let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+        c.orig_zero_windows = zw;
+        run_all(&analysis(vec![c], vec![]))[0].severity
+    };
+    assert_eq!(mk(tcp_zero_window::LOW_MIN as u32 - 1), Severity::Info);
+    assert_eq!(mk(tcp_zero_window::LOW_MIN as u32), Severity::Low);
+    assert_eq!(mk(tcp_zero_window::MEDIUM_MIN as u32), Severity::Medium);
 }
 
 #[test]
