@@ -140,6 +140,9 @@ pub struct Ctx<'a> {
     pub icmp_answered: BTreeSet<usize>,
     /// For each of `an.icmp_errors`, the flow it quotes.
     pub quoted_flow: Vec<Option<usize>>,
+    /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
+    /// re-sent segments are path-MTU discovery at work, not loss.
+    pub pmtu_flows: BTreeSet<usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -165,7 +168,21 @@ impl<'a> Ctx<'a> {
             talkers.insert(e.src);
         }
         let quoted_flow = quoted_flows(an);
-        let icmp_answered = quoted_flow.iter().flatten().copied().collect();
+        let mut icmp_answered = BTreeSet::new();
+        let mut pmtu_flows = BTreeSet::new();
+        for (e, q) in an.icmp_errors.iter().zip(&quoted_flow) {
+            let Some(i) = *q else { continue };
+            let ptb = if e.icmp.v6 {
+                e.icmp.icmp_type == 2
+            } else {
+                e.icmp.icmp_type == 3 && e.icmp.code == 4
+            };
+            if ptb {
+                pmtu_flows.insert(i);
+            } else {
+                icmp_answered.insert(i);
+            }
+        }
         let scanners = port_scan::scanners(an);
         Ctx {
             an,
@@ -174,6 +191,7 @@ impl<'a> Ctx<'a> {
             talkers,
             icmp_answered,
             quoted_flow,
+            pmtu_flows,
         }
     }
 

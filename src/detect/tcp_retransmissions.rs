@@ -10,12 +10,10 @@ pub const MEDIUM: (u64, f64) = (10, 0.03);
 pub const HIGH: (u64, f64) = (30, 0.10);
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let tcp = ctx
-        .an
-        .flows
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.proto == Proto::Tcp && handshake_ok(f));
+    let tcp =
+        ctx.an.flows.iter().enumerate().filter(|(i, f)| {
+            f.proto == Proto::Tcp && handshake_ok(f) && !ctx.pmtu_flows.contains(i)
+        });
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(tcp) {
         let rtx: u64 = flows

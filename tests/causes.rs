@@ -1,0 +1,110 @@
+//! Every real fixture capture: the expected root cause ranks first, on the expected server,
+//! with the expected verdict (`fixtures/expected/causes.tsv`), and its evidence frames are
+//! frames tshark points at too (`fixtures/expected/<name>.facts.tsv`, frame numbers as
+//! Wireshark shows them).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+
+#[test]
+fn expected_cause_ranks_first_on_every_fixture() {
+    let rows = read_tsv(&fixtures().join("expected/causes.tsv"));
+    assert!(rows.len() >= 25, "{} rows", rows.len());
+    let mut failures = Vec::new();
+    for r in rows {
+        let file = &r["file"];
+        let path = fixtures().join(file);
+        let a = analyze(&path, 2);
+        let report = a.report();
+        let top = report.root_causes.first();
+        let got_cause = top.map_or("-".to_string(), |c| c.cause.clone());
+        let got_server = top
+            .and_then(|c| c.server.as_ref())
+            .map_or("-".to_string(), |s| match s.port {
+                Some(p) => format!("{}:{p}", s.ip),
+                None => s.ip.clone(),
+            });
+        // A healthy capture may still list informational or low causes.
+        if r["top_cause"] != "-" || top.is_some_and(|c| c.severity >= pcap_rca::Severity::Medium) {
+            if got_cause != r["top_cause"] {
+                failures.push(format!(
+                    "{file}: top cause {got_cause}, want {}",
+                    r["top_cause"]
+                ));
+                continue;
+            }
+            if r["server"] != "-" && got_server != r["server"] {
+                failures.push(format!("{file}: server {got_server}, want {}", r["server"]));
+            }
+        }
+        if report.summary.verdict != r["verdict"] {
+            failures.push(format!(
+                "{file}: verdict {}, want {}",
+                report.summary.verdict, r["verdict"]
+            ));
+        }
+        let Some(top) = top else { continue };
+        let packets = report.captures[0].packets;
+        assert!(!top.evidence.is_empty(), "{file}: no evidence");
+        assert!(
+            !top.wireshark_filter.is_empty() || top.layer == pcap_rca::finding::Layer::Capture,
+            "{file}: no filter"
+        );
+        for e in &top.evidence {
+            assert!(
+                e.frame >= 1 && e.frame <= packets,
+                "{file}: evidence frame {} out of range",
+                e.frame
+            );
+        }
+        let facts = fixtures().join(format!(
+            "expected/{}.facts.tsv",
+            path.file_stem().unwrap().to_string_lossy()
+        ));
+        if facts.exists() {
+            let fact_frames: BTreeSet<u64> = read_tsv(&facts)
+                .iter()
+                .filter_map(|r| r.get("frame").and_then(|f| f.parse().ok()))
+                .collect();
+            let ours: BTreeSet<u64> = top.evidence.iter().map(|e| e.frame).collect();
+            if ours.is_disjoint(&fact_frames) {
+                failures.push(format!(
+                    "{file}: evidence frames {ours:?} share none with tshark's {fact_frames:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// In the mixed captures the cause that breaks the service outranks the noise around it.
+#[test]
+fn the_breaking_cause_outranks_the_noise() {
+    for (file, first, noise) in [
+        (
+            "mixed-dropped-plus-noise.pcap",
+            "tcp_syn_unanswered",
+            "tcp_retransmissions",
+        ),
+        (
+            "mixed-reject-plus-scan.pcap",
+            "tcp_rejected_rst",
+            "port_scan",
+        ),
+        (
+            "mixed-loss-plus-zero-window.pcap",
+            "tcp_retransmissions",
+            "tcp_zero_window",
+        ),
+    ] {
+        let r = analyze(&fixtures().join(file), 2).report();
+        assert_eq!(r.root_causes[0].cause, first, "{file}");
+        let n = r.root_causes.iter().position(|c| c.cause == noise);
+        if let Some(n) = n {
+            assert!(n > 0, "{file}: {noise} ranked first");
+        }
+    }
+}
