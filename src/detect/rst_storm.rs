@@ -86,6 +86,25 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             "as a client".to_string()
         };
+        // Middlebox hint: resets whose TTL differs from every other packet of the sender.
+        let rst_ttls: BTreeSet<u8> = flows.iter().filter_map(|f| f.rst_ttl).collect();
+        let other_ttls: BTreeSet<u8> = ctx
+            .an
+            .flows
+            .iter()
+            .filter(|f| f.rst_frame.is_none())
+            .filter_map(|f| {
+                if f.orig_ip == sender {
+                    f.orig_ttl
+                } else if f.resp_ip == sender {
+                    f.resp_ttl
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let middlebox =
+            !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
         let mut f = finding(
             "rst_storm",
             Layer::Transport,
@@ -107,6 +126,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             first,
             last,
         );
+        if middlebox {
+            f.explanation.push_str(&format!(
+                " The resets carry TTL {rst_ttls:?} while {sender}'s other packets carry {other_ttls:?}: \
+                 they were most likely injected by a firewall or IPS in between, not sent by {sender}."
+            ));
+        }
         if ports.len() == 1 {
             let port = *ports.iter().next().unwrap_or(&0);
             f.server = server(sender, Some(port));

@@ -70,6 +70,7 @@ fn conn(
         rst_by: None,
         orig_ttl: Some(64),
         resp_ttl: handshake.then_some(64),
+        rst_ttl: None,
     }
 }
 
@@ -209,6 +210,36 @@ fn rst_storm_needs_many_connections_in_the_window() {
     };
     assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&"rst_storm".into()));
     assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&"rst_storm".into()));
+}
+
+#[test]
+fn resets_with_a_foreign_ttl_are_blamed_on_a_middlebox() {
+    let server = ip(0, 5);
+    let mut flows: Vec<Conn> = (0..rst_storm::MIN_CONNS)
+        .map(|i| {
+            let mut c = conn(
+                ip(1, (i % 4) as u8),
+                2000 + i as u16,
+                server,
+                8081,
+                "RSTR",
+                "ShADdr",
+                i as i64 * 10,
+            );
+            c.rst_by = Some("resp");
+            c.orig_bytes = 10;
+            c.rst_ttl = Some(250);
+            c
+        })
+        .collect();
+    flows.push(conn(ip(1, 9), 3000, server, 80, "SF", "ShADadFf", 900));
+    let f = run_all(&analysis(flows, vec![]));
+    let storm = f.iter().find(|f| f.cause == "rst_storm").expect("storm");
+    assert!(
+        storm.explanation.contains("injected"),
+        "{}",
+        storm.explanation
+    );
 }
 
 fn arp(op: u16, mac: u8, sip: [u8; 4], tip: [u8; 4], t_ms: i64) -> ArpEvent {

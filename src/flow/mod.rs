@@ -155,9 +155,10 @@ pub struct Flow {
     /// UDP/ICMP history letters (d/D per direction), like Zeek's.
     udp_seen: u8,
     udp_history: tcp::History,
-    /// Time-to-live / hop limit of the first packet from each side.
+    /// Time-to-live / hop limit of the first packet from each side, and of the first RST.
     pub orig_ttl: Option<u8>,
     pub resp_ttl: Option<u8>,
+    pub rst_ttl: Option<u8>,
 }
 
 /// Ports below this are taken as server ports when deciding who the originator is.
@@ -212,6 +213,7 @@ impl Flow {
             },
             orig_ttl: None,
             resp_ttl: None,
+            rst_ttl: None,
         }
     }
 
@@ -236,6 +238,9 @@ impl Flow {
         self.last_ts_ns = self.last_ts_ns.max(p.ts_ns);
         match &ip.transport {
             Transport::Tcp(t) => {
+                if t.has(crate::decode::tcp_flags::RST) {
+                    self.rst_ttl.get_or_insert(ip.ttl);
+                }
                 if let Some(c) = self.tcp.as_mut() {
                     if !c.is_capture_duplicate(is_orig, ip.ip_id, t, p.ts_ns) {
                         c.process(is_orig, t, p.frame, p.ts_ns);
@@ -326,6 +331,9 @@ pub struct Conn {
     pub orig_ttl: Option<u8>,
     #[serde(skip)]
     pub resp_ttl: Option<u8>,
+    /// TTL of the first RST (a value unlike the sender's other packets hints at a middlebox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rst_ttl: Option<u8>,
 }
 
 fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
@@ -436,6 +444,7 @@ impl Conn {
             rst_by: rst.map(|r| if r.1 { "orig" } else { "resp" }),
             orig_ttl: f.orig_ttl,
             resp_ttl: f.resp_ttl,
+            rst_ttl: f.rst_ttl,
         }
     }
 
