@@ -26,6 +26,7 @@ pub mod decode;
 pub mod detect;
 pub mod finding;
 pub mod flow;
+pub mod fuzzing;
 pub mod rank;
 pub mod report;
 

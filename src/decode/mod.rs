@@ -426,17 +426,11 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
             let payload = v6.payload();
             let mut frag = Fragment::None;
             let mut ip_id = 0;
-            for ext in v6.extensions().clone().into_iter() {
-                if let etherparse::Ipv6ExtensionSlice::Fragment(f) = ext {
-                    ip_id = f.identification();
-                    frag = if f.fragment_offset().value() != 0 {
-                        Fragment::Later
-                    } else if f.more_fragments() {
-                        Fragment::First
-                    } else {
-                        Fragment::None
-                    };
-                }
+            // Walk the extension headers ourselves: etherparse 0.21's extension iterator
+            // reads out of bounds on some malformed chains (found by fuzzing).
+            if let Some((id, f)) = ipv6_fragment(h.next_header().0, v6.extensions().slice()) {
+                ip_id = id;
+                frag = f;
             }
             let mut ip = IpInfo {
                 src: IpAddr::V6(h.source_addr()),
@@ -483,6 +477,43 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
             }
         }
     }
+}
+
+/// Finds an IPv6 fragment header in the extension-header bytes `ext` (which follow the fixed
+/// header whose next-header field is `next`): its identification and fragment position.
+fn ipv6_fragment(mut next: u8, ext: &[u8]) -> Option<(u32, Fragment)> {
+    let mut off = 0usize;
+    for _ in 0..16 {
+        let h = ext.get(off..)?;
+        match next {
+            44 => {
+                let b = h.get(..8)?;
+                let offset = u16::from_be_bytes([b[2], b[3]]) >> 3;
+                let more = b[3] & 1 == 1;
+                let id = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+                let f = if offset != 0 {
+                    Fragment::Later
+                } else if more {
+                    Fragment::First
+                } else {
+                    Fragment::None
+                };
+                return Some((id, f));
+            }
+            0 | 43 | 60 | 135 | 139 | 140 => {
+                let b = h.get(..2)?;
+                next = b[0];
+                off = off.checked_add((b[1] as usize + 1) * 8)?;
+            }
+            51 => {
+                let b = h.get(..2)?;
+                next = b[0];
+                off = off.checked_add((b[1] as usize + 2) * 4)?;
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 #[allow(clippy::too_many_arguments)]

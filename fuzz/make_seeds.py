@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Builds the committed fuzz seed corpora from the fixtures.
+
+capture/, analyze/: whole capture files under 40 KB (synthetic edge cases and small real
+captures). frame/: single frames cut from them, prefixed with the two bytes the `frame`
+target reads (link-type selector, extra wire length).
+Run from the repository root: python3 fuzz/make_seeds.py
+"""
+import glob, hashlib, os, struct
+
+LINK_TYPES = [0, 1, 101, 108, 113, 228, 229, 276, 12, 239]
+root = os.path.dirname(os.path.abspath(__file__))
+fix = os.path.join(root, "..", "fixtures")
+
+def write(target, data):
+    d = os.path.join(root, "seeds", target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+files = sorted(glob.glob(os.path.join(fix, "synthetic", "*")) + glob.glob(os.path.join(fix, "*.pcap*")))
+frames = 0
+for path in files:
+    if not os.path.isfile(path) or path.endswith((".py", ".tsv", ".md")):
+        continue
+    data = open(path, "rb").read()
+    if len(data) <= 40_000:
+        write("capture", data)
+        write("analyze", data)
+    # Cut frames from classic little-endian pcaps.
+    if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") and frames < 400:
+        lt = struct.unpack("<I", data[20:24])[0] & 0x0FFFFFFF
+        if lt not in LINK_TYPES:
+            continue
+        off, n = 24, 0
+        while off + 16 <= len(data) and n < 12:
+            caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+            body = data[off + 16:off + 16 + caplen]
+            write("frame", bytes([LINK_TYPES.index(lt), 0]) + body)
+            off += 16 + caplen
+            n += 1
+            frames += 1
+print("seeds written")

@@ -1,0 +1,62 @@
+//! Entry points shared by the fuzz targets (`fuzz/`) and by the test that replays their
+//! corpora (`tests/fuzz_corpus.rs`), so a crash found once stays fixed.
+//! Each function takes arbitrary bytes and must return without panicking.
+
+use crate::capture::{Batch, FrameReader, Input};
+
+/// Reads every frame of `data` as a capture file (any container, any compression).
+pub fn capture(data: &[u8]) {
+    let input = Input::Bytes {
+        name: "fuzz".into(),
+        data,
+    };
+    let Ok(reader) = FrameReader::open(&input) else {
+        return;
+    };
+    // Small chunks exercise records split across reads.
+    let mut reader = reader.with_chunk(512);
+    let mut batch = Batch::default();
+    let mut frames = 0u64;
+    while let Ok(true) = reader.next_batch(&mut batch) {
+        for f in &batch.frames {
+            let _ = batch.data(f);
+            frames += 1;
+        }
+        if frames > 1_000_000 {
+            break;
+        }
+    }
+}
+
+/// Link types the first two bytes select from.
+const LINK_TYPES: [u32; 10] = [0, 1, 101, 108, 113, 228, 229, 276, 12, 239];
+
+/// Decodes `data[2..]` as one frame of the link type chosen by `data[0]`, wire length from
+/// `data[1]`, and feeds it through a flow table.
+pub fn frame(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let lt = LINK_TYPES[data[0] as usize % LINK_TYPES.len()];
+    let body = &data[2..];
+    let wire = body.len() as u32 + data[1] as u32;
+    let p = crate::decode::decode(0, 1, 0, lt, body, wire, false);
+    let _ = p.payload(body);
+    if let Some((key, src, dst)) = crate::flow::flow_tuple(&p) {
+        let mut t = crate::flow::FlowTable::new(Default::default());
+        t.add(&p, key, src, dst, 0);
+        t.add(&p, key, dst, src, 1);
+        t.finish_all();
+    }
+}
+
+/// The whole analysis and both report renderings.
+pub fn analyze(data: &[u8]) {
+    let mut cfg = crate::Config::default();
+    cfg.threads = 1;
+    cfg.chunk_bytes = 4096;
+    if let Ok(report) = crate::analyze_bytes(data, &cfg) {
+        let _ = report.to_json();
+        let _ = report.to_text();
+    }
+}
