@@ -102,6 +102,25 @@ pub struct IcmpEvent {
     pub icmp: IcmpInfo,
 }
 
+/// A DNS message (over UDP or TCP) with where and when it was seen.
+#[derive(Debug, Clone)]
+pub struct DnsEvent {
+    pub capture: u16,
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub src: IpAddr,
+    pub src_port: u16,
+    pub dst: IpAddr,
+    pub dst_port: u16,
+    pub tcp: bool,
+    pub msg: crate::decode::dns::DnsMessage,
+}
+
+/// DNS ports analysed (mDNS and LLMNR are link-local chatter, not resolution).
+pub fn is_dns_port(port: u16) -> bool {
+    port == 53
+}
+
 /// Everything the detectors work from.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
@@ -110,6 +129,8 @@ pub struct Analysis {
     pub flows: Vec<Conn>,
     pub arp: Vec<ArpEvent>,
     pub icmp_errors: Vec<IcmpEvent>,
+    /// DNS messages in time order (capture, frame for ties).
+    pub dns: Vec<DnsEvent>,
     pub counters: Counters,
     /// Most flows alive at once (summed over shards at their peaks: an upper bound).
     pub peak_flows: usize,
@@ -255,6 +276,13 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
             let s = &mut streams[si as usize];
             let p = &s.packets[pi as usize];
             account(&mut s.stats, &mut an, p, cfg);
+            if let Some(ev) = udp_dns(p, s.batch.data(&s.batch.frames[pi as usize])) {
+                if an.dns.len() < cfg.max_events {
+                    an.dns.push(ev);
+                } else {
+                    an.counters.events_dropped += 1;
+                }
+            }
             now_ns = now_ns.max(p.ts_ns);
             if let Some((_, _, _, shard)) = s.tuples[pi as usize] {
                 // The watermark (latest time seen so far in merged order) decides idleness,
@@ -265,18 +293,20 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         }
 
         // Flows: each shard in parallel, each flow's packets in order.
-        let views: Vec<(&[Packet], &[Tuple])> = streams
+        let views: Vec<(&[Packet], &[Tuple], &Batch)> = streams
             .iter()
-            .map(|s| (&s.packets[..], &s.tuples[..]))
+            .map(|s| (&s.packets[..], &s.tuples[..], &s.batch))
             .collect();
         tables
             .par_iter_mut()
             .zip(shard_lists.par_iter())
             .for_each(|(table, list)| {
                 for &(si, pi, watermark) in list {
-                    let (packets, tuples) = views[si as usize];
+                    let (packets, tuples, batch) = views[si as usize];
                     if let Some((key, src, dst, _)) = tuples[pi as usize] {
-                        table.add(&packets[pi as usize], key, src, dst, watermark);
+                        let p = &packets[pi as usize];
+                        let payload = p.payload(batch.data(&batch.frames[pi as usize]));
+                        table.add(p, payload, key, src, dst, watermark);
                     }
                 }
                 table.expire(now_ns);
@@ -294,6 +324,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         t.finish_all();
     }
     an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
+    for t in tables.iter_mut() {
+        an.dns.append(&mut t.dns_events);
+    }
+    an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
     // Move shard by shard so the peak is the flows once, not twice.
     let total = tables.iter().map(|t| t.finished.len()).sum();
     let mut flows: Vec<Conn> = Vec::with_capacity(total);
@@ -308,6 +342,29 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         an.captures.push(stats);
     }
     Ok(an)
+}
+
+/// A DNS message carried whole in one UDP datagram.
+fn udp_dns(p: &Packet, frame: &[u8]) -> Option<DnsEvent> {
+    let Network::Ip(ip) = &p.net else { return None };
+    let Transport::Udp(u) = &ip.transport else {
+        return None;
+    };
+    if !is_dns_port(u.src_port) && !is_dns_port(u.dst_port) {
+        return None;
+    }
+    let msg = crate::decode::dns::parse(p.payload(frame)).ok()?;
+    Some(DnsEvent {
+        capture: p.capture,
+        frame: p.frame,
+        ts_ns: p.ts_ns,
+        src: ip.src,
+        src_port: u.src_port,
+        dst: ip.dst,
+        dst_port: u.dst_port,
+        tcp: false,
+        msg,
+    })
 }
 
 fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config) {

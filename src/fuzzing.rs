@@ -44,8 +44,9 @@ pub fn frame(data: &[u8]) {
     let _ = p.payload(body);
     if let Some((key, src, dst)) = crate::flow::flow_tuple(&p) {
         let mut t = crate::flow::FlowTable::new(Default::default());
-        t.add(&p, key, src, dst, 0);
-        t.add(&p, key, dst, src, 1);
+        let payload = p.payload(body);
+        t.add(&p, payload, key, src, dst, 0);
+        t.add(&p, payload, key, dst, src, 1);
         t.finish_all();
     }
 }

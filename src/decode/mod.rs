@@ -16,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice, err::LenError};
 use serde::Serialize;
 
+pub mod dns;
 pub mod linktype;
 
 pub use linktype::link_type_name;

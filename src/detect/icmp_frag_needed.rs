@@ -146,7 +146,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .map(|(_, f)| f.orig_max_rtx_len.max(f.resp_max_rtx_len))
             .max()
             .unwrap_or(0);
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let mut f = finding(
             "pmtu_blackhole",
             Layer::Network,

@@ -15,6 +15,7 @@ use crate::report::rfc3339;
 
 pub mod arp;
 pub mod capture;
+pub mod dns;
 pub mod icmp_frag_needed;
 pub mod icmp_ttl_exceeded;
 pub mod icmp_unreachable;
@@ -125,13 +126,27 @@ pub const DETECTORS: &[Detector] = &[
         causes: &["tcp_zero_window"],
         run: tcp_zero_window::run,
     },
+    Detector {
+        id: "dns.resolution",
+        causes: &[
+            "dns_nxdomain",
+            "dns_servfail",
+            "dns_refused",
+            "dns_error",
+            "dns_timeout",
+            "dns_slow",
+            "dns_truncated",
+            "dns_nodata",
+        ],
+        run: dns::run,
+    },
 ];
 
 /// What detectors see: the analysis plus facts several of them need.
 pub struct Ctx<'a> {
     pub an: &'a Analysis,
     /// Capture names, used in evidence when several captures were analysed together.
-    names: Vec<String>,
+    capture_names: Vec<String>,
     /// Sources recognised as scanners: their probes belong to `port_scan` only.
     pub scanners: BTreeSet<IpAddr>,
     /// Addresses that sent at least one packet (IP or ARP) in the capture.
@@ -140,6 +155,8 @@ pub struct Ctx<'a> {
     pub icmp_answered: BTreeSet<usize>,
     /// For each of `an.icmp_errors`, the flow it quotes.
     pub quoted_flow: Vec<Option<usize>>,
+    /// Names learned from DNS answers, by address.
+    pub names: BTreeMap<IpAddr, String>,
     /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
     /// re-sent segments are path-MTU discovery at work, not loss.
     pub pmtu_flows: BTreeSet<usize>,
@@ -147,7 +164,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(an: &'a Analysis) -> Ctx<'a> {
-        let names = if an.captures.len() > 1 {
+        let capture_names = if an.captures.len() > 1 {
             an.captures.iter().map(|c| c.meta.name.clone()).collect()
         } else {
             Vec::new()
@@ -186,12 +203,21 @@ impl<'a> Ctx<'a> {
         let scanners = port_scan::scanners(an);
         Ctx {
             an,
-            names,
+            capture_names,
             scanners,
             talkers,
             icmp_answered,
             quoted_flow,
             pmtu_flows,
+            names: dns::names(an),
+        }
+    }
+
+    /// `name (ip:port)` when a DNS answer named the address, else `ip:port`.
+    pub fn label(&self, ip: IpAddr, port: u16) -> String {
+        match self.names.get(&ip) {
+            Some(n) => format!("{n} ({})", ep(ip, port)),
+            None => ep(ip, port),
         }
     }
 
@@ -201,7 +227,7 @@ impl<'a> Ctx<'a> {
             frame,
             ts: rfc3339(ts_ns),
             note: note.into(),
-            capture: self.names.get(capture as usize).cloned(),
+            capture: self.capture_names.get(capture as usize).cloned(),
         }
     }
 }
@@ -256,7 +282,7 @@ fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Runs every detector and numbers the findings.
+/// Runs every detector, numbers the findings and names their servers.
 pub fn run_all(an: &Analysis) -> Vec<Finding> {
     let ctx = Ctx::new(an);
     let per: Vec<Vec<Finding>> = DETECTORS.par_iter().map(|d| (d.run)(&ctx)).collect();
@@ -265,6 +291,14 @@ pub fn run_all(an: &Analysis) -> Vec<Finding> {
         for (i, mut f) in findings.into_iter().enumerate() {
             f.id = format!("{}#{}", d.id, i + 1);
             f.detector = d.id.to_string();
+            if let Some(s) = f.server.as_mut() {
+                if s.name.is_none() {
+                    s.name =
+                        s.ip.parse()
+                            .ok()
+                            .and_then(|ip: IpAddr| ctx.names.get(&ip).cloned());
+                }
+            }
             out.push(f);
         }
     }
@@ -428,6 +462,11 @@ mod tests {
             "capture_truncated",
             "capture_loss",
             "capture_one_sided",
+            "dns_nxdomain",
+            "dns_servfail",
+            "dns_refused",
+            "dns_error",
+            "dns_timeout",
         ] {
             assert!(causes.contains(c), "no detector reports {c}");
         }

@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .max()
             .unwrap_or(first);
         let rate = peak as f64 / ((times[best.1 - 1] - times[best.0]).max(1) as f64 / 1e9);
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let mut f = finding(
             "syn_flood",
             Layer::Transport,

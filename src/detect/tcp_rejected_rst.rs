@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             Severity::High
         };
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let max_rtt = flows
             .iter()
             .map(|(_, f)| f.last_ts_ns - f.first_ts_ns)

@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             Severity::Low
         };
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let mut f = finding(
             "tcp_reset_midstream",
             Layer::Transport,

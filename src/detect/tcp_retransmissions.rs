@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .sum();
         let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
         let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let mut f = finding(
             "tcp_retransmissions",
             Layer::Transport,

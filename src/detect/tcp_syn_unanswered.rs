@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             Severity::High
         };
         let confidence = if server_talks { 0.95 } else { 0.8 };
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let title = if ok.is_empty() {
             format!("TCP {svc} never answers SYNs (silently dropped)")
         } else {

@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let total = by_client + by_server;
         let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
         let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
-        let svc = ep(ip, port);
+        let svc = ctx.label(ip, port);
         let who = if by_client >= by_server {
             "the clients cannot keep up with what the server sends (a slow or blocked reader)"
         } else {

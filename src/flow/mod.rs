@@ -159,7 +159,19 @@ pub struct Flow {
     pub orig_ttl: Option<u8>,
     pub resp_ttl: Option<u8>,
     pub rst_ttl: Option<u8>,
+    /// DNS over TCP: the two byte streams, reassembled in order (port 53 only).
+    dns_tcp: Option<Box<DnsStreams>>,
 }
+
+/// In-order reassembly of DNS-over-TCP messages (2-byte length prefix, RFC 1035 §4.2.2),
+/// bounded to one maximal message per direction.
+#[derive(Debug, Default, Clone)]
+struct DnsStreams {
+    buf: [Vec<u8>; 2],
+    next_seq: [Option<u32>; 2],
+}
+
+const DNS_TCP_MAX: usize = 65_537;
 
 /// Ports below this are taken as server ports when deciding who the originator is.
 const SERVER_PORT_LIMIT: u16 = 1024;
@@ -214,10 +226,20 @@ impl Flow {
             orig_ttl: None,
             resp_ttl: None,
             rst_ttl: None,
+            dns_tcp: (key.proto == Proto::Tcp
+                && (crate::analysis::is_dns_port(key.lo.port)
+                    || crate::analysis::is_dns_port(key.hi.port)))
+            .then(Box::default),
         }
     }
 
-    fn add(&mut self, p: &Packet, src: Addr) {
+    fn add(
+        &mut self,
+        p: &Packet,
+        payload: &[u8],
+        src: Addr,
+        dns: &mut Vec<crate::analysis::DnsEvent>,
+    ) {
         let is_orig = src == self.orig;
         let Network::Ip(ip) = &p.net else { return };
         let ctr = if is_orig {
@@ -244,6 +266,9 @@ impl Flow {
                 if let Some(c) = self.tcp.as_mut() {
                     if !c.is_capture_duplicate(is_orig, ip.ip_id, t, p.ts_ns) {
                         c.process(is_orig, t, p.frame, p.ts_ns);
+                        if let Some(d) = self.dns_tcp.as_mut() {
+                            d.segment(usize::from(!is_orig), t, payload, p, ip, dns);
+                        }
                     }
                 }
             }
@@ -259,6 +284,65 @@ impl Flow {
                 ctr.payload_bytes += (ip.ip_len as u64).saturating_sub(28);
             }
             _ => {}
+        }
+    }
+}
+
+impl DnsStreams {
+    fn segment(
+        &mut self,
+        dir: usize,
+        t: &crate::decode::TcpInfo,
+        payload: &[u8],
+        p: &Packet,
+        ip: &crate::decode::IpInfo,
+        out: &mut Vec<crate::analysis::DnsEvent>,
+    ) {
+        use crate::decode::tcp_flags;
+        if t.has(tcp_flags::SYN) {
+            self.next_seq[dir] = Some(t.seq.wrapping_add(1));
+            self.buf[dir].clear();
+            return;
+        }
+        if payload.is_empty() || t.has(tcp_flags::RST) {
+            return;
+        }
+        let next = *self.next_seq[dir].get_or_insert(t.seq);
+        if t.seq != next || payload.len() as u32 != t.payload_len {
+            // A gap, a retransmission, or a truncated segment: resynchronise on the next
+            // segment that starts a message.
+            if tcp::seq_delta(t.seq, next) > 0 || payload.len() as u32 != t.payload_len {
+                self.buf[dir].clear();
+                self.next_seq[dir] = Some(t.seq.wrapping_add(t.payload_len));
+            }
+            return;
+        }
+        self.next_seq[dir] = Some(next.wrapping_add(t.payload_len));
+        let buf = &mut self.buf[dir];
+        if buf.len() + payload.len() > DNS_TCP_MAX {
+            buf.clear();
+            return;
+        }
+        buf.extend_from_slice(payload);
+        while buf.len() >= 2 {
+            let len = u16::from_be_bytes([buf[0], buf[1]]) as usize;
+            if buf.len() < 2 + len {
+                break;
+            }
+            if let Ok(msg) = crate::decode::dns::parse(&buf[2..2 + len]) {
+                out.push(crate::analysis::DnsEvent {
+                    capture: p.capture,
+                    frame: p.frame,
+                    ts_ns: p.ts_ns,
+                    src: ip.src,
+                    src_port: t.src_port,
+                    dst: ip.dst,
+                    dst_port: t.dst_port,
+                    tcp: true,
+                    msg,
+                });
+            }
+            buf.drain(..2 + len);
         }
     }
 }
@@ -490,6 +574,8 @@ pub struct FlowTable {
     pub timeouts: Timeouts,
     /// Most flows alive at once in this table.
     pub peak_flows: usize,
+    /// DNS messages reassembled from TCP flows of this table.
+    pub dns_events: Vec<crate::analysis::DnsEvent>,
 }
 
 impl FlowTable {
@@ -503,7 +589,15 @@ impl FlowTable {
     /// Adds one packet (which must have a flow tuple). `now_ns` is the latest timestamp seen
     /// so far in processing order; a flow idle longer than its timeout by then is finished
     /// and the packet starts a new one (as [`FlowTable::expire`] would have done).
-    pub fn add(&mut self, p: &Packet, key: FlowKey, src: Addr, dst: Addr, now_ns: i64) {
+    pub fn add(
+        &mut self,
+        p: &Packet,
+        payload: &[u8],
+        key: FlowKey,
+        src: Addr,
+        dst: Addr,
+        now_ns: i64,
+    ) {
         let timeout = self.timeouts.of(key.proto);
         if let Some(f) = self.flows.get_mut(&key) {
             let idle = now_ns.saturating_sub(f.last_ts_ns) > timeout;
@@ -512,7 +606,7 @@ impl FlowTable {
                 _ => false,
             };
             if !idle && !reuse {
-                f.add(p, src);
+                f.add(p, payload, src, &mut self.dns_events);
                 return;
             }
             if let Some(old) = self.flows.remove(&key) {
@@ -520,7 +614,7 @@ impl FlowTable {
             }
         }
         let mut f = Flow::new(key, src, dst, p);
-        f.add(p, src);
+        f.add(p, payload, src, &mut self.dns_events);
         self.flows.insert(key, f);
         self.peak_flows = self.peak_flows.max(self.flows.len());
     }

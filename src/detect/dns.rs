@@ -1,0 +1,581 @@
+//! DNS root causes: names that do not resolve and resolvers that fail or stay silent.
+//!
+//! Queries are matched to responses by client address and port, resolver, transaction id and
+//! question (UDP and TCP alike). Failures are grouped by queried name and response code:
+//! "fpdk.exmaple.gov does not resolve: NXDOMAIN from 10.0.0.53 for 14 queries from 3 clients".
+//!
+//! - `dns_nxdomain`, `dns_servfail`, `dns_refused`, `dns_error` (any other rcode, extended
+//!   rcodes from EDNS included, named): per name and rcode. A failing name followed by no
+//!   connection from that client at all is said to be why the client never connected.
+//!   Known false positives: search-list suffixes (`name.corp.local` failing while `name`
+//!   resolves) are reported as `info`.
+//! - `dns_timeout`: queries never answered, per resolver, with the clients' retries.
+//! - `dns_slow`: answers slower than [`SLOW_NS`] and [`SLOW_FACTOR`] times the resolver's
+//!   median.
+//! - `dns_truncated`: UDP answers with the TC bit, with or without the TCP retry.
+//! - `dns_nodata`: NOERROR without any answer for a name that never resolves to an address
+//!   (AAAA-only empty answers are normal for IPv4-only names and ignored).
+//!
+//! [`names`] maps addresses to the names they were resolved from, so every other root cause
+//! can name its server.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::analysis::DnsEvent;
+use crate::decode::dns::{qtype_name, rcode_name};
+
+/// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
+pub const SLOW_NS: i64 = 1_000_000_000;
+pub const SLOW_FACTOR: i64 = 10;
+/// A query unanswered this long before the end of the capture has timed out; one closer to
+/// the end is still reported, with lower confidence.
+pub const TIMEOUT_NS: i64 = 5_000_000_000;
+
+/// One query and its answer, if any.
+pub struct Txn<'a> {
+    pub q: &'a DnsEvent,
+    pub r: Option<&'a DnsEvent>,
+}
+
+/// Matches queries with responses, in query order. Responses without a seen query are
+/// returned as well (capture started after the query).
+pub fn transactions(an: &Analysis) -> (Vec<Txn<'_>>, Vec<&DnsEvent>) {
+    type Key = (IpAddr, u16, IpAddr, u16, u16, String, u16);
+    let mut pending: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    let mut txns: Vec<Txn<'_>> = Vec::new();
+    let mut orphans = Vec::new();
+    for e in &an.dns {
+        let m = &e.msg;
+        if !m.is_response {
+            let k = (
+                e.src,
+                e.src_port,
+                e.dst,
+                e.dst_port,
+                m.id,
+                m.qname.clone(),
+                m.qtype,
+            );
+            pending.entry(k).or_default().push(txns.len());
+            txns.push(Txn { q: e, r: None });
+        } else {
+            let k = (
+                e.dst,
+                e.dst_port,
+                e.src,
+                e.src_port,
+                m.id,
+                m.qname.clone(),
+                m.qtype,
+            );
+            let slot = pending.get_mut(&k).and_then(|v| {
+                let pos = v.iter().position(|&i| txns[i].r.is_none())?;
+                Some(v[pos])
+            });
+            match slot {
+                Some(i) => txns[i].r = Some(e),
+                None => orphans.push(e),
+            }
+        }
+    }
+    (txns, orphans)
+}
+
+/// Address -> the name it was most often resolved from (ties: alphabetical).
+pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
+    let mut counts: BTreeMap<IpAddr, BTreeMap<&str, usize>> = BTreeMap::new();
+    for e in an
+        .dns
+        .iter()
+        .filter(|e| e.msg.is_response && e.msg.rcode == 0)
+    {
+        for a in &e.msg.addrs {
+            *counts
+                .entry(*a)
+                .or_default()
+                .entry(e.msg.qname.as_str())
+                .or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .filter_map(|(ip, m)| {
+            let best = m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+            Some((ip, best.0.to_string()))
+        })
+        .collect()
+}
+
+fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
+    an.dns
+        .iter()
+        .filter(|e| e.msg.is_response && e.msg.rcode == 0 && !e.msg.addrs.is_empty())
+        .map(|e| e.msg.qname.as_str())
+        .collect()
+}
+
+/// Whether `client` opened any non-DNS connection after `t_ns`.
+fn connected_after(an: &Analysis, client: IpAddr, t_ns: i64) -> bool {
+    an.flows.iter().any(|f| {
+        f.orig_ip == client
+            && f.first_ts_ns > t_ns
+            && !crate::analysis::is_dns_port(f.resp_port)
+            && f.proto != Proto::Icmp
+    })
+}
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let an = ctx.an;
+    let (txns, orphans) = transactions(an);
+    let resolved = resolved_names(an);
+    let mut out = Vec::new();
+    rcode_failures(ctx, &txns, &orphans, &resolved, &mut out);
+    timeouts(ctx, &txns, &mut out);
+    slow(ctx, &txns, &mut out);
+    truncated(ctx, &txns, &mut out);
+    nodata(ctx, &txns, &resolved, &mut out);
+    out
+}
+
+fn cause_of(rcode: u16) -> &'static str {
+    match rcode {
+        3 => "dns_nxdomain",
+        2 => "dns_servfail",
+        5 => "dns_refused",
+        _ => "dns_error",
+    }
+}
+
+fn rcode_failures(
+    ctx: &Ctx<'_>,
+    txns: &[Txn<'_>],
+    orphans: &[&DnsEvent],
+    resolved: &BTreeSet<&str>,
+    out: &mut Vec<Finding>,
+) {
+    let an = ctx.an;
+    // (name, rcode) -> responses
+    let mut groups: BTreeMap<(String, u16), Vec<&DnsEvent>> = BTreeMap::new();
+    let responses = txns
+        .iter()
+        .filter_map(|t| t.r)
+        .chain(orphans.iter().copied());
+    for r in responses.filter(|r| r.msg.rcode != 0) {
+        groups
+            .entry((r.msg.qname.clone(), r.msg.rcode))
+            .or_default()
+            .push(r);
+    }
+    for ((name, rcode), resps) in groups {
+        let cause = cause_of(rcode);
+        let rname = rcode_name(rcode);
+        let resolvers = ip_list(resps.iter().map(|r| r.src));
+        let clients: BTreeSet<IpAddr> = resps.iter().map(|r| r.dst).collect();
+        let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
+        let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
+        let later_ok = resolved.contains(name.as_str());
+        let search_suffix = resolved
+            .iter()
+            .any(|n| name.len() > n.len() && name.starts_with(&format!("{n}.")));
+        let qtypes: BTreeSet<String> = resps.iter().map(|r| qtype_name(r.msg.qtype)).collect();
+        let mut severity = match (cause, resps.len()) {
+            ("dns_servfail" | "dns_refused", _) => Severity::High,
+            (_, n) if n >= 2 || clients.len() >= 2 => Severity::High,
+            _ => Severity::Medium,
+        };
+        let mut expl = format!(
+            "{name} ({}) does not resolve: {rname} from {} for {} from {} between {} and {}.",
+            qtypes.into_iter().collect::<Vec<_>>().join("/"),
+            resolvers.join(", "),
+            plural(resps.len(), "query"),
+            plural(clients.len(), "client"),
+            rfc3339(first),
+            rfc3339(last)
+        );
+        let mut confidence = 0.95;
+        if search_suffix {
+            severity = Severity::Info;
+            confidence = 0.6;
+            expl.push_str(" A shorter form of the name did resolve: this is the resolver search list trying suffixes, not a fault.");
+        } else if later_ok {
+            severity = severity.min(Severity::Medium);
+            expl.push_str(" The same name did resolve at other times: the failure is intermittent (a resolver or zone server flapping).");
+        } else {
+            let silent: Vec<String> = clients
+                .iter()
+                .filter(|c| !connected_after(an, **c, first))
+                .map(|c| c.to_string())
+                .collect();
+            if !silent.is_empty() {
+                expl.push_str(&format!(
+                    " {} opened no connection at all afterwards: the failed lookup is why {} never reached the service.",
+                    silent.join(", "),
+                    if silent.len() == 1 { "it" } else { "they" }
+                ));
+            }
+        }
+        expl.push_str(match rcode {
+            3 => " NXDOMAIN means the name does not exist in DNS: a typo in the configured host name, a missing record, or the wrong DNS view (internal vs public).",
+            2 => " SERVFAIL means the resolver could not get an answer: its upstream or the zone's servers are unreachable, or DNSSEC validation failed.",
+            5 => " REFUSED means this resolver will not answer these clients: an ACL, recursion disabled, or the wrong resolver configured.",
+            _ => "",
+        });
+        let ede: BTreeSet<u16> = resps
+            .iter()
+            .flat_map(|r| r.msg.ede.iter().copied())
+            .collect();
+        if !ede.is_empty() {
+            expl.push_str(&format!(" Extended DNS error codes: {ede:?}."));
+        }
+        let mut f = finding(
+            cause,
+            Layer::Application,
+            severity,
+            confidence,
+            format!(
+                "{name} does not resolve: {rname} from {}",
+                resolvers.join(", ")
+            ),
+            expl,
+            first,
+            last,
+        );
+        f.server = server(resps[0].src, Some(resps[0].src_port));
+        if let Some(s) = f.server.as_mut() {
+            s.name = Some(name.clone());
+        }
+        f.clients = clients.iter().map(|c| c.to_string()).collect();
+        f.affected_flows = resps.len() as u64;
+        for r in resps.iter().take(6) {
+            f.evidence.push(ctx.ev(
+                r.capture,
+                r.frame,
+                r.ts_ns,
+                format!(
+                    "{rname} for {name} {} to {}",
+                    qtype_name(r.msg.qtype),
+                    r.dst
+                ),
+            ));
+        }
+        f.wireshark_filter = format!("dns.qry.name == \"{name}\" && dns.flags.rcode == {rcode}");
+        f.remediation = match rcode {
+            3 => vec![
+                format!(
+                    "Check the host name configured in the client: is \"{name}\" spelled right?"
+                ),
+                format!(
+                    "Query the authoritative servers: dig {name} @<authoritative server>; add the record if it is missing."
+                ),
+            ],
+            2 => vec![format!(
+                "Check the resolver {}: can it reach its forwarders and the zone's servers? Test with dig {name} @{}.",
+                resolvers.join(", "),
+                resolvers[0]
+            )],
+            5 => vec![format!(
+                "Check the resolver's ACL and recursion settings, or point the clients at the right resolver (not {}).",
+                resolvers.join(", ")
+            )],
+            _ => vec![format!("Check the resolver's logs for {rname} on {name}.")],
+        };
+        f.group = Some(format!("dns {name}"));
+        f.weight = 60;
+        out.push(f);
+    }
+}
+
+fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
+    let an = ctx.an;
+    let end = an
+        .captures
+        .iter()
+        .filter_map(|c| c.last_ts_ns)
+        .max()
+        .unwrap_or(0);
+    let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
+    for t in txns.iter().filter(|t| t.r.is_none()) {
+        by_resolver
+            .entry((t.q.dst, t.q.dst_port))
+            .or_default()
+            .push(t);
+    }
+    for ((resolver, port), lost) in by_resolver {
+        let answered = txns
+            .iter()
+            .filter(|t| t.q.dst == resolver && t.r.is_some())
+            .count();
+        let names: BTreeSet<&str> = lost.iter().map(|t| t.q.msg.qname.as_str()).collect();
+        let clients = ip_list(lost.iter().map(|t| t.q.src));
+        let first = lost.iter().map(|t| t.q.ts_ns).min().unwrap_or(0);
+        let last = lost.iter().map(|t| t.q.ts_ns).max().unwrap_or(0);
+        let settled = lost
+            .iter()
+            .filter(|t| end - t.q.ts_ns >= TIMEOUT_NS)
+            .count();
+        let severity = if answered == 0 && lost.len() >= 2 {
+            Severity::High
+        } else if lost.len() >= 2 && lost.len() * 5 >= answered {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        let confidence = if settled > 0 { 0.9 } else { 0.6 };
+        let nl: Vec<&str> = names.iter().take(4).copied().collect();
+        let mut f = finding(
+            "dns_timeout",
+            Layer::Application,
+            severity,
+            confidence,
+            format!(
+                "DNS queries to {} go unanswered ({} lost)",
+                ep(resolver, port),
+                lost.len()
+            ),
+            format!(
+                "{} from {} to the resolver {} got no answer ({}{}); it answered {} others. \
+                 Clients retry and finally give up: the resolver is down or overloaded, a \
+                 firewall drops DNS to it, or it cannot reach its upstream and stays silent.",
+                plural(lost.len(), "query"),
+                plural(clients.len(), "client"),
+                ep(resolver, port),
+                nl.join(", "),
+                if names.len() > 4 { ", ..." } else { "" },
+                answered
+            ),
+            first,
+            last,
+        );
+        f.server = server(resolver, Some(port));
+        f.clients = clients;
+        f.affected_flows = lost.len() as u64;
+        for t in lost.iter().take(6) {
+            f.evidence.push(ctx.ev(
+                t.q.capture,
+                t.q.frame,
+                t.q.ts_ns,
+                format!(
+                    "query {} {} from {}, no answer",
+                    qtype_name(t.q.msg.qtype),
+                    t.q.msg.qname,
+                    t.q.src
+                ),
+            ));
+        }
+        f.wireshark_filter = format!(
+            "dns.flags.response == 0 && {}.dst == {resolver} && !dns.response_in",
+            ipf(resolver)
+        );
+        f.remediation = vec![
+            format!("Check that the resolver at {resolver} runs and that port {port} is open to the clients (dig @{resolver} <name>)."),
+            "Check the resolver's upstream forwarders: a resolver whose upstream is unreachable may stay silent.".into(),
+        ];
+        f.group = Some(svc_group(
+            if lost[0].q.tcp {
+                Proto::Tcp
+            } else {
+                Proto::Udp
+            },
+            resolver,
+            port,
+        ));
+        f.from_absence = true;
+        f.weight = 55;
+        out.push(f);
+    }
+}
+
+fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
+    let mut by_resolver: BTreeMap<IpAddr, Vec<(i64, &Txn<'_>)>> = BTreeMap::new();
+    for t in txns {
+        if let Some(r) = t.r {
+            by_resolver
+                .entry(t.q.dst)
+                .or_default()
+                .push((r.ts_ns - t.q.ts_ns, t));
+        }
+    }
+    for (resolver, lat) in by_resolver {
+        let mut v: Vec<i64> = lat.iter().map(|(d, _)| *d).collect();
+        v.sort();
+        let median = v[v.len() / 2];
+        let slow: Vec<&(i64, &Txn<'_>)> = lat
+            .iter()
+            .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR * median.max(1))
+            .collect();
+        if slow.is_empty() {
+            continue;
+        }
+        let worst = slow.iter().map(|(d, _)| *d).max().unwrap_or(0);
+        let first = slow.iter().map(|(_, t)| t.q.ts_ns).min().unwrap_or(0);
+        let last = slow.iter().map(|(_, t)| t.q.ts_ns).max().unwrap_or(0);
+        let mut f = finding(
+            "dns_slow",
+            Layer::Application,
+            if slow.len() >= 3 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            },
+            0.85,
+            format!("Slow DNS answers from {resolver} (up to {})", secs(worst)),
+            format!(
+                "{} to {resolver} took {} or more to answer (up to {}), while its median answer \
+                 takes {}: the resolver waits on a slow or unreachable upstream for these names.",
+                plural(slow.len(), "query"),
+                secs(SLOW_NS),
+                secs(worst),
+                secs(median)
+            ),
+            first,
+            last,
+        );
+        f.server = server(resolver, Some(53));
+        f.clients = ip_list(slow.iter().map(|(_, t)| t.q.src));
+        f.affected_flows = slow.len() as u64;
+        for (d, t) in slow.iter().take(5) {
+            if let Some(r) = t.r {
+                f.evidence.push(ctx.ev(
+                    r.capture,
+                    r.frame,
+                    r.ts_ns,
+                    format!("answer for {} after {}", t.q.msg.qname, secs(*d)),
+                ));
+            }
+        }
+        f.wireshark_filter = format!(
+            "dns.time > {} && {}.src == {resolver}",
+            SLOW_NS as f64 / 1e9,
+            ipf(resolver)
+        );
+        f.remediation = vec![format!(
+            "Check {resolver}'s forwarders and their latency; consider a closer or caching resolver."
+        )];
+        f.group = Some(svc_group(Proto::Udp, resolver, 53));
+        f.weight = 30;
+        out.push(f);
+    }
+}
+
+fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
+    let tc: Vec<&Txn<'_>> = txns
+        .iter()
+        .filter(|t| t.r.is_some_and(|r| !r.tcp && r.msg.truncated))
+        .collect();
+    if tc.is_empty() {
+        return;
+    }
+    let fallback = |t: &Txn<'_>| {
+        ctx.an.dns.iter().any(|e| {
+            e.tcp
+                && !e.msg.is_response
+                && e.src == t.q.src
+                && e.msg.qname == t.q.msg.qname
+                && e.ts_ns >= t.q.ts_ns
+        })
+    };
+    let without: Vec<&&Txn<'_>> = tc.iter().filter(|t| !fallback(t)).collect();
+    let first = tc.iter().map(|t| t.q.ts_ns).min().unwrap_or(0);
+    let last = tc.iter().map(|t| t.q.ts_ns).max().unwrap_or(0);
+    let resolver = tc[0].q.dst;
+    let (severity, expl) = if without.is_empty() {
+        (
+            Severity::Info,
+            format!(
+                "{} came back truncated (TC) over UDP and the clients retried over TCP, as they should.",
+                plural(tc.len(), "answer")
+            ),
+        )
+    } else {
+        (
+            Severity::Medium,
+            format!(
+                "{} came back truncated (TC) over UDP and {} of them were never retried over TCP: \
+                 the client does not fall back, or TCP port 53 is blocked, so large answers \
+                 (many addresses, DNSSEC) are lost.",
+                plural(tc.len(), "answer"),
+                without.len()
+            ),
+        )
+    };
+    let mut f = finding(
+        "dns_truncated",
+        Layer::Application,
+        severity,
+        0.85,
+        format!("Truncated DNS answers from {resolver}"),
+        expl,
+        first,
+        last,
+    );
+    f.server = server(resolver, Some(53));
+    f.clients = ip_list(tc.iter().map(|t| t.q.src));
+    f.affected_flows = tc.len() as u64;
+    for t in tc.iter().take(4) {
+        if let Some(r) = t.r {
+            f.evidence.push(ctx.ev(
+                r.capture,
+                r.frame,
+                r.ts_ns,
+                format!("TC answer for {}", t.q.msg.qname),
+            ));
+        }
+    }
+    f.wireshark_filter = "dns.flags.truncated == 1".into();
+    f.remediation = vec!["Allow TCP port 53 between clients and resolver; check the client's resolver library supports TCP fallback.".into()];
+    f.group = Some(svc_group(Proto::Udp, resolver, 53));
+    f.weight = 20;
+    out.push(f);
+}
+
+fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut Vec<Finding>) {
+    let mut groups: BTreeMap<&str, Vec<&DnsEvent>> = BTreeMap::new();
+    for t in txns {
+        if let Some(r) = t.r {
+            if r.msg.rcode == 0
+                && r.msg.answer_count == 0
+                && r.msg.qtype == 1
+                && !resolved.contains(r.msg.qname.as_str())
+            {
+                groups.entry(r.msg.qname.as_str()).or_default().push(r);
+            }
+        }
+    }
+    for (name, resps) in groups {
+        let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
+        let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
+        let mut f = finding(
+            "dns_nodata",
+            Layer::Application,
+            Severity::Low,
+            0.8,
+            format!("{name} exists but has no address record (NODATA)"),
+            format!(
+                "{} for {name} came back NOERROR with no answer: the name exists but has no A \
+                 record (perhaps only other record types, or the record was removed).",
+                plural(resps.len(), "A query")
+            ),
+            first,
+            last,
+        );
+        f.server = server(resps[0].src, Some(resps[0].src_port));
+        f.clients = ip_list(resps.iter().map(|r| r.dst));
+        f.affected_flows = resps.len() as u64;
+        for r in resps.iter().take(4) {
+            f.evidence.push(ctx.ev(
+                r.capture,
+                r.frame,
+                r.ts_ns,
+                format!("empty answer for {name}"),
+            ));
+        }
+        f.wireshark_filter = format!("dns.qry.name == \"{name}\" && dns.count.answers == 0");
+        f.remediation = vec![format!(
+            "Add the A record for {name}, or fix the name the client uses."
+        )];
+        f.group = Some(format!("dns {name}"));
+        f.weight = 30;
+        out.push(f);
+    }
+}
