@@ -53,6 +53,8 @@ pub struct CaptureStats {
     pub undecoded_packets: u64,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
+    /// The first few truncated frames (evidence for `capture_truncated`).
+    pub truncated_sample: Vec<u64>,
 }
 
 /// Protocol counters over all captures.
@@ -131,6 +133,8 @@ pub struct Analysis {
     pub icmp_errors: Vec<IcmpEvent>,
     /// DNS messages in time order (capture, frame for ties).
     pub dns: Vec<DnsEvent>,
+    /// HTTP/1.x requests with their responses, in request time order.
+    pub http: Vec<crate::flow::http::HttpEvent>,
     pub counters: Counters,
     /// Most flows alive at once (summed over shards at their peaks: an upper bound).
     pub peak_flows: usize,
@@ -325,9 +329,12 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     }
     an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
     for t in tables.iter_mut() {
-        an.dns.append(&mut t.dns_events);
+        an.dns.append(&mut t.events.dns);
+        an.http.append(&mut t.events.http);
     }
     an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
+    an.http
+        .sort_by_key(|e| (e.req_ts_ns, e.capture, e.req_frame, e.client_port));
     // Move shard by shard so the peak is the flows once, not twice.
     let total = tables.iter().map(|t| t.finished.len()).sum();
     let mut flows: Vec<Conn> = Vec::with_capacity(total);
@@ -370,7 +377,12 @@ fn udp_dns(p: &Packet, frame: &[u8]) -> Option<DnsEvent> {
 fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config) {
     match p.status {
         DecodeStatus::Decoded => stats.decoded_packets += 1,
-        DecodeStatus::Truncated => stats.truncated_packets += 1,
+        DecodeStatus::Truncated => {
+            stats.truncated_packets += 1;
+            if stats.truncated_sample.len() < 8 {
+                stats.truncated_sample.push(p.frame);
+            }
+        }
         DecodeStatus::Undecodable => stats.undecoded_packets += 1,
     }
     stats.first_ts_ns = Some(stats.first_ts_ns.map_or(p.ts_ns, |t| t.min(p.ts_ns)));

@@ -53,9 +53,11 @@ pub fn frame(data: &[u8]) {
 
 /// The whole analysis and both report renderings.
 pub fn analyze(data: &[u8]) {
-    let mut cfg = crate::Config::default();
-    cfg.threads = 1;
-    cfg.chunk_bytes = 4096;
+    let cfg = crate::Config {
+        threads: 1,
+        chunk_bytes: 4096,
+        ..crate::Config::default()
+    };
     if let Ok(report) = crate::analyze_bytes(data, &cfg) {
         let _ = report.to_json();
         let _ = report.to_text();

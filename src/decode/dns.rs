@@ -55,11 +55,6 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn u8(&mut self) -> Option<u8> {
-        let v = *self.b.get(self.pos)?;
-        self.pos += 1;
-        Some(v)
-    }
     fn u16(&mut self) -> Option<u16> {
         let s = self.b.get(self.pos..self.pos + 2)?;
         self.pos += 2;

@@ -17,6 +17,7 @@ use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice, err::L
 use serde::Serialize;
 
 pub mod dns;
+pub mod http;
 pub mod linktype;
 
 pub use linktype::link_type_name;

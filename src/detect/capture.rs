@@ -53,6 +53,17 @@ pub fn truncated(ctx: &Ctx<'_>) -> Vec<Finding> {
         first,
         last,
     );
+    for c in &an.captures {
+        for &fr in &c.truncated_sample {
+            f.evidence.push(Evidence {
+                frame: fr,
+                ts: String::new(),
+                note: "captured shorter than on the wire".into(),
+                capture: (an.captures.len() > 1).then(|| c.meta.name.clone()),
+            });
+        }
+    }
+    f.evidence.truncate(6);
     f.wireshark_filter = "frame.cap_len < frame.len".into();
     f.remediation = vec!["Capture again with the full snaplen (tcpdump -s 0, the default).".into()];
     vec![f]
@@ -94,9 +105,12 @@ pub fn loss(ctx: &Ctx<'_>) -> Vec<Finding> {
     for c in flows.iter().take(4) {
         f.evidence.push(ctx.ev(
             c.capture,
-            c.first_frame,
+            c.gap_frame.unwrap_or(c.first_frame),
             c.first_ts_ns,
-            format!("{} bytes acknowledged but not captured", c.missed_bytes),
+            format!(
+                "acknowledges data the capture lacks ({} bytes in this connection)",
+                c.missed_bytes
+            ),
         ));
     }
     f.affected_flows = flows.len() as u64;

@@ -16,6 +16,7 @@ use crate::report::rfc3339;
 pub mod arp;
 pub mod capture;
 pub mod dns;
+pub mod http;
 pub mod icmp_frag_needed;
 pub mod icmp_ttl_exceeded;
 pub mod icmp_unreachable;
@@ -139,6 +140,18 @@ pub const DETECTORS: &[Detector] = &[
             "dns_nodata",
         ],
         run: dns::run,
+    },
+    Detector {
+        id: "http.exchanges",
+        causes: &[
+            "http_5xx",
+            "http_401",
+            "http_403",
+            "http_4xx",
+            "http_slow",
+            "http_duplicate_request",
+        ],
+        run: http::run,
     },
 ];
 
@@ -467,6 +480,12 @@ mod tests {
             "dns_refused",
             "dns_error",
             "dns_timeout",
+            "http_5xx",
+            "http_401",
+            "http_403",
+            "http_4xx",
+            "http_slow",
+            "http_duplicate_request",
         ] {
             assert!(causes.contains(c), "no detector reports {c}");
         }

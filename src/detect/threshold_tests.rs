@@ -63,6 +63,7 @@ fn conn(
         resp_unacked_bytes: 0,
         rtx_frame: None,
         zero_window_frame: None,
+        gap_frame: None,
         vlan: None,
         syn_frame: Some(t_ms as u64 + 1),
         synack_frame: handshake.then_some(t_ms as u64 + 2),

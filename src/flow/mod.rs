@@ -5,6 +5,7 @@
 //! [`FlowTable`] whatever shard handles them. Memory is bounded by the number of concurrent
 //! flows: idle flows are finished and summarised by [`FlowTable::expire`].
 
+pub mod http;
 pub mod tcp;
 
 use std::hash::{Hash, Hasher};
@@ -161,6 +162,17 @@ pub struct Flow {
     pub rst_ttl: Option<u8>,
     /// DNS over TCP: the two byte streams, reassembled in order (port 53 only).
     dns_tcp: Option<Box<DnsStreams>>,
+    /// HTTP/1.x, recognised by the originator's first bytes on any port.
+    http: Option<Box<http::HttpFlow>>,
+    /// Content recognition done (the first payload from the originator was looked at).
+    sniffed: bool,
+}
+
+/// Events produced by flows besides their summary.
+#[derive(Debug, Default)]
+pub struct FlowEvents {
+    pub dns: Vec<crate::analysis::DnsEvent>,
+    pub http: Vec<http::HttpEvent>,
 }
 
 /// In-order reassembly of DNS-over-TCP messages (2-byte length prefix, RFC 1035 §4.2.2),
@@ -230,16 +242,12 @@ impl Flow {
                 && (crate::analysis::is_dns_port(key.lo.port)
                     || crate::analysis::is_dns_port(key.hi.port)))
             .then(Box::default),
+            http: None,
+            sniffed: false,
         }
     }
 
-    fn add(
-        &mut self,
-        p: &Packet,
-        payload: &[u8],
-        src: Addr,
-        dns: &mut Vec<crate::analysis::DnsEvent>,
-    ) {
+    fn add(&mut self, p: &Packet, payload: &[u8], src: Addr, ev: &mut FlowEvents) {
         let is_orig = src == self.orig;
         let Network::Ip(ip) = &p.net else { return };
         let ctr = if is_orig {
@@ -267,7 +275,32 @@ impl Flow {
                     if !c.is_capture_duplicate(is_orig, ip.ip_id, t, p.ts_ns) {
                         c.process(is_orig, t, p.frame, p.ts_ns);
                         if let Some(d) = self.dns_tcp.as_mut() {
-                            d.segment(usize::from(!is_orig), t, payload, p, ip, dns);
+                            d.segment(usize::from(!is_orig), t, payload, p, ip, &mut ev.dns);
+                        }
+                        if !self.sniffed && is_orig && !payload.is_empty() {
+                            self.sniffed = true;
+                            if crate::decode::http::HttpStream::looks_like_request(payload) {
+                                let mut h = Box::<http::HttpFlow>::default();
+                                // The handshake was already seen: start both streams here.
+                                h.sync(0, t.seq);
+                                if let Some(c) = self.tcp.as_ref() {
+                                    h.sync(1, c.resp.last_seq);
+                                }
+                                self.http = Some(h);
+                            }
+                        }
+                        if let Some(h) = self.http.as_mut() {
+                            let client = (self.orig.ip, self.orig.port);
+                            let server = (self.resp.ip, self.resp.port);
+                            h.segment(
+                                usize::from(!is_orig),
+                                t,
+                                payload,
+                                p,
+                                client,
+                                server,
+                                &mut ev.http,
+                            );
                         }
                     }
                 }
@@ -284,6 +317,15 @@ impl Flow {
                 ctr.payload_bytes += (ip.ip_len as u64).saturating_sub(28);
             }
             _ => {}
+        }
+    }
+}
+
+impl Flow {
+    /// The flow is over: emit what is still pending (unanswered HTTP requests).
+    fn finish(&mut self, ev: &mut FlowEvents) {
+        if let Some(h) = self.http.as_mut() {
+            h.flush(&mut ev.http);
         }
     }
 }
@@ -400,6 +442,9 @@ pub struct Conn {
     pub rtx_frame: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_window_frame: Option<u64>,
+    /// First acknowledgement of data the capture lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_frame: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
     /// Frames of the first SYN, SYN-ACK and RST, and who sent the RST ("orig"/"resp").
@@ -515,6 +560,10 @@ impl Conn {
                 .tcp
                 .as_ref()
                 .and_then(|c| min_opt(c.orig.first_rtx_frame, c.resp.first_rtx_frame)),
+            gap_frame: f
+                .tcp
+                .as_ref()
+                .and_then(|c| min_opt(c.orig.first_gap_frame, c.resp.first_gap_frame)),
             zero_window_frame: f.tcp.as_ref().and_then(|c| {
                 min_opt(
                     c.orig.first_zero_window_frame,
@@ -574,8 +623,8 @@ pub struct FlowTable {
     pub timeouts: Timeouts,
     /// Most flows alive at once in this table.
     pub peak_flows: usize,
-    /// DNS messages reassembled from TCP flows of this table.
-    pub dns_events: Vec<crate::analysis::DnsEvent>,
+    /// DNS messages and HTTP exchanges found in this table's flows.
+    pub events: FlowEvents,
 }
 
 impl FlowTable {
@@ -606,15 +655,16 @@ impl FlowTable {
                 _ => false,
             };
             if !idle && !reuse {
-                f.add(p, payload, src, &mut self.dns_events);
+                f.add(p, payload, src, &mut self.events);
                 return;
             }
-            if let Some(old) = self.flows.remove(&key) {
+            if let Some(mut old) = self.flows.remove(&key) {
+                old.finish(&mut self.events);
                 self.finished.push(Conn::from_flow(&old));
             }
         }
         let mut f = Flow::new(key, src, dst, p);
-        f.add(p, payload, src, &mut self.dns_events);
+        f.add(p, payload, src, &mut self.events);
         self.flows.insert(key, f);
         self.peak_flows = self.peak_flows.max(self.flows.len());
     }
@@ -623,9 +673,11 @@ impl FlowTable {
     pub fn expire(&mut self, now_ns: i64) {
         let t = self.timeouts;
         let finished = &mut self.finished;
+        let events = &mut self.events;
         self.flows.retain(|_, f| {
             let keep = now_ns.saturating_sub(f.last_ts_ns) <= t.of(f.key.proto);
             if !keep {
+                f.finish(events);
                 finished.push(Conn::from_flow(f));
             }
             keep
@@ -634,7 +686,8 @@ impl FlowTable {
 
     /// Finishes every flow (end of input).
     pub fn finish_all(&mut self) {
-        for (_, f) in self.flows.drain() {
+        for (_, mut f) in self.flows.drain() {
+            f.finish(&mut self.events);
             self.finished.push(Conn::from_flow(&f));
         }
     }
@@ -657,7 +710,7 @@ mod tests {
     fn finished_flow_records_stay_compact() {
         // Finished flows are kept for the detectors: their size bounds memory per flow.
         assert!(
-            std::mem::size_of::<Conn>() <= 352,
+            std::mem::size_of::<Conn>() <= 384,
             "{}",
             std::mem::size_of::<Conn>()
         );

@@ -83,6 +83,8 @@ pub struct Endpoint {
     /// Frames of this side's first retransmission and first zero-window advertisement.
     pub first_rtx_frame: Option<u64>,
     pub first_zero_window_frame: Option<u64>,
+    /// Frame of the first acknowledgement of bytes the capture never saw (from the peer).
+    pub first_gap_frame: Option<u64>,
     /// Last acknowledgement number this side sent, and how many pure ACKs repeated it.
     last_ack_sent: u32,
     dup_acks: u32,
@@ -500,6 +502,7 @@ impl TcpConn {
                 peer.data_end = ack_no;
             }
             if missed > 0 {
+                peer.first_gap_frame.get_or_insert(frame);
                 peer.missed_bytes += missed;
                 peer.gaps += 1;
                 scaled(&mut self.history, !is_orig, b'g', peer.gaps);

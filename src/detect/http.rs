@@ -1,0 +1,397 @@
+//! HTTP/1.x root causes, from requests paired with their responses on any port (recognised
+//! by content). HTTPS bodies are invisible and nothing is guessed there.
+//!
+//! - `http_5xx`: server errors per service (503 with its `Retry-After`).
+//! - `http_401` (with the `WWW-Authenticate` scheme), `http_403`, `http_4xx` (other client
+//!   errors; `/favicon.ico` misses are ignored).
+//! - `http_slow`: time to the response head far above the service's usual: at least
+//!   [`SLOW_NS`] and [`SLOW_FACTOR`] times its median.
+//! - `http_duplicate_request`: the same method, URI and body from one client
+//!   [`DUP_MIN`] or more times within [`DUP_WINDOW_NS`] (a retry storm or a stale cache).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::flow::http::HttpEvent;
+
+pub const SLOW_NS: i64 = 1_000_000_000;
+pub const SLOW_FACTOR: i64 = 5;
+pub const DUP_MIN: usize = 3;
+pub const DUP_WINDOW_NS: i64 = 10_000_000_000;
+
+type Svc = (IpAddr, u16);
+
+fn label(ctx: &Ctx<'_>, ip: IpAddr, port: u16, host: Option<&str>) -> String {
+    if ctx.names.contains_key(&ip) {
+        return ctx.label(ip, port);
+    }
+    match host.map(|h| h.split(':').next().unwrap_or(h)) {
+        Some(h) if h.parse::<IpAddr>().is_err() && !h.starts_with('[') => {
+            format!("{h} ({})", ep(ip, port))
+        }
+        _ => ep(ip, port),
+    }
+}
+
+fn req_line(e: &HttpEvent) -> String {
+    let mut uri = e.uri.clone();
+    if uri.chars().count() > 60 {
+        uri = uri.chars().take(57).collect::<String>() + "...";
+    }
+    format!("{} {uri}", e.method)
+}
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let an = ctx.an;
+    let mut by_svc: BTreeMap<Svc, Vec<&HttpEvent>> = BTreeMap::new();
+    for e in &an.http {
+        by_svc.entry((e.server, e.server_port)).or_default().push(e);
+    }
+    let mut out = Vec::new();
+    for ((ip, port), evs) in &by_svc {
+        status_findings(ctx, *ip, *port, evs, &mut out);
+        slow(ctx, *ip, *port, evs, &mut out);
+        duplicates(ctx, *ip, *port, evs, &mut out);
+    }
+    out
+}
+
+fn status_findings(
+    ctx: &Ctx<'_>,
+    ip: IpAddr,
+    port: u16,
+    evs: &[&HttpEvent],
+    out: &mut Vec<Finding>,
+) {
+    let answered: Vec<&&HttpEvent> = evs.iter().filter(|e| e.status.is_some()).collect();
+    let ok = answered
+        .iter()
+        .filter(|e| e.status.is_some_and(|s| s < 400))
+        .count();
+    type StatusClass = (&'static str, fn(u16) -> bool);
+    let classes: [StatusClass; 4] = [
+        ("http_5xx", |s| s >= 500),
+        ("http_401", |s| s == 401),
+        ("http_403", |s| s == 403),
+        ("http_4xx", |s| {
+            (400..500).contains(&s) && s != 401 && s != 403
+        }),
+    ];
+    for (cause, pred) in classes {
+        let bad: Vec<&&&HttpEvent> = answered
+            .iter()
+            .filter(|e| e.status.is_some_and(pred))
+            .filter(|e| !(cause == "http_4xx" && e.uri.ends_with("/favicon.ico")))
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        let host = bad.iter().find_map(|e| e.host.as_deref());
+        let svc = label(ctx, ip, port, host);
+        let codes: BTreeMap<u16, usize> = bad.iter().fold(BTreeMap::new(), |mut m, e| {
+            *m.entry(e.status.unwrap_or(0)).or_default() += 1;
+            m
+        });
+        let code_list: Vec<String> = codes
+            .iter()
+            .map(|(c, n)| {
+                let reason = bad
+                    .iter()
+                    .find(|e| e.status == Some(*c))
+                    .and_then(|e| e.reason.clone())
+                    .unwrap_or_default();
+                format!("{n} x {c} {reason}").trim().to_string()
+            })
+            .collect();
+        let uris: BTreeSet<String> = bad.iter().map(|e| req_line(e)).collect();
+        let ul: Vec<String> = uris.iter().take(4).cloned().collect();
+        let first = bad.iter().map(|e| e.req_ts_ns).min().unwrap_or(0);
+        let last = bad
+            .iter()
+            .map(|e| e.resp_ts_ns.unwrap_or(e.req_ts_ns))
+            .max()
+            .unwrap_or(0);
+        let all_bad = ok == 0;
+        let severity = match cause {
+            "http_5xx" if all_bad || bad.len() * 2 >= answered.len() => Severity::Critical,
+            "http_5xx" => Severity::High,
+            "http_401" | "http_403" if all_bad || bad.len() >= 2 => Severity::High,
+            "http_401" | "http_403" => Severity::Medium,
+            _ if bad.len() >= 3 && bad.len() * 2 >= answered.len() => Severity::Medium,
+            _ => Severity::Low,
+        };
+        let mut expl = format!(
+            "{} of {} answered requests to {svc} got {} ({}), between {} and {}.",
+            bad.len(),
+            answered.len(),
+            match cause {
+                "http_5xx" => "a server error",
+                "http_401" => "401 Unauthorized",
+                "http_403" => "403 Forbidden",
+                _ => "a client error",
+            },
+            code_list.join(", "),
+            rfc3339(first),
+            rfc3339(last)
+        );
+        expl.push_str(&format!(" Requests: {}.", ul.join("; ")));
+        let retry: BTreeSet<&str> = bad
+            .iter()
+            .filter_map(|e| e.retry_after.as_deref())
+            .collect();
+        let schemes: BTreeSet<&str> = bad
+            .iter()
+            .filter_map(|e| e.auth_scheme.as_deref())
+            .collect();
+        match cause {
+            "http_5xx" => {
+                expl.push_str(" The network and TCP work: the application behind the port fails or is overloaded (503: unavailable, 502/504: its upstream fails).");
+                if !retry.is_empty() {
+                    expl.push_str(&format!(" The server asks clients to retry after {}.", retry.into_iter().collect::<Vec<_>>().join(", ")));
+                }
+            }
+            "http_401" => {
+                expl.push_str(" The service wants credentials the client did not send or that it rejects");
+                if !schemes.is_empty() {
+                    expl.push_str(&format!(" (WWW-Authenticate: {})", schemes.into_iter().collect::<Vec<_>>().join(", ")));
+                }
+                expl.push_str(": a missing, expired or wrong token or password, or a clock skew invalidating tokens.");
+            }
+            "http_403" => expl.push_str(" The service knows the client but refuses it: permissions, an IP allow-list, or a WAF rule."),
+            _ => expl.push_str(" The client asks for something the service does not have or cannot accept: a wrong URL or API version, or a malformed request."),
+        }
+        let mut f = finding(
+            cause,
+            Layer::Application,
+            severity,
+            0.95,
+            format!(
+                "HTTP {} from {svc} ({})",
+                codes
+                    .keys()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                ul.first().cloned().unwrap_or_default()
+            ),
+            expl,
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        if let (Some(s), Some(h)) = (f.server.as_mut(), host) {
+            let h = h.split(':').next().unwrap_or(h);
+            if !ctx.names.contains_key(&ip) && h.parse::<IpAddr>().is_err() {
+                s.name = Some(h.to_string());
+            }
+        }
+        f.clients = ip_list(bad.iter().map(|e| e.client));
+        f.affected_flows = bad.len() as u64;
+        for e in bad.iter().take(3) {
+            f.evidence.push(ctx.ev(
+                e.capture,
+                e.req_frame,
+                e.req_ts_ns,
+                format!("request {}", req_line(e)),
+            ));
+            if let Some(fr) = e.resp_frame {
+                f.evidence.push(ctx.ev(
+                    e.capture,
+                    fr,
+                    e.resp_ts_ns.unwrap_or(e.req_ts_ns),
+                    format!(
+                        "response {} {}",
+                        e.status.unwrap_or(0),
+                        e.reason.clone().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        let code_filter = match cause {
+            "http_5xx" => "http.response.code >= 500".to_string(),
+            "http_401" => "http.response.code == 401".to_string(),
+            "http_403" => "http.response.code == 403".to_string(),
+            _ => "http.response.code >= 400 && http.response.code < 500".to_string(),
+        };
+        f.wireshark_filter = format!(
+            "{}.src == {ip} && tcp.srcport == {port} && {code_filter}",
+            ipf(ip)
+        );
+        f.remediation = match cause {
+            "http_5xx" => vec![
+                format!("Check the application's logs and health behind {svc} at {}.", rfc3339(first)),
+                "If a load balancer answers, check its pool members' health checks.".into(),
+            ],
+            "http_401" => vec!["Check the client's credentials or token (expiry, scope) and its clock.".into()],
+            "http_403" => vec!["Check the account's permissions and any IP allow-list or WAF rule for this client.".into()],
+            _ => vec!["Check the URL, API version and request format the client uses.".into()],
+        };
+        f.group = Some(format!("http {} {cause}", ep(ip, port)));
+        f.weight = 60;
+        out.push(f);
+    }
+}
+
+fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
+    let times: Vec<(i64, &&HttpEvent)> = evs
+        .iter()
+        .filter_map(|e| e.resp_ts_ns.map(|r| (r - e.req_ts_ns, e)))
+        .collect();
+    if times.len() < 2 {
+        return;
+    }
+    let mut v: Vec<i64> = times.iter().map(|(d, _)| *d).collect();
+    v.sort();
+    let median = v[v.len() / 2];
+    let slow: Vec<&(i64, &&HttpEvent)> = times
+        .iter()
+        .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR * median.max(1))
+        .collect();
+    if slow.is_empty() {
+        return;
+    }
+    let worst = slow.iter().map(|(d, _)| *d).max().unwrap_or(0);
+    let host = evs.iter().find_map(|e| e.host.as_deref());
+    let svc = label(ctx, ip, port, host);
+    let first = slow.iter().map(|(_, e)| e.req_ts_ns).min().unwrap_or(0);
+    let last = slow.iter().map(|(_, e)| e.req_ts_ns).max().unwrap_or(0);
+    let mut f = finding(
+        "http_slow",
+        Layer::Application,
+        if slow.len() >= 3 || worst >= 10 * SLOW_NS {
+            Severity::High
+        } else {
+            Severity::Medium
+        },
+        0.9,
+        format!(
+            "Slow responses from {svc}: up to {} (usually {})",
+            secs(worst),
+            secs(median)
+        ),
+        format!(
+            "{} of {} requests to {svc} waited {} or more for the response head (up to {}), while \
+             its median is {}. The network delivers the request at once: the time is spent in \
+             the application or what it waits on (database, upstream), and clients with short \
+             timeouts give up.",
+            slow.len(),
+            times.len(),
+            secs(SLOW_NS),
+            secs(worst),
+            secs(median)
+        ),
+        first,
+        last,
+    );
+    f.server = server(ip, Some(port));
+    f.clients = ip_list(slow.iter().map(|(_, e)| e.client));
+    f.affected_flows = slow.len() as u64;
+    for (d, e) in slow.iter().take(4) {
+        if let Some(fr) = e.resp_frame {
+            f.evidence.push(ctx.ev(
+                e.capture,
+                fr,
+                e.resp_ts_ns.unwrap_or(0),
+                format!("response to {} after {}", req_line(e), secs(*d)),
+            ));
+        }
+    }
+    f.wireshark_filter = format!(
+        "{}.src == {ip} && tcp.srcport == {port} && http.time >= {}",
+        ipf(ip),
+        SLOW_NS as f64 / 1e9
+    );
+    f.remediation = vec![format!(
+        "Profile the slow requests on {svc}: application logs, database and upstream latency at those times."
+    )];
+    f.group = Some(format!("http {} http_slow", ep(ip, port)));
+    f.weight = 40;
+    out.push(f);
+}
+
+fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
+    let mut groups: BTreeMap<(IpAddr, &str, &str, u64, u64), Vec<&&HttpEvent>> = BTreeMap::new();
+    for e in evs {
+        groups
+            .entry((
+                e.client,
+                e.method.as_str(),
+                e.uri.as_str(),
+                e.body_hash,
+                e.body_len,
+            ))
+            .or_default()
+            .push(e);
+    }
+    for ((client, method, uri, _, body_len), reqs) in groups {
+        // Largest burst within the window.
+        let ts: Vec<i64> = reqs.iter().map(|e| e.req_ts_ns).collect();
+        let (mut j, mut best) = (0, (0usize, 0usize));
+        for i in 0..ts.len() {
+            while ts[i] - ts[j] > DUP_WINDOW_NS {
+                j += 1;
+            }
+            if i + 1 - j > best.1 - best.0 {
+                best = (j, i + 1);
+            }
+        }
+        let burst = &reqs[best.0..best.1];
+        if burst.len() < DUP_MIN || method == "GET" && body_len == 0 && burst.len() < 2 * DUP_MIN {
+            continue;
+        }
+        let svc = label(ctx, ip, port, burst[0].host.as_deref());
+        let first = burst[0].req_ts_ns;
+        let last = burst[burst.len() - 1].req_ts_ns;
+        let mut f = finding(
+            "http_duplicate_request",
+            Layer::Application,
+            if method == "GET" {
+                Severity::Low
+            } else {
+                Severity::Medium
+            },
+            0.9,
+            format!(
+                "{client} sent the same {method} {uri} {} times to {svc}",
+                burst.len()
+            ),
+            format!(
+                "{client} sent {method} {uri}{} {} times within {} to {svc}. Identical requests \
+                 repeated this fast are a retry storm (the client times out and resends before \
+                 the server answers) or a stale cache resending old messages; with non-idempotent \
+                 requests such as POST they may be processed several times.",
+                if body_len > 0 {
+                    format!(" with the same {body_len}-byte body")
+                } else {
+                    String::new()
+                },
+                burst.len(),
+                secs(last - first)
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = vec![client.to_string()];
+        f.affected_flows = burst.len() as u64;
+        for e in burst.iter().take(5) {
+            f.evidence.push(ctx.ev(
+                e.capture,
+                e.req_frame,
+                e.req_ts_ns,
+                format!("{method} {uri} from port {}", e.client_port),
+            ));
+        }
+        f.wireshark_filter = format!(
+            "{}.src == {client} && http.request.method == \"{method}\" && http.request.uri == \"{uri}\"",
+            ipf(client)
+        );
+        f.remediation = vec![
+            "Raise the client's timeout above the server's response time, and add backoff to its retries.".into(),
+            "Make the operation idempotent (request ids) so retries are harmless.".into(),
+        ];
+        f.group = Some(format!("http {} dup {client}", ep(ip, port)));
+        f.weight = 30;
+        out.push(f);
+    }
+}

@@ -1,0 +1,170 @@
+//! HTTP/1.x exchanges of one TCP flow: both directions reassembled in order, heads parsed by
+//! [`crate::decode::http`], requests paired with responses first-in first-out (pipelining and
+//! keep-alive). A request or response is attributed to the frame that completes its head, as
+//! Wireshark shows it. A gap in a direction (capture loss) stops the parsing of that
+//! direction rather than guessing.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use crate::decode::http::{BodyDone, HttpHead, HttpStream};
+use crate::decode::{Packet, TcpInfo, tcp_flags};
+
+/// Requests waiting for their response, per flow.
+const MAX_PENDING: usize = 64;
+
+/// One request and, when seen, its response.
+#[derive(Debug, Clone)]
+pub struct HttpEvent {
+    pub capture: u16,
+    pub client: IpAddr,
+    pub client_port: u16,
+    pub server: IpAddr,
+    pub server_port: u16,
+    pub req_frame: u64,
+    pub req_ts_ns: i64,
+    pub method: String,
+    pub uri: String,
+    pub host: Option<String>,
+    /// FNV-1a of the request body (first 64 KiB) and its length.
+    pub body_hash: u64,
+    pub body_len: u64,
+    pub resp_frame: Option<u64>,
+    pub resp_ts_ns: Option<i64>,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    pub retry_after: Option<String>,
+    pub auth_scheme: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpFlow {
+    streams: [HttpStream; 2],
+    next_seq: [Option<u32>; 2],
+    pending: VecDeque<HttpEvent>,
+    /// Request heads seen (index of the next one), to place body hashes.
+    req_heads: usize,
+}
+
+impl HttpFlow {
+    pub fn new() -> HttpFlow {
+        HttpFlow {
+            streams: [HttpStream::new(true), HttpStream::new(false)],
+            next_seq: [None, None],
+            pending: VecDeque::new(),
+            req_heads: 0,
+        }
+    }
+
+    /// Sets where direction `dir`'s stream continues (the next sequence number expected).
+    pub fn sync(&mut self, dir: usize, seq: u32) {
+        self.next_seq[dir] = Some(seq);
+    }
+
+    /// One segment; `dir` 0 is the originator (client), 1 the responder.
+    #[allow(clippy::too_many_arguments)]
+    pub fn segment(
+        &mut self,
+        dir: usize,
+        t: &TcpInfo,
+        payload: &[u8],
+        p: &Packet,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        out: &mut Vec<HttpEvent>,
+    ) {
+        if t.has(tcp_flags::SYN) {
+            self.next_seq[dir] = Some(t.seq.wrapping_add(1));
+            return;
+        }
+        if payload.is_empty() || t.has(tcp_flags::RST) || self.streams[dir].broken {
+            return;
+        }
+        let next = *self.next_seq[dir].get_or_insert(t.seq);
+        if t.seq != next {
+            if super::tcp::seq_delta(t.seq, next) > 0 {
+                self.streams[dir].broken = true; // a gap: bytes we will never see
+            }
+            return; // a retransmission of bytes already parsed
+        }
+        if payload.len() as u32 != t.payload_len {
+            self.streams[dir].broken = true; // cut by the snaplen
+            return;
+        }
+        self.next_seq[dir] = Some(next.wrapping_add(t.payload_len));
+        let mut heads: Vec<HttpHead> = Vec::new();
+        let mut bodies: Vec<BodyDone> = Vec::new();
+        if dir == 1 {
+            self.streams[1].next_response_bodyless =
+                self.pending.front().is_some_and(|r| r.method == "HEAD");
+        }
+        self.streams[dir].push(payload, &mut heads, &mut bodies);
+        if dir == 0 {
+            for h in heads {
+                if self.pending.len() >= MAX_PENDING {
+                    break;
+                }
+                self.pending.push_back(HttpEvent {
+                    capture: p.capture,
+                    client: client.0,
+                    client_port: client.1,
+                    server: server.0,
+                    server_port: server.1,
+                    req_frame: p.frame,
+                    req_ts_ns: p.ts_ns,
+                    method: h.method.unwrap_or_default(),
+                    uri: h.uri.unwrap_or_default(),
+                    host: h.host,
+                    body_hash: 0,
+                    body_len: 0,
+                    resp_frame: None,
+                    resp_ts_ns: None,
+                    status: None,
+                    reason: None,
+                    retry_after: None,
+                    auth_scheme: None,
+                });
+                self.req_heads += 1;
+            }
+            for b in bodies {
+                // Body of head #b.head: find it among the pending requests (counted from the
+                // most recent head backwards).
+                let back = self.req_heads.saturating_sub(b.head + 1);
+                let n = self.pending.len();
+                if back < n {
+                    let r = &mut self.pending[n - 1 - back];
+                    r.body_hash = b.hash;
+                    r.body_len = b.len;
+                }
+            }
+        } else {
+            for h in heads {
+                // Interim 1xx responses do not answer the request.
+                if h.status.is_some_and(|s| (100..200).contains(&s)) {
+                    continue;
+                }
+                let Some(mut r) = self.pending.pop_front() else {
+                    continue;
+                };
+                r.resp_frame = Some(p.frame);
+                r.resp_ts_ns = Some(p.ts_ns);
+                r.status = h.status;
+                r.reason = h.reason;
+                r.retry_after = h.retry_after;
+                r.auth_scheme = h.auth_scheme;
+                out.push(r);
+            }
+        }
+    }
+
+    /// The flow ended: requests never answered.
+    pub fn flush(&mut self, out: &mut Vec<HttpEvent>) {
+        out.extend(self.pending.drain(..));
+    }
+}
+
+impl Default for HttpFlow {
+    fn default() -> Self {
+        HttpFlow::new()
+    }
+}
