@@ -41,4 +41,36 @@ for path in files:
             off += 16 + caplen
             n += 1
             frames += 1
+# DNS payloads (UDP port 53, Ethernet/IPv4) and HTTP heads from the fixtures.
+def udp_dns(data):
+    if data[:4] != b"\xd4\xc3\xb2\xa1" or (struct.unpack("<I", data[20:24])[0] & 0xFFFF) != 1:
+        return
+    off = 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        fr = data[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        if len(fr) < 42 or fr[12:14] != b"\x08\x00" or fr[23] != 17:
+            continue
+        ihl = (fr[14] & 15) * 4
+        u = 14 + ihl
+        sp, dp = struct.unpack(">HH", fr[u:u + 4])
+        if 53 in (sp, dp):
+            yield fr[u + 8:]
+
+dns = 0
+for path in files:
+    if os.path.isfile(path) and path.endswith(".pcap"):
+        for m in udp_dns(open(path, "rb").read()):
+            if dns < 60:
+                write("dns", m)
+                dns += 1
+for sample in [
+    b"GET /health HTTP/1.1\r\nHost: fpdk.example\r\n\r\n",
+    b"POST /invoice HTTP/1.1\r\nHost: fpdk.example:8081\r\nContent-Length: 5\r\n\r\nhello",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"fpdk\"\r\n\r\n",
+]:
+    write("http", bytes([len(sample) // 2]) + sample)
 print("seeds written")

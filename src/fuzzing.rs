@@ -63,3 +63,26 @@ pub fn analyze(data: &[u8]) {
         let _ = report.to_text();
     }
 }
+
+/// Parses `data` as a DNS message and names what it finds.
+pub fn dns(data: &[u8]) {
+    if let Ok(m) = crate::decode::dns::parse(data) {
+        let _ = crate::decode::dns::rcode_name(m.rcode);
+        let _ = crate::decode::dns::qtype_name(m.qtype);
+    }
+}
+
+/// Feeds `data[1..]` to a request parser and a response parser, split at `data[0]`.
+pub fn http(data: &[u8]) {
+    use crate::decode::http::HttpStream;
+    let Some((&cut, rest)) = data.split_first() else {
+        return;
+    };
+    let cut = (cut as usize).min(rest.len());
+    for is_request in [true, false] {
+        let mut s = HttpStream::new(is_request);
+        let (mut heads, mut bodies) = (Vec::new(), Vec::new());
+        s.push(&rest[..cut], &mut heads, &mut bodies);
+        s.push(&rest[cut..], &mut heads, &mut bodies);
+    }
+}

@@ -32,3 +32,13 @@ fn frame_corpus_replays() {
 fn analyze_corpus_replays() {
     assert!(replay("analyze", pcap_rca::fuzzing::analyze) >= 20);
 }
+
+#[test]
+fn dns_corpus_replays() {
+    assert!(replay("dns", pcap_rca::fuzzing::dns) >= 10);
+}
+
+#[test]
+fn http_corpus_replays() {
+    assert!(replay("http", pcap_rca::fuzzing::http) >= 5);
+}
