@@ -341,7 +341,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     for t in tables {
         flows.extend(t.finished);
     }
-    flows.par_sort_unstable_by_key(|c| c.sort_key());
+    sort_flows(&mut flows);
     an.flows = flows;
     for s in streams {
         let mut stats = s.stats;
@@ -349,6 +349,39 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         an.captures.push(stats);
     }
     Ok(an)
+}
+
+/// Sorts flows canonically (time, capture, frame). Flow records are large, so the sort runs
+/// on small keys and the records are then moved once each, cycle by cycle.
+fn sort_flows(flows: &mut [Conn]) {
+    let mut keys: Vec<((i64, u16, u64), usize)> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.sort_key(), i))
+        .collect();
+    keys.par_sort_unstable();
+    let perm: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+    apply_permutation(flows, &perm);
+}
+
+/// Reorders `v` so that position `k` holds the element that was at `perm[k]`.
+fn apply_permutation<T>(v: &mut [T], perm: &[usize]) {
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done[start] {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            done[k] = true;
+            let src = perm[k];
+            if src == start {
+                break;
+            }
+            v.swap(k, src);
+            k = src;
+        }
+    }
 }
 
 /// A DNS message carried whole in one UDP datagram.
@@ -459,5 +492,15 @@ impl Analysis {
     /// Number of flows of a protocol.
     pub fn flows_of(&self, proto: Proto) -> usize {
         self.flows.iter().filter(|f| f.proto == proto).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permutation_is_applied_in_place() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        super::apply_permutation(&mut v, &[3, 0, 4, 1, 2]);
+        assert_eq!(v, vec!['d', 'a', 'e', 'b', 'c']);
     }
 }

@@ -116,13 +116,8 @@ fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
 }
 
 /// Whether `client` opened any non-DNS connection after `t_ns`.
-fn connected_after(an: &Analysis, client: IpAddr, t_ns: i64) -> bool {
-    an.flows.iter().any(|f| {
-        f.orig_ip == client
-            && f.first_ts_ns > t_ns
-            && !crate::analysis::is_dns_port(f.resp_port)
-            && f.proto != Proto::Icmp
-    })
+fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
+    ctx.last_conn_start.get(&client).is_some_and(|&t| t > t_ns)
 }
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -154,7 +149,7 @@ fn rcode_failures(
     resolved: &BTreeSet<&str>,
     out: &mut Vec<Finding>,
 ) {
-    let an = ctx.an;
+    let _ = ctx.an;
     // (name, rcode) -> responses
     let mut groups: BTreeMap<(String, u16), Vec<&DnsEvent>> = BTreeMap::new();
     let responses = txns
@@ -204,7 +199,7 @@ fn rcode_failures(
         } else {
             let silent: Vec<String> = clients
                 .iter()
-                .filter(|c| !connected_after(an, **c, first))
+                .filter(|c| !connected_after(ctx, **c, first))
                 .map(|c| c.to_string())
                 .collect();
             if !silent.is_empty() {

@@ -105,11 +105,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             17 => Some(Proto::Udp),
             _ => None,
         };
-        let ok = fproto.is_some_and(|p| {
-            an.flows
-                .iter()
-                .any(|f| f.proto == p && f.resp_ip == dst && f.resp_port == port && f.resp_pkts > 0)
-        });
+        let ok = fproto.is_some_and(|p| ctx.answered_services.contains(&(p, dst, port)));
         let first = errs.iter().map(|e| e.ts_ns).min().unwrap_or(0);
         let last = errs.iter().map(|e| e.ts_ns).max().unwrap_or(0);
         let from_host = reporters.len() == 1 && reporters[0] == dst.to_string();

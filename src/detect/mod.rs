@@ -170,6 +170,17 @@ pub struct Ctx<'a> {
     pub quoted_flow: Vec<Option<usize>>,
     /// Names learned from DNS answers, by address.
     pub names: BTreeMap<IpAddr, String>,
+    /// Indexes over the flows, so detectors never rescan them per group.
+    handshake_count: rustc_hash::FxHashMap<(IpAddr, u16), usize>,
+    /// Ports on which each address answered (any protocol).
+    pub answered_ports: rustc_hash::FxHashMap<IpAddr, BTreeSet<u16>>,
+    /// Services that answered at least once.
+    pub answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
+    /// TTLs of each host's packets in flows without resets (a reset with another TTL was
+    /// probably forged by a middlebox).
+    pub host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>>,
+    /// Latest start of a non-DNS, non-ICMP connection opened by each address.
+    pub last_conn_start: rustc_hash::FxHashMap<IpAddr, i64>,
     /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
     /// re-sent segments are path-MTU discovery at work, not loss.
     pub pmtu_flows: BTreeSet<usize>,
@@ -197,6 +208,35 @@ impl<'a> Ctx<'a> {
         for e in &an.icmp_errors {
             talkers.insert(e.src);
         }
+        let mut handshake_count: rustc_hash::FxHashMap<(IpAddr, u16), usize> = Default::default();
+        let mut answered_ports: rustc_hash::FxHashMap<IpAddr, BTreeSet<u16>> = Default::default();
+        let mut answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)> = Default::default();
+        let mut host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>> = Default::default();
+        let mut last_conn_start: rustc_hash::FxHashMap<IpAddr, i64> = Default::default();
+        for f in &an.flows {
+            if f.proto == Proto::Tcp && handshake_ok(f) {
+                *handshake_count.entry((f.resp_ip, f.resp_port)).or_default() += 1;
+            }
+            if f.resp_pkts > 0 {
+                answered_ports
+                    .entry(f.resp_ip)
+                    .or_default()
+                    .insert(f.resp_port);
+                answered_services.insert((f.proto, f.resp_ip, f.resp_port));
+            }
+            if f.rst_frame.is_none() {
+                if let Some(t) = f.orig_ttl {
+                    host_ttls.entry(f.orig_ip).or_default().insert(t);
+                }
+                if let Some(t) = f.resp_ttl {
+                    host_ttls.entry(f.resp_ip).or_default().insert(t);
+                }
+            }
+            if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
+                let e = last_conn_start.entry(f.orig_ip).or_insert(f.first_ts_ns);
+                *e = (*e).max(f.first_ts_ns);
+            }
+        }
         let quoted_flow = quoted_flows(an);
         let mut icmp_answered = BTreeSet::new();
         let mut pmtu_flows = BTreeSet::new();
@@ -223,7 +263,17 @@ impl<'a> Ctx<'a> {
             quoted_flow,
             pmtu_flows,
             names: dns::names(an),
+            handshake_count,
+            answered_ports,
+            answered_services,
+            host_ttls,
+            last_conn_start,
         }
+    }
+
+    /// TCP connections to `ip:port` that completed their handshake.
+    pub fn handshakes(&self, ip: IpAddr, port: u16) -> usize {
+        self.handshake_count.get(&(ip, port)).copied().unwrap_or(0)
     }
 
     /// `name (ip:port)` when a DNS answer named the address, else `ip:port`.

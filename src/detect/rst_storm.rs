@@ -88,21 +88,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         // Middlebox hint: resets whose TTL differs from every other packet of the sender.
         let rst_ttls: BTreeSet<u8> = flows.iter().filter_map(|f| f.rst_ttl).collect();
-        let other_ttls: BTreeSet<u8> = ctx
-            .an
-            .flows
-            .iter()
-            .filter(|f| f.rst_frame.is_none())
-            .filter_map(|f| {
-                if f.orig_ip == sender {
-                    f.orig_ttl
-                } else if f.resp_ip == sender {
-                    f.resp_ttl
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let other_ttls = ctx.host_ttls.get(&sender).cloned().unwrap_or_default();
         let middlebox =
             !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
         let mut f = finding(

@@ -23,17 +23,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     });
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(rejected) {
-        let ok: Vec<&Conn> = an
-            .flows
-            .iter()
-            .filter(|f| {
-                f.proto == Proto::Tcp && f.resp_ip == ip && f.resp_port == port && handshake_ok(f)
-            })
-            .collect();
+        let ok = ctx.handshakes(ip, port);
         let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
         let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
         let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
-        let severity = if !ok.is_empty() {
+        let severity = if ok > 0 {
             Severity::Medium
         } else if flows.len() >= CRITICAL_ATTEMPTS {
             Severity::Critical
@@ -57,12 +51,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         // TTL of the resets versus the server's other packets: a middlebox hint.
         let rst_ttls: std::collections::BTreeSet<u8> =
             flows.iter().filter_map(|(_, f)| f.resp_ttl).collect();
-        let other_ttls: std::collections::BTreeSet<u8> = an
-            .flows
-            .iter()
-            .filter(|f| f.resp_ip == ip && f.conn_state != "REJ" && f.resp_pkts > 0)
-            .filter_map(|f| f.resp_ttl)
-            .collect();
+        let other_ttls = ctx.host_ttls.get(&ip).cloned().unwrap_or_default();
         if !other_ttls.is_empty() && !rst_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls) {
             expl.push_str(&format!(
                 " The resets arrive with TTL {:?} while {ip}'s other packets have TTL {:?}: \
@@ -70,11 +59,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 rst_ttls, other_ttls
             ));
         }
-        if !ok.is_empty() {
+        if ok > 0 {
             expl.push_str(&format!(
                 " {} to the same port succeeded, so the refusals are intermittent (a restarting \
                  service, or one member of a pool without the service).",
-                plural(ok.len(), "other connection")
+                plural(ok, "other connection")
             ));
         }
         let mut f = finding(

@@ -43,23 +43,17 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         if flows.len() == 1 && syns == 1 && end - flows[0].1.first_ts_ns < END_GRACE_NS {
             continue;
         }
-        let ok: Vec<&Conn> = an
-            .flows
-            .iter()
-            .filter(|f| f.proto == Proto::Tcp && f.resp_ip == ip && f.resp_port == port)
-            .filter(|f| handshake_ok(f))
-            .collect();
+        let ok = ctx.handshakes(ip, port);
         let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
         let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
         let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
         let server_talks = ctx.talkers.contains(&ip);
-        let other_ports: BTreeSet<u16> = an
-            .flows
-            .iter()
-            .filter(|f| f.resp_ip == ip && f.resp_port != port && f.resp_pkts > 0)
-            .map(|f| f.resp_port)
-            .collect();
-        let severity = if !ok.is_empty() {
+        let other_ports: BTreeSet<u16> = ctx
+            .answered_ports
+            .get(&ip)
+            .map(|s| s.iter().copied().filter(|p| *p != port).collect())
+            .unwrap_or_default();
+        let severity = if ok > 0 {
             Severity::Medium
         } else if flows.len() >= CRITICAL_ATTEMPTS || syns >= CRITICAL_SYNS {
             Severity::Critical
@@ -68,13 +62,13 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         let confidence = if server_talks { 0.95 } else { 0.8 };
         let svc = ctx.label(ip, port);
-        let title = if ok.is_empty() {
+        let title = if ok == 0 {
             format!("TCP {svc} never answers SYNs (silently dropped)")
         } else {
             format!(
                 "TCP {svc} drops some connection attempts ({} of {})",
                 flows.len(),
-                flows.len() + ok.len()
+                flows.len() + ok
             )
         };
         let mut expl = format!(
@@ -85,11 +79,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             rfc3339(first),
             rfc3339(last),
         );
-        if !ok.is_empty() {
+        if ok > 0 {
             expl.push_str(&format!(
                 " {} to the same port did complete, so the drop is intermittent (a overloaded \
                  listener, a load balancer member, or a stateful firewall).",
-                plural(ok.len(), "other connection")
+                plural(ok, "other connection")
             ));
         } else if !other_ports.is_empty() {
             let ports: Vec<String> = other_ports.iter().take(5).map(|p| p.to_string()).collect();
