@@ -231,10 +231,9 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         });
     }
     let mut tables: Vec<FlowTable> = (0..SHARDS).map(|_| FlowTable::new(cfg.timeouts)).collect();
-    let mut shard_lists: Vec<Vec<(u16, u32, i64)>> = vec![Vec::new(); SHARDS];
+    let mut shard_lists: Vec<Vec<(u16, u32)>> = vec![Vec::new(); SHARDS];
     let mut an = Analysis::default();
     let mut merged: Vec<(u16, u32)> = Vec::new();
-    let mut now_ns = i64::MIN;
 
     for (i, s) in streams.iter_mut().enumerate() {
         s.refill(i as u16)?;
@@ -272,7 +271,11 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
             break;
         }
 
-        // Sequential pass in merged order: counters and notable events.
+        // Sequential pass in merged order: counters and notable events. Idle flows are
+        // expired against the latest time of this batch (not of the whole capture so far), so
+        // a capture whose clock jumps backwards, or one packet with a far-future timestamp,
+        // does not expire every flow that follows.
+        let mut now_ns = i64::MIN;
         for list in shard_lists.iter_mut() {
             list.clear();
         }
@@ -289,10 +292,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
             }
             now_ns = now_ns.max(p.ts_ns);
             if let Some((_, _, _, shard)) = s.tuples[pi as usize] {
-                // The watermark (latest time seen so far in merged order) decides idleness,
-                // so flows split the same way whatever the chunk size or thread count, even
-                // when timestamps go backwards.
-                shard_lists[shard as usize].push((si, pi, now_ns));
+                shard_lists[shard as usize].push((si, pi));
             }
         }
 
@@ -305,12 +305,12 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
             .par_iter_mut()
             .zip(shard_lists.par_iter())
             .for_each(|(table, list)| {
-                for &(si, pi, watermark) in list {
+                for &(si, pi) in list {
                     let (packets, tuples, batch) = views[si as usize];
                     if let Some((key, src, dst, _)) = tuples[pi as usize] {
                         let p = &packets[pi as usize];
                         let payload = p.payload(batch.data(&batch.frames[pi as usize]));
-                        table.add(p, payload, key, src, dst, watermark);
+                        table.add(p, payload, key, src, dst);
                     }
                 }
                 table.expire(now_ns);

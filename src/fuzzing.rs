@@ -45,8 +45,8 @@ pub fn frame(data: &[u8]) {
     if let Some((key, src, dst)) = crate::flow::flow_tuple(&p) {
         let mut t = crate::flow::FlowTable::new(Default::default());
         let payload = p.payload(body);
-        t.add(&p, payload, key, src, dst, 0);
-        t.add(&p, payload, key, dst, src, 1);
+        t.add(&p, payload, key, src, dst);
+        t.add(&p, payload, key, dst, src);
         t.finish_all();
     }
 }

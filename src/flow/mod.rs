@@ -635,21 +635,13 @@ impl FlowTable {
         }
     }
 
-    /// Adds one packet (which must have a flow tuple). `now_ns` is the latest timestamp seen
-    /// so far in processing order; a flow idle longer than its timeout by then is finished
-    /// and the packet starts a new one (as [`FlowTable::expire`] would have done).
-    pub fn add(
-        &mut self,
-        p: &Packet,
-        payload: &[u8],
-        key: FlowKey,
-        src: Addr,
-        dst: Addr,
-        now_ns: i64,
-    ) {
+    /// Adds one packet (which must have a flow tuple). A flow idle for longer than its
+    /// timeout by this packet's time is finished and the packet starts a new one; so is a TCP
+    /// connection reusing the ports of one that ended.
+    pub fn add(&mut self, p: &Packet, payload: &[u8], key: FlowKey, src: Addr, dst: Addr) {
         let timeout = self.timeouts.of(key.proto);
         if let Some(f) = self.flows.get_mut(&key) {
-            let idle = now_ns.saturating_sub(f.last_ts_ns) > timeout;
+            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > timeout;
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
                 (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
                 _ => false,
