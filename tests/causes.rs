@@ -108,3 +108,42 @@ fn the_breaking_cause_outranks_the_noise() {
         }
     }
 }
+
+/// Names learned from DNS answers are put on servers across the report, and only the name
+/// that failed is blamed when a working name coexists with a typo.
+#[test]
+fn names_reach_servers_and_only_the_failing_name_is_blamed() {
+    let r = analyze(&fixtures().join("mixed-dns-nxdomain-plus-ok.pcap"), 2).report();
+    let dns: Vec<_> = r
+        .root_causes
+        .iter()
+        .filter(|c| c.cause.starts_with("dns_"))
+        .collect();
+    assert_eq!(
+        dns.len(),
+        1,
+        "{:?}",
+        dns.iter().map(|c| &c.title).collect::<Vec<_>>()
+    );
+    assert!(
+        dns[0].title.contains("fpdk.exmaple.gov"),
+        "{}",
+        dns[0].title
+    );
+    assert!(
+        dns[0].explanation.contains("no connection"),
+        "{}",
+        dns[0].explanation
+    );
+    let r = analyze(&fixtures().join("mixed-dropped-plus-noise.pcap"), 2).report();
+    let top = &r.root_causes[0];
+    assert_eq!(
+        top.server.as_ref().and_then(|s| s.name.as_deref()),
+        Some("fpdk.example")
+    );
+    assert!(
+        top.title.contains("fpdk.example (10.30.0.5:8081)"),
+        "{}",
+        top.title
+    );
+}

@@ -115,9 +115,29 @@ fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
         .collect()
 }
 
-/// Whether `client` opened any non-DNS connection after `t_ns`.
+/// How soon after a lookup an application that got an address connects.
+pub const CONNECT_AFTER_NS: i64 = 3_000_000_000;
+
+/// Whether `client` opened a non-DNS connection within [`CONNECT_AFTER_NS`] after `t_ns`
+/// that another, successful lookup in between does not explain (its answer held the address
+/// connected to).
 fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
-    ctx.last_conn_start.get(&client).is_some_and(|&t| t > t_ns)
+    let Some(v) = ctx.conn_starts.get(&client) else {
+        return false;
+    };
+    let i = v.partition_point(|&(t, _)| t <= t_ns);
+    v[i..]
+        .iter()
+        .take_while(|(t, _)| t - t_ns <= CONNECT_AFTER_NS)
+        .any(|&(t, dst)| {
+            // `an.dns` is in time order: look only between the failure and the connection.
+            let dns = &ctx.an.dns;
+            let from = dns.partition_point(|e| e.ts_ns <= t_ns);
+            !dns[from..]
+                .iter()
+                .take_while(|e| e.ts_ns <= t)
+                .any(|e| e.msg.is_response && e.dst == client && e.msg.addrs.contains(&dst))
+        })
 }
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -197,14 +217,21 @@ fn rcode_failures(
             severity = severity.min(Severity::Medium);
             expl.push_str(" The same name did resolve at other times: the failure is intermittent (a resolver or zone server flapping).");
         } else {
+            // A client that got no address opens no connection: failures followed by nothing
+            // are why it never reached the service.
             let silent: Vec<String> = clients
                 .iter()
-                .filter(|c| !connected_after(ctx, **c, first))
+                .filter(|c| {
+                    resps
+                        .iter()
+                        .filter(|r| r.dst == **c)
+                        .all(|r| !connected_after(ctx, **c, r.ts_ns))
+                })
                 .map(|c| c.to_string())
                 .collect();
             if !silent.is_empty() {
                 expl.push_str(&format!(
-                    " {} opened no connection at all afterwards: the failed lookup is why {} never reached the service.",
+                    " After these failures {} opened no connection: the failed lookup is why {} never reached the service.",
                     silent.join(", "),
                     if silent.len() == 1 { "it" } else { "they" }
                 ));

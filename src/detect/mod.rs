@@ -179,8 +179,8 @@ pub struct Ctx<'a> {
     /// TTLs of each host's packets in flows without resets (a reset with another TTL was
     /// probably forged by a middlebox).
     pub host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>>,
-    /// Latest start of a non-DNS, non-ICMP connection opened by each address.
-    pub last_conn_start: rustc_hash::FxHashMap<IpAddr, i64>,
+    /// Start times (sorted) of the non-DNS, non-ICMP connections each address opened.
+    pub conn_starts: rustc_hash::FxHashMap<IpAddr, Vec<(i64, IpAddr)>>,
     /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
     /// re-sent segments are path-MTU discovery at work, not loss.
     pub pmtu_flows: BTreeSet<usize>,
@@ -212,7 +212,7 @@ impl<'a> Ctx<'a> {
         let mut answered_ports: rustc_hash::FxHashMap<IpAddr, BTreeSet<u16>> = Default::default();
         let mut answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)> = Default::default();
         let mut host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>> = Default::default();
-        let mut last_conn_start: rustc_hash::FxHashMap<IpAddr, i64> = Default::default();
+        let mut conn_starts: rustc_hash::FxHashMap<IpAddr, Vec<(i64, IpAddr)>> = Default::default();
         for f in &an.flows {
             if f.proto == Proto::Tcp && handshake_ok(f) {
                 *handshake_count.entry((f.resp_ip, f.resp_port)).or_default() += 1;
@@ -233,8 +233,10 @@ impl<'a> Ctx<'a> {
                 }
             }
             if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
-                let e = last_conn_start.entry(f.orig_ip).or_insert(f.first_ts_ns);
-                *e = (*e).max(f.first_ts_ns);
+                conn_starts
+                    .entry(f.orig_ip)
+                    .or_default()
+                    .push((f.first_ts_ns, f.resp_ip));
             }
         }
         let quoted_flow = quoted_flows(an);
@@ -267,7 +269,13 @@ impl<'a> Ctx<'a> {
             answered_ports,
             answered_services,
             host_ttls,
-            last_conn_start,
+            conn_starts: conn_starts
+                .into_iter()
+                .map(|(k, mut v)| {
+                    v.sort_unstable();
+                    (k, v)
+                })
+                .collect(),
         }
     }
 
@@ -463,6 +471,8 @@ pub fn plural(n: usize, what: &str) -> String {
         format!("1 {what}")
     } else if what.ends_with('s') {
         format!("{n} {what}es")
+    } else if let Some(stem) = what.strip_suffix('y') {
+        format!("{n} {stem}ies")
     } else {
         format!("{n} {what}s")
     }
