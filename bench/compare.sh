@@ -13,7 +13,8 @@
 #   PCAP_RCA   binary to time (default $CARGO_TARGET_DIR/release/pcap-rca,
 #              CARGO_TARGET_DIR defaulting to $HOME/.cache/pcap-rca-target;
 #              built with `cargo build --release` only if it is missing)
-#   FLOOR      floor program (default .../release/floor; skipped if absent)
+#   FLOOR      floor program (default .../release/examples/floor, from
+#              `cargo build --release --example floor`; skipped if absent)
 #
 # Run it niced if others share the machine: nice -n 10 bash bench/compare.sh F
 # (everything is niced alike, so the comparison stays fair; the load average
@@ -32,7 +33,7 @@ case $RUNS in ''|*[!0-9]*) usage ;; esac
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/pcap-rca-target}
 PCAP_RCA=${PCAP_RCA:-$CARGO_TARGET_DIR/release/pcap-rca}
-FLOOR=${FLOOR:-$CARGO_TARGET_DIR/release/floor}
+FLOOR=${FLOOR:-$CARGO_TARGET_DIR/release/examples/floor}
 
 # --- tools -------------------------------------------------------------------
 need_pkgs=()
