@@ -264,7 +264,19 @@ impl<'a> Ctx<'a> {
             icmp_answered,
             quoted_flow,
             pmtu_flows,
-            names: dns::names(an),
+            names: {
+                // DNS answers first; an HTTP Host header names what DNS did not.
+                let mut n = dns::names(an);
+                for e in &an.http {
+                    if let Some(h) = e.host.as_deref() {
+                        let h = h.split(':').next().unwrap_or(h);
+                        if !h.is_empty() && h.parse::<IpAddr>().is_err() && !h.starts_with('[') {
+                            n.entry(e.server).or_insert_with(|| h.to_string());
+                        }
+                    }
+                }
+                n
+            },
             handshake_count,
             answered_ports,
             answered_services,

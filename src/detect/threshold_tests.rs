@@ -189,6 +189,104 @@ fn a_couple_of_zero_windows_are_informational() {
 }
 
 #[test]
+fn unanswered_syns_become_critical_at_the_documented_edge() {
+    let mk = |attempts: usize, syns_each: u64| {
+        let flows = (0..attempts)
+            .map(|i| {
+                let mut c = conn(
+                    ip(0, 2),
+                    40000 + i as u16,
+                    ip(0, 5),
+                    8081,
+                    "S0",
+                    "S",
+                    i as i64 * 1000,
+                );
+                c.orig_pkts = syns_each;
+                c
+            })
+            .collect();
+        run_all(&analysis(flows, vec![]))[0].severity
+    };
+    assert_eq!(
+        mk(tcp_syn_unanswered::CRITICAL_ATTEMPTS, 1),
+        Severity::Critical
+    );
+    assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS), Severity::Critical);
+    assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS - 1), Severity::High);
+}
+
+#[test]
+fn server_aborts_are_medium_from_the_documented_count() {
+    let mk = |n: usize| {
+        let flows = (0..n)
+            .map(|i| {
+                let mut c = conn(
+                    ip(0, 2),
+                    40000 + i as u16,
+                    ip(0, 5),
+                    8081,
+                    "RSTR",
+                    "ShADdr",
+                    i as i64 * 1000,
+                );
+                c.rst_by = Some("resp");
+                c.orig_bytes = 100;
+                c
+            })
+            .collect();
+        run_all(&analysis(flows, vec![]))
+            .into_iter()
+            .find(|f| f.cause == "tcp_reset_midstream")
+            .map(|f| f.severity)
+    };
+    assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN), Some(Severity::Medium));
+    assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN - 1), Some(Severity::Low));
+}
+
+#[test]
+fn one_sided_capture_needs_enough_one_way_connections() {
+    let mk = |one_way: usize, two_way: usize| {
+        let mut flows: Vec<Conn> = (0..one_way)
+            .map(|i| {
+                let mut c = conn(
+                    ip(0, 2),
+                    40000 + i as u16,
+                    ip(0, 5),
+                    80,
+                    "OTH",
+                    "AD",
+                    i as i64,
+                );
+                c.resp_pkts = 0;
+                c
+            })
+            .collect();
+        flows.extend((0..two_way).map(|i| {
+            conn(
+                ip(0, 2),
+                50000 + i as u16,
+                ip(0, 5),
+                80,
+                "SF",
+                "ShADadFf",
+                100 + i as i64,
+            )
+        }));
+        causes(&analysis(flows, vec![])).contains(&"capture_one_sided".to_string())
+    };
+    assert!(mk(capture::ONE_SIDED_MIN_FLOWS, 0));
+    assert!(!mk(capture::ONE_SIDED_MIN_FLOWS - 1, 0));
+    assert!(
+        !mk(
+            capture::ONE_SIDED_MIN_FLOWS,
+            capture::ONE_SIDED_MIN_FLOWS + 1
+        ),
+        "under half is not one-sided"
+    );
+}
+
+#[test]
 fn rst_storm_needs_many_connections_in_the_window() {
     let storm = |n: usize| {
         let flows = (0..n)
