@@ -139,8 +139,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     && f.resp_unacked_bytes > 0))
     });
     for ((_, ip, port), flows) in by_service(stuck) {
-        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let biggest = flows
             .iter()
             .map(|(_, f)| f.orig_max_rtx_len.max(f.resp_max_rtx_len))
@@ -163,9 +162,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             first,
             last,
         );
-        f.server = server(ip, Some(port));
-        f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
-        f.affected_flows = flows.len() as u64;
+        about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(5) {
             f.evidence.push(ctx.ev(
                 c.capture,

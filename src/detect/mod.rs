@@ -471,6 +471,21 @@ pub fn by_service<'a>(flows: impl Iterator<Item = (usize, &'a Conn)>) -> ByServi
     m
 }
 
+/// Earliest first packet and latest last packet of some flows.
+pub fn span<'a>(flows: impl Iterator<Item = &'a Conn>) -> (i64, i64) {
+    flows.fold((i64::MAX, i64::MIN), |(a, b), f| {
+        (a.min(f.first_ts_ns), b.max(f.last_ts_ns))
+    })
+}
+
+/// Fills what every per-service finding carries: the server, the clients (the flows'
+/// originators) and how many flows are affected.
+pub fn about_service(f: &mut Finding, ip: IpAddr, port: u16, flows: &[(usize, &Conn)]) {
+    f.server = server(ip, Some(port));
+    f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
+    f.affected_flows = flows.len() as u64;
+}
+
 /// Distinct addresses as sorted strings.
 pub fn ip_list(ips: impl Iterator<Item = IpAddr>) -> Vec<String> {
     let set: BTreeSet<IpAddr> = ips.collect();

@@ -25,8 +25,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     for ((_, ip, port), flows) in by_service(rejected) {
         let ok = ctx.handshakes(ip, port);
         let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
-        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let severity = if ok > 0 {
             Severity::Medium
         } else if flows.len() >= CRITICAL_ATTEMPTS {

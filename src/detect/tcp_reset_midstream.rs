@@ -22,8 +22,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .filter(|(_, f)| f.rst_by == Some("resp"))
             .count();
         let by_client = flows.len() - by_server;
-        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let severity = if by_server >= MEDIUM_MIN {
             Severity::Medium
         } else {
@@ -48,9 +47,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             first,
             last,
         );
-        f.server = server(ip, Some(port));
-        f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
-        f.affected_flows = flows.len() as u64;
+        about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(6) {
             if let Some(fr) = c.rst_frame {
                 let who = if c.rst_by == Some("resp") {

@@ -45,8 +45,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .iter()
             .map(|(_, f)| f.resp_retransmissions as u64)
             .sum();
-        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
         let mut f = finding(
             "tcp_retransmissions",

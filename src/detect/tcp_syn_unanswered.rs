@@ -45,8 +45,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
         let ok = ctx.handshakes(ip, port);
         let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
-        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let server_talks = ctx.talkers.contains(&ip);
         let other_ports: BTreeSet<u16> = ctx
             .answered_ports

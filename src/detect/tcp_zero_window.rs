@@ -18,8 +18,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let by_client: u64 = flows.iter().map(|(_, f)| f.orig_zero_windows as u64).sum();
         let by_server: u64 = flows.iter().map(|(_, f)| f.resp_zero_windows as u64).sum();
         let total = by_client + by_server;
-        let first = flows.iter().map(|(_, f)| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|(_, f)| f.last_ts_ns).max().unwrap_or(0);
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
         let who = if by_client >= by_server {
             "the clients cannot keep up with what the server sends (a slow or blocked reader)"
@@ -47,9 +46,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             first,
             last,
         );
-        f.server = server(ip, Some(port));
-        f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
-        f.affected_flows = flows.len() as u64;
+        about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(5) {
             f.evidence.push(ctx.ev(
                 c.capture,
