@@ -142,57 +142,79 @@ pub struct Analysis {
 
 type Tuple = Option<(FlowKey, Addr, Addr, u8)>;
 
-/// One capture being read: its reader, the current batch and its decoded packets.
-struct Stream<'a> {
-    reader: FrameReader<'a>,
+/// A batch of raw frames and their decoded packets (with each packet's flow tuple and shard).
+#[derive(Default)]
+struct Decoded {
     batch: Batch,
     packets: Vec<Packet>,
     tuples: Vec<Tuple>,
+}
+
+impl Decoded {
+    /// Decodes the batch's frames in parallel.
+    fn decode(&mut self, capture: u16) {
+        let batch = &self.batch;
+        batch
+            .frames
+            .par_iter()
+            .map(|f| {
+                decode::decode(
+                    capture,
+                    f.number,
+                    f.ts_ns,
+                    f.linktype,
+                    batch.data(f),
+                    f.origlen,
+                    f.malformed,
+                )
+            })
+            .collect_into_vec(&mut self.packets);
+        self.packets
+            .par_iter()
+            .map(|p| {
+                crate::flow::flow_tuple(p)
+                    .map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
+            })
+            .collect_into_vec(&mut self.tuples);
+    }
+}
+
+/// Reads and decodes the next non-empty batch of `reader` into `out`; false at the end.
+fn read_batch(
+    reader: &mut FrameReader<'_>,
+    out: &mut Decoded,
+    capture: u16,
+    done: &mut bool,
+) -> Result<bool> {
+    out.packets.clear();
+    out.tuples.clear();
+    while !*done && out.packets.is_empty() {
+        if !reader.next_batch(&mut out.batch)? {
+            *done = true;
+        }
+        out.decode(capture);
+    }
+    Ok(!out.packets.is_empty())
+}
+
+/// One capture being read.
+struct Stream<'a> {
+    reader: FrameReader<'a>,
+    cur: Decoded,
     pos: usize,
     done: bool,
-    stats: CaptureStats,
 }
 
 impl Stream<'_> {
-    /// Reads and decodes the next batch (in parallel). Returns false at the end.
-    fn refill(&mut self, capture: u16) -> Result<bool> {
-        self.pos = 0;
-        self.packets.clear();
-        self.tuples.clear();
-        while !self.done && self.packets.is_empty() {
-            if !self.reader.next_batch(&mut self.batch)? {
-                self.done = true;
-            }
-            let batch = &self.batch;
-            batch
-                .frames
-                .par_iter()
-                .map(|f| {
-                    decode::decode(
-                        capture,
-                        f.number,
-                        f.ts_ns,
-                        f.linktype,
-                        batch.data(f),
-                        f.origlen,
-                        f.malformed,
-                    )
-                })
-                .collect_into_vec(&mut self.packets);
-            self.packets
-                .par_iter()
-                .map(|p| {
-                    crate::flow::flow_tuple(p)
-                        .map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
-                })
-                .collect_into_vec(&mut self.tuples);
-        }
-        Ok(!self.packets.is_empty())
-    }
-
     fn head_key(&self, idx: usize) -> Option<(i64, usize, u64)> {
-        self.packets.get(self.pos).map(|p| (p.ts_ns, idx, p.frame))
+        self.cur.packets.get(self.pos).map(|p| (p.ts_ns, idx, p.frame))
     }
+}
+
+/// The flow shards and the per-batch lists of packets each one gets.
+struct Shards {
+    tables: Vec<FlowTable>,
+    lists: Vec<Vec<(u16, u32)>>,
 }
 
 /// Runs the analysis over `inputs`, merged as one incident.
@@ -215,6 +237,56 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     pool.install(|| analyze_in_pool(inputs, cfg))
 }
 
+/// Accounts one merged batch in order (counters, notable events, UDP DNS), then runs its
+/// packets through the flow shards in parallel, each flow's packets in order. Idle flows are
+/// expired against the latest time of this batch (not of the whole capture so far), so a
+/// capture whose clock jumps backwards, or one packet with a far-future timestamp, does not
+/// expire every flow that follows.
+fn process(
+    merged: &[(u16, u32)],
+    views: &[&Decoded],
+    stats: &mut [CaptureStats],
+    an: &mut Analysis,
+    cfg: &Config,
+    shards: &mut Shards,
+) {
+    let mut now_ns = i64::MIN;
+    for list in shards.lists.iter_mut() {
+        list.clear();
+    }
+    for &(si, pi) in merged {
+        let d = views[si as usize];
+        let p = &d.packets[pi as usize];
+        account(&mut stats[si as usize], an, p, cfg);
+        if let Some(ev) = udp_dns(p, d.batch.data(&d.batch.frames[pi as usize])) {
+            if an.dns.len() < cfg.max_events {
+                an.dns.push(ev);
+            } else {
+                an.counters.events_dropped += 1;
+            }
+        }
+        now_ns = now_ns.max(p.ts_ns);
+        if let Some((_, _, _, shard)) = d.tuples[pi as usize] {
+            shards.lists[shard as usize].push((si, pi));
+        }
+    }
+    shards
+        .tables
+        .par_iter_mut()
+        .zip(shards.lists.par_iter())
+        .for_each(|(table, list)| {
+            for &(si, pi) in list {
+                let d = views[si as usize];
+                if let Some((key, src, dst, _)) = d.tuples[pi as usize] {
+                    let p = &d.packets[pi as usize];
+                    let payload = p.payload(d.batch.data(&d.batch.frames[pi as usize]));
+                    table.add(p, payload, key, src, dst);
+                }
+            }
+            table.expire(now_ns);
+        });
+}
+
 fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     let mut streams = Vec::with_capacity(inputs.len());
     for input in inputs {
@@ -222,108 +294,75 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         let reader = FrameReader::with_chunk(reader, cfg.chunk_bytes);
         streams.push(Stream {
             reader,
-            batch: Batch::default(),
-            packets: Vec::new(),
-            tuples: Vec::new(),
+            cur: Decoded::default(),
             pos: 0,
             done: false,
-            stats: CaptureStats::default(),
         });
     }
-    let mut tables: Vec<FlowTable> = (0..SHARDS).map(|_| FlowTable::new(cfg.timeouts)).collect();
-    let mut shard_lists: Vec<Vec<(u16, u32)>> = vec![Vec::new(); SHARDS];
+    let mut stats = vec![CaptureStats::default(); streams.len()];
+    let mut shards = Shards {
+        tables: (0..SHARDS).map(|_| FlowTable::new(cfg.timeouts)).collect(),
+        lists: vec![Vec::new(); SHARDS],
+    };
     let mut an = Analysis::default();
     let mut merged: Vec<(u16, u32)> = Vec::new();
-
     for (i, s) in streams.iter_mut().enumerate() {
-        s.refill(i as u16)?;
+        read_batch(&mut s.reader, &mut s.cur, i as u16, &mut s.done)?;
     }
-    loop {
-        // Merge the streams' current batches in timestamp order until one runs dry.
-        merged.clear();
+
+    if let [s] = streams.as_mut_slice() {
+        // One capture: read and decode the next batch while this one goes through the flows.
+        let mut next = Decoded::default();
+        while !s.cur.packets.is_empty() {
+            merged.clear();
+            merged.extend((0..s.cur.packets.len() as u32).map(|i| (0u16, i)));
+            let Stream {
+                reader, cur, done, ..
+            } = s;
+            let (_, read) = rayon::join(
+                || process(&merged, &[&*cur], &mut stats, &mut an, cfg, &mut shards),
+                || read_batch(reader, &mut next, 0, done),
+            );
+            read?;
+            std::mem::swap(cur, &mut next);
+        }
+    } else {
         loop {
-            let mut best: Option<(i64, usize, u64)> = None;
-            for (i, s) in streams.iter().enumerate() {
-                if let Some(k) = s.head_key(i) {
-                    if best.is_none_or(|b| k < b) {
-                        best = Some(k);
+            // Merge the streams' current batches in timestamp order until one runs dry.
+            merged.clear();
+            loop {
+                let mut best: Option<(i64, usize, u64)> = None;
+                for (i, s) in streams.iter().enumerate() {
+                    if let Some(k) = s.head_key(i) {
+                        if best.is_none_or(|b| k < b) {
+                            best = Some(k);
+                        }
                     }
                 }
+                let Some((_, i, _)) = best else { break };
+                let s = &mut streams[i];
+                merged.push((i as u16, s.pos as u32));
+                s.pos += 1;
+                if s.pos >= s.cur.packets.len() && !s.done {
+                    break;
+                }
             }
-            let Some((_, i, _)) = best else { break };
-            let s = &mut streams[i];
-            merged.push((i as u16, s.pos as u32));
-            s.pos += 1;
-            if s.pos >= s.packets.len() && !s.done {
+            if merged.is_empty() {
                 break;
             }
-            if streams.len() == 1 {
-                // A single capture: the whole batch in frame order.
-                let s = &mut streams[0];
-                while s.pos < s.packets.len() {
-                    merged.push((0, s.pos as u32));
-                    s.pos += 1;
+            let views: Vec<&Decoded> = streams.iter().map(|s| &s.cur).collect();
+            process(&merged, &views, &mut stats, &mut an, cfg, &mut shards);
+            // Refill whatever ran dry.
+            for (i, s) in streams.iter_mut().enumerate() {
+                if s.pos >= s.cur.packets.len() && !s.done {
+                    s.pos = 0;
+                    read_batch(&mut s.reader, &mut s.cur, i as u16, &mut s.done)?;
                 }
-                break;
-            }
-        }
-        if merged.is_empty() {
-            break;
-        }
-
-        // Sequential pass in merged order: counters and notable events. Idle flows are
-        // expired against the latest time of this batch (not of the whole capture so far), so
-        // a capture whose clock jumps backwards, or one packet with a far-future timestamp,
-        // does not expire every flow that follows.
-        let mut now_ns = i64::MIN;
-        for list in shard_lists.iter_mut() {
-            list.clear();
-        }
-        for &(si, pi) in &merged {
-            let s = &mut streams[si as usize];
-            let p = &s.packets[pi as usize];
-            account(&mut s.stats, &mut an, p, cfg);
-            if let Some(ev) = udp_dns(p, s.batch.data(&s.batch.frames[pi as usize])) {
-                if an.dns.len() < cfg.max_events {
-                    an.dns.push(ev);
-                } else {
-                    an.counters.events_dropped += 1;
-                }
-            }
-            now_ns = now_ns.max(p.ts_ns);
-            if let Some((_, _, _, shard)) = s.tuples[pi as usize] {
-                shard_lists[shard as usize].push((si, pi));
-            }
-        }
-
-        // Flows: each shard in parallel, each flow's packets in order.
-        let views: Vec<(&[Packet], &[Tuple], &Batch)> = streams
-            .iter()
-            .map(|s| (&s.packets[..], &s.tuples[..], &s.batch))
-            .collect();
-        tables
-            .par_iter_mut()
-            .zip(shard_lists.par_iter())
-            .for_each(|(table, list)| {
-                for &(si, pi) in list {
-                    let (packets, tuples, batch) = views[si as usize];
-                    if let Some((key, src, dst, _)) = tuples[pi as usize] {
-                        let p = &packets[pi as usize];
-                        let payload = p.payload(batch.data(&batch.frames[pi as usize]));
-                        table.add(p, payload, key, src, dst);
-                    }
-                }
-                table.expire(now_ns);
-            });
-
-        // Refill whatever ran dry.
-        for (i, s) in streams.iter_mut().enumerate() {
-            if s.pos >= s.packets.len() && !s.done {
-                s.refill(i as u16)?;
             }
         }
     }
 
+    let mut tables = shards.tables;
     for t in tables.iter_mut() {
         t.finish_all();
     }
@@ -343,10 +382,9 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     }
     sort_flows(&mut flows);
     an.flows = flows;
-    for s in streams {
-        let mut stats = s.stats;
-        stats.meta = s.reader.meta;
-        an.captures.push(stats);
+    for (s, mut st) in streams.into_iter().zip(stats) {
+        st.meta = s.reader.meta;
+        an.captures.push(st);
     }
     Ok(an)
 }

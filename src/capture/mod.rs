@@ -269,7 +269,10 @@ impl<'a> FrameReader<'a> {
         if matches!(self.state, State::Done) {
             return Ok(false);
         }
-        std::mem::swap(&mut batch.buf, &mut self.pending);
+        // The batch keeps its own buffer (no reallocation per batch); only the incomplete
+        // record left over from the previous chunk is copied in front.
+        batch.buf.extend_from_slice(&self.pending);
+        self.pending.clear();
         let mut target = self.chunk;
         let mut pos = 0;
         loop {
@@ -319,18 +322,22 @@ impl<'a> FrameReader<'a> {
             return Ok(());
         }
         let old = buf.len();
-        buf.resize(target, 0);
-        let mut len = old;
-        while len < target {
-            match self.src.read(&mut buf[len..]) {
-                Ok(0) => {
-                    self.eof = true;
+        buf.reserve(target - old);
+        // `read_to_end` through `take` reads into the spare capacity without zero-filling it
+        // first (zeroing 4 MiB per batch cost as much as decoding).
+        loop {
+            let want = (target - buf.len()) as u64;
+            let before = buf.len();
+            match (&mut self.src).take(want).read_to_end(buf) {
+                Ok(_) => {
+                    if buf.len() == before || buf.len() - before < want as usize {
+                        // Short of what was asked: the source is exhausted.
+                        self.eof = true;
+                    }
                     break;
                 }
-                Ok(n) => len += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(len);
                     // A corrupt compressed stream: analyse what was decoded, say why we stopped.
                     if matches!(
                         self.meta.compression,
@@ -340,7 +347,7 @@ impl<'a> FrameReader<'a> {
                             .warnings
                             .push(format!("decompression stopped: {e}"));
                         self.eof = true;
-                        return Ok(());
+                        break;
                     }
                     return Err(Error::Io {
                         name: self.meta.name.clone(),
@@ -349,8 +356,7 @@ impl<'a> FrameReader<'a> {
                 }
             }
         }
-        self.meta.bytes += (len - old) as u64;
-        buf.truncate(len);
+        self.meta.bytes += (buf.len() - old) as u64;
         Ok(())
     }
 
