@@ -48,6 +48,9 @@ pub fn transactions(an: &Analysis) -> (Vec<Txn<'_>>, Vec<&DnsEvent>) {
     for e in &an.dns {
         let m = &e.msg;
         if !m.is_response {
+            if !crate::analysis::is_dns_port(e.dst_port) {
+                continue; // not a query to a DNS server (garbage or an odd reply)
+            }
             let k = (
                 e.src,
                 e.src_port,
@@ -317,17 +320,19 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         .max()
         .unwrap_or(0);
     let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
-    for t in txns.iter().filter(|t| t.r.is_none()) {
-        by_resolver
-            .entry((t.q.dst, t.q.dst_port))
-            .or_default()
-            .push(t);
+    let mut answered_by: BTreeMap<IpAddr, usize> = BTreeMap::new();
+    for t in txns {
+        if t.r.is_none() {
+            by_resolver
+                .entry((t.q.dst, t.q.dst_port))
+                .or_default()
+                .push(t);
+        } else {
+            *answered_by.entry(t.q.dst).or_default() += 1;
+        }
     }
     for ((resolver, port), lost) in by_resolver {
-        let answered = txns
-            .iter()
-            .filter(|t| t.q.dst == resolver && t.r.is_some())
-            .count();
+        let answered = answered_by.get(&resolver).copied().unwrap_or(0);
         let names: BTreeSet<&str> = lost.iter().map(|t| t.q.msg.qname.as_str()).collect();
         let clients = ip_list(lost.iter().map(|t| t.q.src));
         let first = lost.iter().map(|t| t.q.ts_ns).min().unwrap_or(0);
