@@ -155,12 +155,27 @@ fn fail_on_sets_exit_code_1_at_or_above_the_severity() {
     let bad = fixtures().join("syn-dropped-8081.pcap");
     let ok = fixtures().join("healthy-mix.pcap");
     let code = |f: &std::path::Path, sev: &str| {
-        bin().args(["analyze", "--fail-on", sev]).arg(f).output().unwrap().status.code()
+        bin()
+            .args(["analyze", "--fail-on", sev])
+            .arg(f)
+            .output()
+            .unwrap()
+            .status
+            .code()
     };
     assert_eq!(code(&bad, "high"), Some(1));
     assert_eq!(code(&bad, "critical"), Some(1));
     assert_eq!(code(&ok, "low"), Some(0));
     // Without --fail-on an analysis that ran is a success whatever it found.
-    assert_eq!(bin().arg("analyze").arg(&bad).output().unwrap().status.code(), Some(0));
+    assert_eq!(
+        bin()
+            .arg("analyze")
+            .arg(&bad)
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
     assert_eq!(code(&bad, "bogus"), Some(2));
 }
