@@ -27,6 +27,9 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Most ARP and ICMP-error events kept for the detectors (the rest are only counted).
     pub max_events: usize,
+    /// Most flows tracked at once (all shards together); beyond it the longest-idle flows are
+    /// finished early and counted in `Counters::flows_evicted`.
+    pub max_flows: usize,
 }
 
 impl Default for Config {
@@ -36,6 +39,7 @@ impl Default for Config {
             chunk_bytes: crate::capture::CHUNK_BYTES,
             timeouts: Timeouts::default(),
             max_events: 1_000_000,
+            max_flows: 4_000_000,
         }
     }
 }
@@ -74,6 +78,7 @@ pub struct Counters {
     pub ipv4_with_options: u64,
     pub vlan_tagged: u64,
     pub events_dropped: u64,
+    pub flows_evicted: u64,
 }
 
 /// An ARP packet, kept for the network-layer detectors.
@@ -207,7 +212,10 @@ struct Stream<'a> {
 
 impl Stream<'_> {
     fn head_key(&self, idx: usize) -> Option<(i64, usize, u64)> {
-        self.cur.packets.get(self.pos).map(|p| (p.ts_ns, idx, p.frame))
+        self.cur
+            .packets
+            .get(self.pos)
+            .map(|p| (p.ts_ns, idx, p.frame))
     }
 }
 
@@ -301,7 +309,13 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     }
     let mut stats = vec![CaptureStats::default(); streams.len()];
     let mut shards = Shards {
-        tables: (0..SHARDS).map(|_| FlowTable::new(cfg.timeouts)).collect(),
+        tables: (0..SHARDS)
+            .map(|_| {
+                let mut t = FlowTable::new(cfg.timeouts);
+                t.max_flows = (cfg.max_flows / SHARDS).max(16);
+                t
+            })
+            .collect(),
         lists: vec![Vec::new(); SHARDS],
     };
     let mut an = Analysis::default();
@@ -367,6 +381,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         t.finish_all();
     }
     an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
+    an.counters.flows_evicted = tables.iter().map(|t| t.evicted).sum();
     for t in tables.iter_mut() {
         an.dns.append(&mut t.events.dns);
         an.http.append(&mut t.events.http);

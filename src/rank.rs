@@ -12,8 +12,9 @@
 //!    `score = S(severity) × confidence + min(10, 3 × log2(1 + affected_flows))
 //!             + min(5, clients) + min(5, duration_minutes)`
 //!    with S = info 5, low 25, medium 50, high 75, critical 100. Rounded to 0.1.
-//! 4. **Order**: score, then severity, then cause name, then title (all descending /
-//!    ascending as written) so equal scores always come out in the same order.
+//! 4. **Order**: score, then severity (descending), then cause name, title, first time and
+//!    finding ids (ascending), so equal scores always come out in the same order whatever
+//!    order the findings arrived in.
 
 use std::collections::BTreeMap;
 
@@ -65,6 +66,8 @@ pub fn rank(findings: &mut [Finding]) -> Vec<RootCause> {
             .then(b.severity.cmp(&a.severity))
             .then(a.cause.cmp(&b.cause))
             .then(a.title.cmp(&b.title))
+            .then(a.first_ts.cmp(&b.first_ts))
+            .then(a.findings.cmp(&b.findings))
     });
     for (i, c) in causes.iter_mut().enumerate() {
         c.rank = i as u32 + 1;

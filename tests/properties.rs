@@ -123,3 +123,53 @@ fn generated_pcap(pkts: &[(u8, u8, u8, u16, u16)]) -> Vec<u8> {
     }
     out
 }
+
+/// A SYN flood from 60,000 distinct sources with a 4,000-flow table: the table never holds
+/// more than its bound, every connection attempt is still reported, and the report does not
+/// depend on the thread count.
+#[test]
+fn flow_table_stays_within_its_bound_under_a_syn_flood() {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let n = 60_000u32;
+    for i in 0..n {
+        let src = [10, 100 + (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0, 0x45, 0, 0, 40];
+        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&[10, 0, 0, 5]);
+        f.extend_from_slice(&(1024 + (i % 60000) as u16).to_be_bytes());
+        f.extend_from_slice(&8081u16.to_be_bytes());
+        f.extend_from_slice(&i.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0x10, 0, 0, 0, 0, 0]);
+        let t = 1_772_352_000u64 * 1_000_000 + i as u64 * 20;
+        out.extend_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&f);
+    }
+    let run = |threads| {
+        let mut cfg = pcap_rca::Config::default();
+        cfg.threads = threads;
+        cfg.max_flows = 4_000;
+        pcap_rca::analyze_inputs(
+            &[Input::Bytes {
+                name: "flood".into(),
+                data: &out,
+            }],
+            &cfg,
+        )
+        .unwrap()
+    };
+    let a = run(1);
+    assert!(a.peak_flows <= 4_000 + 16, "peak {}", a.peak_flows);
+    assert!(a.counters.flows_evicted > 0);
+    assert_eq!(a.flows.len(), n as usize);
+    assert_eq!(a.report().root_causes[0].cause, "syn_flood");
+    let b = run(2);
+    assert_eq!(a.report().to_json(), b.report().to_json());
+}

@@ -625,13 +625,37 @@ pub struct FlowTable {
     pub peak_flows: usize,
     /// DNS messages and HTTP exchanges found in this table's flows.
     pub events: FlowEvents,
+    /// Most flows kept alive at once; beyond it the longest-idle tenth is finished early.
+    pub max_flows: usize,
+    /// Flows finished early because the table was full.
+    pub evicted: u64,
 }
 
 impl FlowTable {
     pub fn new(timeouts: Timeouts) -> FlowTable {
         FlowTable {
             timeouts,
+            max_flows: usize::MAX,
             ..FlowTable::default()
+        }
+    }
+
+    /// Finishes the longest-idle tenth of the table (ties broken by key, so the choice does not
+    /// depend on hashing): memory stays bounded by `max_flows` whatever the traffic (a SYN
+    /// flood from random sources creates a flow per packet).
+    fn evict(&mut self) {
+        let n = (self.flows.len() / 10).max(1);
+        let mut idle: Vec<(i64, FlowKey)> =
+            self.flows.iter().map(|(k, f)| (f.last_ts_ns, *k)).collect();
+        idle.select_nth_unstable(n - 1);
+        idle.truncate(n);
+        idle.sort_unstable();
+        for (_, k) in idle {
+            if let Some(mut f) = self.flows.remove(&k) {
+                f.finish(&mut self.events);
+                self.finished.push(Conn::from_flow(&f));
+                self.evicted += 1;
+            }
         }
     }
 
@@ -659,6 +683,9 @@ impl FlowTable {
         f.add(p, payload, src, &mut self.events);
         self.flows.insert(key, f);
         self.peak_flows = self.peak_flows.max(self.flows.len());
+        if self.flows.len() > self.max_flows {
+            self.evict();
+        }
     }
 
     /// Finishes flows idle for longer than their timeout at time `now_ns`.
