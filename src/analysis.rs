@@ -140,6 +140,8 @@ pub struct Analysis {
     pub dns: Vec<DnsEvent>,
     /// HTTP/1.x requests with their responses, in request time order.
     pub http: Vec<crate::flow::http::HttpEvent>,
+    /// TLS handshakes, in time order.
+    pub tls: Vec<crate::flow::tls::TlsSession>,
     pub counters: Counters,
     /// Most flows alive at once (summed over shards at their peaks: an upper bound).
     pub peak_flows: usize,
@@ -385,7 +387,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     for t in tables.iter_mut() {
         an.dns.append(&mut t.events.dns);
         an.http.append(&mut t.events.http);
+        an.tls.append(&mut t.events.tls);
     }
+    an.tls
+        .sort_by_key(|s| (s.first_ts_ns, s.capture, s.first_frame));
     an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
     an.http
         .sort_by_key(|e| (e.req_ts_ns, e.capture, e.req_frame, e.client_port));

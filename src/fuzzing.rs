@@ -86,3 +86,15 @@ pub fn http(data: &[u8]) {
         s.push(&rest[cut..], &mut heads, &mut bodies);
     }
 }
+
+/// Feeds `data[1..]` to a TLS record parser, split at `data[0]`.
+pub fn tls(data: &[u8]) {
+    let Some((&cut, rest)) = data.split_first() else {
+        return;
+    };
+    let cut = (cut as usize).min(rest.len());
+    let mut s = crate::decode::tls::TlsStream::default();
+    let mut out = Vec::new();
+    s.push(&rest[..cut], &mut out);
+    s.push(&rest[cut..], &mut out);
+}

@@ -128,3 +128,41 @@ fn the_report_does_not_depend_on_threads_or_chunk_size() {
         }
     }
 }
+
+/// TLS peers' expectations from the manifest: Zeek's protocol_version aborts, Arkime's RC4 and
+/// TLS 1.0 sessions, and the two healthy traps (a warning alert, a clean ECDHE session).
+#[test]
+fn tls_expectations_agree() {
+    let Some(dir) = corpus() else { return };
+    let top = |f: &str| {
+        let r = analyze(&dir.join(f), 1).report();
+        (
+            r.summary.verdict.clone(),
+            r.root_causes
+                .iter()
+                .map(|c| c.cause.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (v, c) = top("zeek/tls13-ff52-aborted-protocol-version.pcap");
+    assert_eq!(
+        (v.as_str(), c[0].as_str()),
+        ("problems_found", "tls_version_mismatch")
+    );
+    let (_, c) = top("arkime/tls1-rc4.pcap");
+    assert!(
+        c.contains(&"tls_weak_cipher".to_string())
+            && c.contains(&"tls_obsolete_version".to_string()),
+        "{c:?}"
+    );
+    let (_, c) = top("suricata-verify/sslv2-hello-upgrade.pcap");
+    assert_eq!(c, vec!["tls_obsolete_version".to_string()]);
+    for healthy in [
+        "zeek/tls-early-alert-warning.pcap",
+        "zeek/tls12-ecdhe-clean.pcap",
+    ] {
+        let (v, c) = top(healthy);
+        assert_eq!(v, "healthy", "{healthy}: {c:?}");
+        assert!(c.is_empty(), "{healthy}: {c:?}");
+    }
+}

@@ -42,3 +42,8 @@ fn dns_corpus_replays() {
 fn http_corpus_replays() {
     assert!(replay("http", pcap_rca::fuzzing::http) >= 5);
 }
+
+#[test]
+fn tls_corpus_replays() {
+    assert!(replay("tls", pcap_rca::fuzzing::tls) >= 3);
+}

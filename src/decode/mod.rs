@@ -19,6 +19,7 @@ use serde::Serialize;
 pub mod dns;
 pub mod http;
 pub mod linktype;
+pub mod tls;
 
 pub use linktype::link_type_name;
 

@@ -28,6 +28,7 @@ pub mod tcp_reset_midstream;
 pub mod tcp_retransmissions;
 pub mod tcp_syn_unanswered;
 pub mod tcp_zero_window;
+pub mod tls;
 
 #[cfg(test)]
 mod threshold_tests;
@@ -153,6 +154,21 @@ pub const DETECTORS: &[Detector] = &[
         ],
         run: http::run,
     },
+    Detector {
+        id: "tls.handshake",
+        causes: &[
+            "tls_alert",
+            "tls_version_mismatch",
+            "tls_handshake_failure",
+            "tls_client_cert_required",
+            "tls_unknown_ca",
+            "tls_cert_expired",
+            "tls_obsolete_version",
+            "tls_weak_cipher",
+            "tls_handshake_aborted",
+        ],
+        run: tls::run,
+    },
 ];
 
 /// What detectors see: the analysis plus facts several of them need.
@@ -265,8 +281,15 @@ impl<'a> Ctx<'a> {
             quoted_flow,
             pmtu_flows,
             names: {
-                // DNS answers first; an HTTP Host header names what DNS did not.
+                // DNS answers first; an HTTP Host header or a TLS SNI names what DNS did not.
                 let mut n = dns::names(an);
+                for s in &an.tls {
+                    if let Some(sni) = s.offer.as_ref().and_then(|o| o.sni.as_ref()) {
+                        if !sni.is_empty() && sni.parse::<IpAddr>().is_err() {
+                            n.entry(s.server).or_insert_with(|| sni.clone());
+                        }
+                    }
+                }
                 for e in &an.http {
                     if let Some(h) = e.host.as_deref() {
                         let h = h.split(':').next().unwrap_or(h);

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod tcp;
+pub mod tls;
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
@@ -164,6 +165,8 @@ pub struct Flow {
     dns_tcp: Option<Box<DnsStreams>>,
     /// HTTP/1.x, recognised by the originator's first bytes on any port.
     http: Option<Box<http::HttpFlow>>,
+    /// TLS, recognised the same way.
+    tls: Option<Box<tls::TlsFlow>>,
     /// Content recognition done (the first payload from the originator was looked at).
     sniffed: bool,
 }
@@ -173,6 +176,7 @@ pub struct Flow {
 pub struct FlowEvents {
     pub dns: Vec<crate::analysis::DnsEvent>,
     pub http: Vec<http::HttpEvent>,
+    pub tls: Vec<tls::TlsSession>,
 }
 
 /// In-order reassembly of DNS-over-TCP messages (2-byte length prefix, RFC 1035 §4.2.2),
@@ -243,6 +247,7 @@ impl Flow {
                     || crate::analysis::is_dns_port(key.hi.port)))
             .then(Box::default),
             http: None,
+            tls: None,
             sniffed: false,
         }
     }
@@ -281,13 +286,22 @@ impl Flow {
                             self.sniffed = true;
                             if crate::decode::http::HttpStream::looks_like_request(payload) {
                                 let mut h = Box::<http::HttpFlow>::default();
-                                // The handshake was already seen: start both streams here.
+                                // The client's stream starts here; the server's at its first
+                                // payload (the client speaks first in HTTP and TLS).
                                 h.sync(0, t.seq);
-                                if let Some(c) = self.tcp.as_ref() {
-                                    h.sync(1, c.resp.last_seq);
-                                }
                                 self.http = Some(h);
+                            } else if crate::decode::tls::TlsStream::looks_like_tls(payload) {
+                                let mut h = Box::new(tls::TlsFlow::new(
+                                    p,
+                                    (self.orig.ip, self.orig.port),
+                                    (self.resp.ip, self.resp.port),
+                                ));
+                                h.sync(0, t.seq);
+                                self.tls = Some(h);
                             }
+                        }
+                        if let Some(h) = self.tls.as_mut() {
+                            h.segment(usize::from(!is_orig), t, payload, p);
                         }
                         if let Some(h) = self.http.as_mut() {
                             let client = (self.orig.ip, self.orig.port);
@@ -326,6 +340,9 @@ impl Flow {
     fn finish(&mut self, ev: &mut FlowEvents) {
         if let Some(h) = self.http.as_mut() {
             h.flush(&mut ev.http);
+        }
+        if let Some(t) = self.tls.as_mut() {
+            ev.tls.push(t.finish());
         }
     }
 }

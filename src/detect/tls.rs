@@ -1,0 +1,387 @@
+//! TLS handshake root causes, from the ClientHello/ServerHello and plaintext alerts of every
+//! TLS connection (any port, recognised by content). Certificate chains are not judged yet.
+//!
+//! - Fatal alerts, by sender and handshake step, mapped to the cause they name:
+//!   `protocol_version` → `tls_version_mismatch`; `handshake_failure` and
+//!   `insufficient_security` → `tls_handshake_failure` (with what was offered and answered);
+//!   `certificate_required` (or a server's `bad_certificate` after its CertificateRequest
+//!   step) → `tls_client_cert_required`; a client's `unknown_ca` → `tls_unknown_ca`, its
+//!   `certificate_expired` → `tls_cert_expired`; any other fatal alert → `tls_alert`.
+//!   Warnings (`unrecognized_name`, `close_notify`...) are not failures.
+//! - `tls_obsolete_version`: SSLv2, SSLv3, TLS 1.0 or 1.1 negotiated (or an SSLv2-only offer).
+//! - `tls_weak_cipher`: a negotiated suite that is NULL, anonymous, RC4, export-grade, DES or
+//!   3DES, judged from the suite table's fields.
+//! - `tls_handshake_aborted`: TLS 1.3 hides certificates and alerts, but the shape shows: the
+//!   server sent its encrypted flight and the client answered with a single short encrypted
+//!   record and no application data. Most likely the client rejected the certificate; said
+//!   with lower confidence ([`ABORT_MAX_LEN`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::decode::tls::{alert_name, suite_name, suite_weakness, version_name};
+use crate::flow::tls::{TlsAlert, TlsSession};
+
+/// An encrypted client record this short after the server's TLS 1.3 flight is an alert
+/// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
+pub const ABORT_MAX_LEN: u16 = 40;
+
+fn target(ctx: &Ctx<'_>, s: &TlsSession) -> String {
+    match s.offer.as_ref().and_then(|o| o.sni.clone()) {
+        Some(n) => format!("{n} ({})", ep(s.server, s.server_port)),
+        None => ctx.label(s.server, s.server_port),
+    }
+}
+
+fn cause_of_alert(a: &TlsAlert) -> &'static str {
+    match (a.description, a.by_server) {
+        (70, _) => "tls_version_mismatch",
+        (40 | 71, _) => "tls_handshake_failure",
+        (116, true) => "tls_client_cert_required",
+        (42, true)
+            if a.after.contains("client's Certificate")
+                || a.after.contains("client's ChangeCipherSpec") =>
+        {
+            "tls_client_cert_required"
+        }
+        (48, false) => "tls_unknown_ca",
+        (45, false) => "tls_cert_expired",
+        _ => "tls_alert",
+    }
+}
+
+fn offered(s: &TlsSession) -> String {
+    let Some(o) = &s.offer else {
+        return "an unseen ClientHello".into();
+    };
+    let mut vs: Vec<u16> = if o.versions.is_empty() {
+        vec![o.legacy_version]
+    } else {
+        o.versions.clone()
+    };
+    vs.retain(|v| v & 0x0f0f != 0x0a0a); // GREASE
+    vs.sort();
+    vs.dedup();
+    let names: Vec<String> = vs.iter().rev().map(|v| version_name(*v)).collect();
+    format!(
+        "{} with {}",
+        names.join("/"),
+        plural(o.suites.len(), "cipher suite")
+    )
+}
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    alerts(ctx, &mut out);
+    negotiated(ctx, &mut out);
+    aborted(ctx, &mut out);
+    out
+}
+
+fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // (server, port, cause, description, by_server) -> (session, alert)
+    type Key = (IpAddr, u16, &'static str, u8, bool);
+    let mut groups: BTreeMap<Key, Vec<(&TlsSession, &TlsAlert)>> = BTreeMap::new();
+    for s in &ctx.an.tls {
+        for a in s.alerts.iter().filter(|a| a.level == 2) {
+            groups
+                .entry((
+                    s.server,
+                    s.server_port,
+                    cause_of_alert(a),
+                    a.description,
+                    a.by_server,
+                ))
+                .or_default()
+                .push((s, a));
+        }
+    }
+    for ((ip, port, cause, desc, by_server), hits) in groups {
+        let (s0, a0) = hits[0];
+        let tgt = target(ctx, s0);
+        let sender = if by_server {
+            "the server"
+        } else {
+            "the client"
+        };
+        let first = hits.iter().map(|(_, a)| a.ts_ns).min().unwrap_or(0);
+        let last = hits.iter().map(|(_, a)| a.ts_ns).max().unwrap_or(0);
+        let ok = ctx
+            .an
+            .tls
+            .iter()
+            .filter(|s| {
+                s.server == ip
+                    && s.server_port == port
+                    && s.alerts.iter().all(|a| a.level != 2)
+                    && s.client_encrypted > 1
+            })
+            .count();
+        let mut expl = format!(
+            "{} to {tgt} failed: {sender} sent a fatal {} alert after {} (the client offered {}).",
+            plural(hits.len(), "TLS handshake"),
+            alert_name(desc),
+            a0.after,
+            offered(s0)
+        );
+        expl.push_str(match cause {
+            "tls_version_mismatch" => " The two sides share no protocol version: the server only speaks versions the client does not offer (or the reverse), e.g. a client limited to TLS 1.3 against a TLS 1.2 server, or a legacy TLS 1.0 client against a modern server.",
+            "tls_handshake_failure" => " The two sides could not agree on parameters: usually no cipher suite (or curve, or signature algorithm) in common.",
+            "tls_client_cert_required" => " The server requires a client certificate (mutual TLS) and the client sent none, or one it does not accept.",
+            "tls_unknown_ca" => " The client does not trust the CA that issued the server's certificate: a private CA missing from its trust store, or an incomplete chain.",
+            "tls_cert_expired" => " The client judged the server's certificate expired (check the certificate dates and the client's clock).",
+            _ => " The handshake was aborted by this alert.",
+        });
+        if ok > 0 {
+            expl.push_str(&format!(
+                " {} to the same server succeeded.",
+                plural(ok, "other handshake")
+            ));
+        }
+        let mut f = finding(
+            cause,
+            Layer::Security,
+            if ok == 0 {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            0.95,
+            format!("TLS to {tgt} fails: {sender} sends {}", alert_name(desc)),
+            expl,
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        if let (Some(sv), Some(sni)) = (
+            f.server.as_mut(),
+            s0.offer.as_ref().and_then(|o| o.sni.clone()),
+        ) {
+            sv.name = Some(sni);
+        }
+        f.clients = ip_list(hits.iter().map(|(s, _)| s.client));
+        f.affected_flows = hits.len() as u64;
+        for (s, a) in hits.iter().take(4) {
+            if let Some(fr) = s.client_hello_frame {
+                f.evidence.push(ctx.ev(
+                    s.capture,
+                    fr,
+                    s.first_ts_ns,
+                    format!("ClientHello: {}", offered(s)),
+                ));
+            }
+            f.evidence.push(ctx.ev(
+                s.capture,
+                a.frame,
+                a.ts_ns,
+                format!("fatal alert {} from {sender}", alert_name(a.description)),
+            ));
+        }
+        f.wireshark_filter = format!(
+            "{}.addr == {ip} && tcp.port == {port} && tls.alert_message.desc == {desc}",
+            ipf(ip)
+        );
+        f.remediation = match cause {
+            "tls_version_mismatch" => vec!["Enable a common TLS version on both sides (TLS 1.2 at least); update the side stuck on the old one.".into()],
+            "tls_handshake_failure" => vec!["Compare the client's offered suites with the server's configured ones (openssl s_client -connect host:port -cipher ...), and enable a common modern suite.".into()],
+            "tls_client_cert_required" => vec!["Configure the client certificate and key the server expects, issued by a CA the server trusts.".into()],
+            "tls_unknown_ca" => vec!["Install the issuing CA in the client's trust store, or make the server send its full chain.".into()],
+            "tls_cert_expired" => vec!["Renew the server certificate; check the client's clock.".into()],
+            _ => vec![format!("Check the server and client TLS logs for {} at {}.", alert_name(desc), rfc3339(first))],
+        };
+        f.group = Some(format!("tls {}", ep(ip, port)));
+        f.weight = 80;
+        out.push(f);
+    }
+}
+
+fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // Obsolete versions and weak suites per server, from what the server chose.
+    let mut old: BTreeMap<(IpAddr, u16, u16), Vec<&TlsSession>> = BTreeMap::new();
+    let mut weak: BTreeMap<(IpAddr, u16, u16), Vec<&TlsSession>> = BTreeMap::new();
+    for s in &ctx.an.tls {
+        match s.server_hello {
+            Some((_, v, suite)) => {
+                if matches!(v, 0x0002 | 0x0300 | 0x0301 | 0x0302) {
+                    old.entry((s.server, s.server_port, v)).or_default().push(s);
+                }
+                if suite_weakness(suite).is_some() {
+                    weak.entry((s.server, s.server_port, suite))
+                        .or_default()
+                        .push(s);
+                }
+            }
+            None => {
+                if s.offer.as_ref().is_some_and(|o| o.versions == [0x0002]) {
+                    old.entry((s.server, s.server_port, 0x0002))
+                        .or_default()
+                        .push(s);
+                }
+            }
+        }
+    }
+    for ((ip, port, v), ss) in old {
+        let tgt = target(ctx, ss[0]);
+        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+        let mut f = finding(
+            "tls_obsolete_version",
+            Layer::Security,
+            if matches!(v, 0x0002 | 0x0300) {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            0.95,
+            format!("{} negotiated with {tgt}", version_name(v)),
+            format!(
+                "{} with {tgt} use {}, a protocol version deprecated for known attacks (RFC 8996 \
+                 retires TLS 1.0 and 1.1; SSLv3 and SSLv2 are broken). Modern clients and \
+                 libraries refuse it, so this service fails as soon as they are updated.",
+                plural(ss.len(), "connection"),
+                version_name(v)
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = ip_list(ss.iter().map(|s| s.client));
+        f.affected_flows = ss.len() as u64;
+        for s in ss.iter().take(4) {
+            let fr = s
+                .server_hello
+                .map(|x| x.0)
+                .or(s.client_hello_frame)
+                .unwrap_or(s.first_frame);
+            f.evidence.push(ctx.ev(
+                s.capture,
+                fr,
+                s.first_ts_ns,
+                format!("{} chosen", version_name(v)),
+            ));
+        }
+        f.wireshark_filter = format!(
+            "{}.addr == {ip} && tcp.port == {port} && tls.handshake.type == 2",
+            ipf(ip)
+        );
+        f.remediation = vec![format!(
+            "Enable TLS 1.2 and 1.3 on {tgt} and disable {}.",
+            version_name(v)
+        )];
+        f.group = Some(format!("tls {} version", ep(ip, port)));
+        f.weight = 50;
+        out.push(f);
+    }
+    for ((ip, port, suite), ss) in weak {
+        let tgt = target(ctx, ss[0]);
+        let why = suite_weakness(suite).unwrap_or("weak");
+        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+        let mut f = finding(
+            "tls_weak_cipher",
+            Layer::Security,
+            Severity::High,
+            0.95,
+            format!(
+                "Weak cipher suite {} negotiated with {tgt}",
+                suite_name(suite)
+            ),
+            format!(
+                "{} with {tgt} negotiated {} (0x{suite:04x}): {why}. Current clients refuse it and \
+                 the traffic is not properly protected.",
+                plural(ss.len(), "connection"),
+                suite_name(suite)
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = ip_list(ss.iter().map(|s| s.client));
+        f.affected_flows = ss.len() as u64;
+        for s in ss.iter().take(4) {
+            if let Some((fr, _, _)) = s.server_hello {
+                f.evidence.push(ctx.ev(
+                    s.capture,
+                    fr,
+                    s.first_ts_ns,
+                    format!("ServerHello chooses {}", suite_name(suite)),
+                ));
+            }
+        }
+        f.wireshark_filter = format!("tls.handshake.ciphersuite == 0x{suite:04x}");
+        f.remediation = vec![format!(
+            "Remove {} from {tgt}'s cipher list; offer ECDHE with AES-GCM or ChaCha20-Poly1305.",
+            suite_name(suite)
+        )];
+        f.group = Some(format!("tls {} cipher", ep(ip, port)));
+        f.weight = 50;
+        out.push(f);
+    }
+}
+
+fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let mut groups: BTreeMap<(IpAddr, u16), Vec<&TlsSession>> = BTreeMap::new();
+    for s in &ctx.an.tls {
+        let tls13 = s
+            .server_hello
+            .is_some_and(|(_, v, _)| v == 0x0304 || v >> 8 == 0x7f);
+        if tls13
+            && s.server_encrypted >= 1
+            && s.client_encrypted == 1
+            && s.client_first_encrypted_len
+                .is_some_and(|l| l <= ABORT_MAX_LEN)
+            && s.alerts.is_empty()
+        {
+            groups.entry((s.server, s.server_port)).or_default().push(s);
+        }
+    }
+    for ((ip, port), ss) in groups {
+        let tgt = target(ctx, ss[0]);
+        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+        let clients: BTreeSet<IpAddr> = ss.iter().map(|s| s.client).collect();
+        let mut f = finding(
+            "tls_handshake_aborted",
+            Layer::Security,
+            Severity::High,
+            0.6,
+            format!("TLS 1.3 handshakes with {tgt} are aborted by the client"),
+            format!(
+                "In {} with {tgt} the server sent its encrypted flight (certificate included) and \
+                 the client answered with one short encrypted record, alert-sized, and no \
+                 application data, then gave up. TLS 1.3 encrypts the certificate and the alert, \
+                 so this is inferred from the shape: most likely the client rejected the server's \
+                 certificate (untrusted CA, expired, wrong name). A TLS 1.2 capture or a key log \
+                 (SSLKEYLOGFILE) would show the exact alert.",
+                plural(ss.len(), "TLS 1.3 handshake")
+            ),
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        f.clients = clients.iter().map(|c| c.to_string()).collect();
+        f.affected_flows = ss.len() as u64;
+        for s in ss.iter().take(4) {
+            if let Some(fr) = s.client_first_encrypted_frame {
+                f.evidence.push(ctx.ev(
+                    s.capture,
+                    fr,
+                    s.last_ts_ns,
+                    "the client's only encrypted record".to_string(),
+                ));
+            }
+        }
+        f.wireshark_filter = format!("{}.addr == {ip} && tcp.port == {port} && tls", ipf(ip));
+        f.remediation = vec![
+            format!(
+                "Check the certificate {tgt} presents: openssl s_client -connect {}:{port} -servername <name>.",
+                ip
+            ),
+            "Capture with SSLKEYLOGFILE set on the client, or force TLS 1.2, to see the alert."
+                .into(),
+        ];
+        f.group = Some(format!("tls {}", ep(ip, port)));
+        f.weight = 40;
+        out.push(f);
+    }
+}

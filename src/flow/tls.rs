@@ -1,0 +1,176 @@
+//! TLS handshakes of one TCP flow: both directions reassembled in order and parsed by
+//! [`crate::decode::tls`]; at the end of the flow one [`TlsSession`] summarises the offer,
+//! the answer, the alerts (who sent them, at which step) and the encrypted records each side
+//! sent, which is what a TLS 1.3 abort is inferred from.
+
+use std::net::IpAddr;
+
+use crate::decode::tls::{ClientOffer, TlsItem, TlsStream};
+use crate::decode::{Packet, TcpInfo, tcp_flags};
+
+/// A plaintext alert with its sender and the handshake step it interrupted.
+#[derive(Debug, Clone)]
+pub struct TlsAlert {
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub by_server: bool,
+    pub level: u8,
+    pub description: u8,
+    /// The last handshake message seen before it ("ClientHello", "ServerHello", ...).
+    pub after: &'static str,
+}
+
+/// One TLS connection's handshake, as far as the capture shows it.
+#[derive(Debug, Clone)]
+pub struct TlsSession {
+    pub capture: u16,
+    pub client: IpAddr,
+    pub client_port: u16,
+    pub server: IpAddr,
+    pub server_port: u16,
+    pub first_frame: u64,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+    pub offer: Option<ClientOffer>,
+    pub client_hello_frame: Option<u64>,
+    /// Frame, version and suite of the ServerHello.
+    pub server_hello: Option<(u64, u16, u16)>,
+    pub certificates: u16,
+    pub alerts: Vec<TlsAlert>,
+    /// Encrypted records each side sent (after ChangeCipherSpec, or after a TLS 1.3
+    /// ServerHello), and the length of the client's first one.
+    pub client_encrypted: u32,
+    pub server_encrypted: u32,
+    pub client_first_encrypted_len: Option<u16>,
+    /// Frame of the client's first encrypted record.
+    pub client_first_encrypted_frame: Option<u64>,
+}
+
+const MAX_ALERTS: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct TlsFlow {
+    streams: [TlsStream; 2],
+    next_seq: [Option<u32>; 2],
+    session: TlsSession,
+    step: &'static str,
+}
+
+impl TlsFlow {
+    pub fn new(p: &Packet, client: (IpAddr, u16), server: (IpAddr, u16)) -> TlsFlow {
+        TlsFlow {
+            streams: [TlsStream::default(), TlsStream::default()],
+            next_seq: [None, None],
+            session: TlsSession {
+                capture: p.capture,
+                client: client.0,
+                client_port: client.1,
+                server: server.0,
+                server_port: server.1,
+                first_frame: p.frame,
+                first_ts_ns: p.ts_ns,
+                last_ts_ns: p.ts_ns,
+                offer: None,
+                client_hello_frame: None,
+                server_hello: None,
+                certificates: 0,
+                alerts: Vec::new(),
+                client_encrypted: 0,
+                server_encrypted: 0,
+                client_first_encrypted_len: None,
+                client_first_encrypted_frame: None,
+            },
+            step: "the start",
+        }
+    }
+
+    /// Sets where direction `dir`'s stream continues.
+    pub fn sync(&mut self, dir: usize, seq: u32) {
+        self.next_seq[dir] = Some(seq);
+    }
+
+    /// One segment; `dir` 0 is the client, 1 the server.
+    pub fn segment(&mut self, dir: usize, t: &TcpInfo, payload: &[u8], p: &Packet) {
+        self.session.last_ts_ns = self.session.last_ts_ns.max(p.ts_ns);
+        if t.has(tcp_flags::SYN) {
+            self.next_seq[dir] = Some(t.seq.wrapping_add(1));
+            return;
+        }
+        if payload.is_empty() || t.has(tcp_flags::RST) || self.streams[dir].broken {
+            return;
+        }
+        let next = *self.next_seq[dir].get_or_insert(t.seq);
+        if t.seq != next {
+            if super::tcp::seq_delta(t.seq, next) > 0 {
+                self.streams[dir].broken = true;
+            }
+            return;
+        }
+        if payload.len() as u32 != t.payload_len {
+            self.streams[dir].broken = true;
+            return;
+        }
+        self.next_seq[dir] = Some(next.wrapping_add(t.payload_len));
+        let mut items = Vec::new();
+        self.streams[dir].push(payload, &mut items);
+        let s = &mut self.session;
+        for it in items {
+            match it {
+                TlsItem::ClientHello => {
+                    s.client_hello_frame.get_or_insert(p.frame);
+                    self.step = "ClientHello";
+                }
+                TlsItem::ServerHello { version, suite } => {
+                    s.server_hello.get_or_insert((p.frame, version, suite));
+                    self.step = "ServerHello";
+                }
+                TlsItem::HelloRetryRequest => self.step = "HelloRetryRequest",
+                TlsItem::Certificate { count } => {
+                    if dir == 1 {
+                        s.certificates = count;
+                        self.step = "the server's Certificate";
+                    } else {
+                        self.step = "the client's Certificate";
+                    }
+                }
+                TlsItem::ChangeCipherSpec => {
+                    self.step = if dir == 1 {
+                        "the server's ChangeCipherSpec"
+                    } else {
+                        "the client's ChangeCipherSpec"
+                    };
+                }
+                TlsItem::Alert { level, description } => {
+                    if s.alerts.len() < MAX_ALERTS {
+                        s.alerts.push(TlsAlert {
+                            frame: p.frame,
+                            ts_ns: p.ts_ns,
+                            by_server: dir == 1,
+                            level,
+                            description,
+                            after: self.step,
+                        });
+                    }
+                }
+                TlsItem::Encrypted { len } => {
+                    if dir == 0 {
+                        s.client_encrypted += 1;
+                        s.client_first_encrypted_len.get_or_insert(len);
+                        s.client_first_encrypted_frame.get_or_insert(p.frame);
+                    } else {
+                        s.server_encrypted += 1;
+                    }
+                }
+            }
+        }
+        if let Some(o) = &self.streams[0].offer {
+            if s.offer.is_none() {
+                s.offer = Some(o.clone());
+            }
+        }
+    }
+
+    pub fn finish(&mut self) -> TlsSession {
+        self.session.clone()
+    }
+}
