@@ -29,6 +29,9 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 /// Largest packet record accepted in a classic pcap file (Wireshark's limit for the common
 /// link types; a larger `caplen` means the file is corrupt from that record on).
 pub const MAX_PCAP_RECORD: usize = 262_144;
+/// Timestamps are kept within ±2^62 ns (±146 years around 1970; classic pcap's 32-bit seconds
+/// fit), so the difference of any two never overflows.
+pub const MAX_TS_NS: i64 = (1 << 62) - 1;
 /// Largest pcapng block accepted (Wireshark's limit).
 pub const MAX_PCAPNG_BLOCK: usize = 16 << 20;
 
@@ -748,7 +751,7 @@ fn ts_to_ns(ts: u64, units: u64, offset_s: i64) -> i64 {
     let secs = (ts / units) as i128 + offset_s as i128;
     let frac = (ts % units) as i128 * 1_000_000_000 / units as i128;
     let ns = secs * 1_000_000_000 + frac;
-    ns.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    ns.clamp(-MAX_TS_NS as i128, MAX_TS_NS as i128) as i64
 }
 
 fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {

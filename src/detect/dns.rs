@@ -429,7 +429,7 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         let median = v[v.len() / 2];
         let slow: Vec<&(i64, &Txn<'_>)> = lat
             .iter()
-            .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR * median.max(1))
+            .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR.saturating_mul(median.max(1)))
             .collect();
         if slow.is_empty() {
             continue;

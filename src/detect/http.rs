@@ -245,7 +245,7 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
     let median = v[v.len() / 2];
     let slow: Vec<&(i64, &&HttpEvent)> = times
         .iter()
-        .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR * median.max(1))
+        .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR.saturating_mul(median.max(1)))
         .collect();
     if slow.is_empty() {
         return;
