@@ -7,7 +7,9 @@
 //! - `http_slow`: time to the response head far above the service's usual: at least
 //!   [`SLOW_NS`] and [`SLOW_FACTOR`] times its median.
 //! - `http_duplicate_request`: the same method, URI and body from one client
-//!   [`DUP_MIN`] or more times within [`DUP_WINDOW_NS`] (a retry storm or a stale cache).
+//!   [`DUP_MIN`] or more times within [`DUP_WINDOW_NS`], each sent before the previous copy
+//!   was answered or after it succeeded (a retry storm or a stale cache); retries after error
+//!   responses are left to the error's own cause.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -337,6 +339,18 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
         }
         let burst = &reqs[best.0..best.1];
         if burst.len() < DUP_MIN || method == "GET" && body_len == 0 && burst.len() < 2 * DUP_MIN {
+            continue;
+        }
+        // A client retrying after an error response is a consequence of that error (reported
+        // on its own); duplicates matter when they are sent before the previous copy was
+        // answered, or after it succeeded (processed twice).
+        let blind = burst
+            .windows(2)
+            .filter(|w| match (w[0].resp_ts_ns, w[0].status) {
+                (Some(t), Some(code)) => t > w[1].req_ts_ns || code < 400,
+                _ => true,
+            });
+        if blind.count() + 1 < DUP_MIN {
             continue;
         }
         let svc = label(ctx, ip, port, burst[0].host.as_deref());
