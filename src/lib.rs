@@ -29,6 +29,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod rank;
 pub mod report;
+pub mod tls;
 
 use std::path::Path;
 

@@ -152,7 +152,11 @@ fn names_reach_servers_and_only_the_failing_name_is_blamed() {
 #[test]
 fn retries_after_errors_are_not_duplicates() {
     let r = analyze(&fixtures().join("http-503.pcap"), 1).report();
-    assert!(r.root_causes.iter().all(|c| c.cause != "http_duplicate_request"));
+    assert!(
+        r.root_causes
+            .iter()
+            .all(|c| c.cause != "http_duplicate_request")
+    );
     let r = analyze(&fixtures().join("http-duplicate.pcap"), 1).report();
     assert_eq!(r.root_causes[0].cause, "http_duplicate_request");
 }

@@ -58,7 +58,13 @@ pub struct TlsStream {
     /// Stopped: not TLS, or a record too large.
     pub broken: bool,
     pub offer: Option<ClientOffer>,
+    /// DER certificates of the first Certificate message (up to [`MAX_CERTS`]).
+    pub certs: Vec<Vec<u8>>,
 }
+
+/// Certificates kept per chain, and the largest one kept.
+pub const MAX_CERTS: usize = 8;
+const MAX_CERT_LEN: usize = 32 * 1024;
 
 impl TlsStream {
     /// Whether `b` starts like a TLS handshake record (or an SSLv2-format ClientHello).
@@ -200,9 +206,20 @@ impl TlsStream {
                     TlsMessageHandshake::HelloRetryRequest(_) => {
                         out.push(TlsItem::HelloRetryRequest)
                     }
-                    TlsMessageHandshake::Certificate(c) => out.push(TlsItem::Certificate {
-                        count: c.cert_chain.len().min(u16::MAX as usize) as u16,
-                    }),
+                    TlsMessageHandshake::Certificate(c) => {
+                        if self.certs.is_empty() {
+                            self.certs = c
+                                .cert_chain
+                                .iter()
+                                .take(MAX_CERTS)
+                                .filter(|x| x.data.len() <= MAX_CERT_LEN)
+                                .map(|x| x.data.to_vec())
+                                .collect();
+                        }
+                        out.push(TlsItem::Certificate {
+                            count: c.cert_chain.len().min(u16::MAX as usize) as u16,
+                        })
+                    }
                     _ => {}
                 }
             }

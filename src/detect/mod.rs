@@ -29,6 +29,7 @@ pub mod tcp_retransmissions;
 pub mod tcp_syn_unanswered;
 pub mod tcp_zero_window;
 pub mod tls;
+pub mod tls_cert;
 
 #[cfg(test)]
 mod threshold_tests;
@@ -168,6 +169,18 @@ pub const DETECTORS: &[Detector] = &[
             "tls_handshake_aborted",
         ],
         run: tls::run,
+    },
+    Detector {
+        id: "tls.certificate",
+        causes: &[
+            "tls_cert_expired",
+            "tls_cert_not_yet_valid",
+            "tls_ca_expired",
+            "tls_self_signed",
+            "tls_hostname_mismatch",
+            "tls_weak_key",
+        ],
+        run: tls_cert::run,
     },
 ];
 

@@ -44,6 +44,11 @@ pub struct TlsSession {
     pub client_first_encrypted_len: Option<u16>,
     /// Frame of the client's first encrypted record.
     pub client_first_encrypted_frame: Option<u64>,
+    /// The server's certificate chain as sent (DER, leaf first), with the frame and time of
+    /// the packet that completed it: certificates are judged at that time.
+    pub certs: Vec<Vec<u8>>,
+    pub cert_frame: Option<u64>,
+    pub cert_ts_ns: i64,
 }
 
 const MAX_ALERTS: usize = 8;
@@ -79,6 +84,9 @@ impl TlsFlow {
                 server_encrypted: 0,
                 client_first_encrypted_len: None,
                 client_first_encrypted_frame: None,
+                certs: Vec::new(),
+                cert_frame: None,
+                cert_ts_ns: 0,
             },
             step: "the start",
         }
@@ -128,6 +136,11 @@ impl TlsFlow {
                 TlsItem::Certificate { count } => {
                     if dir == 1 {
                         s.certificates = count;
+                        if s.certs.is_empty() {
+                            s.certs = self.streams[1].certs.clone();
+                            s.cert_frame = Some(p.frame);
+                            s.cert_ts_ns = p.ts_ns;
+                        }
                         self.step = "the server's Certificate";
                     } else {
                         self.step = "the client's Certificate";

@@ -1,0 +1,227 @@
+//! Certificate root causes, judged at the time of the packet that carried the certificate
+//! (a capture from last year gets last year's verdict), for chains sent in clear (TLS 1.2
+//! and earlier).
+//!
+//! - `tls_cert_expired` / `tls_cert_not_yet_valid`: the leaf's validity at capture time, with
+//!   the dates. A leaf valid then but expired now is mentioned as a note, not blamed.
+//! - `tls_ca_expired`: an intermediate or root in the presented chain expired at capture time.
+//! - `tls_self_signed`: a lone self-issued leaf.
+//! - `tls_hostname_mismatch`: the SNI the client asked for is not covered by the leaf's SAN
+//!   dNSName / iPAddress entries (RFC 6125 wildcards; the CN only when there is no SAN).
+//! - `tls_weak_key`: RSA keys under [`MIN_RSA_BITS`], EC keys under [`MIN_EC_BITS`], MD5 or
+//!   SHA-1 signatures in the chain.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::flow::tls::TlsSession;
+use crate::tls::{CertInfo, hostname_matches, parse_cert};
+
+pub const MIN_RSA_BITS: u32 = 2048;
+pub const MIN_EC_BITS: u32 = 224;
+/// Keys under the minimums count as weak from 2014 (NIST SP 800-131A), SHA-1 signatures from
+/// 2017 (browsers distrust them): judged at capture time like everything else.
+pub const WEAK_KEY_FROM: i64 = 1_388_534_400; // 2014-01-01
+pub const SHA1_WEAK_FROM: i64 = 1_483_228_800; // 2017-01-01
+
+fn date(secs: i64) -> String {
+    let s = rfc3339(secs.saturating_mul(1_000_000_000));
+    s.get(..10).map(String::from).unwrap_or(s)
+}
+
+/// A handshake, its parsed chain, and why it is reported.
+type Hit<'a> = (&'a TlsSession, Vec<CertInfo>, String);
+
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    // (server, port, cause) -> sessions with their parsed chain
+    let mut groups: BTreeMap<(IpAddr, u16, &'static str), Vec<Hit<'_>>> = BTreeMap::new();
+    for s in ctx.an.tls.iter().filter(|s| !s.certs.is_empty()) {
+        let chain: Vec<CertInfo> = s.certs.iter().filter_map(|d| parse_cert(d)).collect();
+        let Some(leaf) = chain.first() else { continue };
+        let now = s.cert_ts_ns / 1_000_000_000;
+        let mut add = |cause: &'static str, why: String| {
+            groups
+                .entry((s.server, s.server_port, cause))
+                .or_default()
+                .push((s, chain.clone(), why));
+        };
+        if now > leaf.not_after {
+            add(
+                "tls_cert_expired",
+                format!(
+                    "the certificate for {} expired on {} and the handshake took place on {}",
+                    leaf.subject,
+                    date(leaf.not_after),
+                    date(now)
+                ),
+            );
+        } else if now < leaf.not_before {
+            add(
+                "tls_cert_not_yet_valid",
+                format!(
+                    "the certificate for {} is valid only from {} and the handshake took place on {}",
+                    leaf.subject,
+                    date(leaf.not_before),
+                    date(now)
+                ),
+            );
+        }
+        for ca in chain.iter().skip(1) {
+            if now > ca.not_after {
+                add(
+                    "tls_ca_expired",
+                    format!(
+                        "the CA certificate {} in the chain expired on {}",
+                        ca.subject,
+                        date(ca.not_after)
+                    ),
+                );
+                break;
+            }
+        }
+        if leaf.self_issued && chain.len() == 1 {
+            add(
+                "tls_self_signed",
+                format!(
+                    "the server presents a self-signed certificate ({})",
+                    leaf.subject
+                ),
+            );
+        }
+        if let Some(sni) = s.offer.as_ref().and_then(|o| o.sni.as_deref()) {
+            if !hostname_matches(sni, leaf) {
+                let names = if leaf.dns_names.is_empty() {
+                    leaf.common_name.clone().unwrap_or_default()
+                } else {
+                    leaf.dns_names.join(", ")
+                };
+                add(
+                    "tls_hostname_mismatch",
+                    format!("the client asked for {sni} but the certificate is for {names}"),
+                );
+            }
+        }
+        for c in &chain {
+            let weak_key = now >= WEAK_KEY_FROM
+                && match (c.key_alg.as_str(), c.key_bits) {
+                    ("RSA", Some(b)) => b < MIN_RSA_BITS,
+                    ("EC", Some(b)) => b < MIN_EC_BITS,
+                    _ => false,
+                };
+            // A root's signature on itself does not matter; MD5 always, SHA-1 from 2017.
+            let weak_sig = !c.self_issued
+                && (c.sig_alg.contains("md5") || (now >= SHA1_WEAK_FROM && c.weak_signature()));
+            if weak_key || weak_sig {
+                let what = if weak_key {
+                    format!(
+                        "{} has a {}-bit {} key",
+                        c.subject,
+                        c.key_bits.unwrap_or(0),
+                        c.key_alg
+                    )
+                } else {
+                    format!("{} is signed with {}", c.subject, c.sig_alg)
+                };
+                add("tls_weak_key", what);
+                break;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((ip, port, cause), hits) in groups {
+        let (s0, chain0, why0) = &hits[0];
+        let leaf = &chain0[0];
+        let sni = s0.offer.as_ref().and_then(|o| o.sni.clone());
+        let tgt = match &sni {
+            Some(n) => format!("{n} ({})", ep(ip, port)),
+            None => ctx.label(ip, port),
+        };
+        let rejected = hits
+            .iter()
+            .filter(|(s, _, _)| {
+                s.alerts.iter().any(|a| a.level == 2 && !a.by_server) || s.client_encrypted == 0
+            })
+            .count();
+        // The client went on to exchange encrypted data: it did not (or could not) validate.
+        let accepted = hits
+            .iter()
+            .filter(|(s, _, _)| s.client_encrypted > 1 && s.alerts.iter().all(|a| a.level != 2))
+            .count();
+        let severity = match cause {
+            "tls_weak_key" => Severity::Low,
+            _ if rejected > 0 => Severity::Critical,
+            _ if accepted == hits.len() => Severity::Low,
+            _ => Severity::High,
+        };
+        let mut expl = format!(
+            "In {} with {tgt}, {why0}.",
+            plural(hits.len(), "TLS handshake")
+        );
+        if rejected > 0 {
+            expl.push_str(&format!(
+                " The client gave up in {rejected} of them (an alert or no encrypted traffic)."
+            ));
+        } else if accepted == hits.len() {
+            expl.push_str(" This client accepted it and carried on (it does not validate the certificate), so it is not what broke this connection, but validating clients will refuse it.");
+        }
+        expl.push_str(match cause {
+            "tls_cert_expired" => " Clients that check dates refuse the connection: renew the certificate.",
+            "tls_cert_not_yet_valid" => " The certificate starts in the future for this client: a wrong clock on the client (or a certificate issued with a future date).",
+            "tls_ca_expired" => " An expired CA in the chain breaks validation even when the leaf is current: replace the intermediate the server sends.",
+            "tls_self_signed" => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
+            "tls_hostname_mismatch" => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
+            _ => " Current clients reject such keys and signatures.",
+        });
+        let mut f = finding(
+            cause,
+            Layer::Security,
+            severity,
+            0.95,
+            match cause {
+                "tls_cert_expired" => format!(
+                    "Expired certificate on {tgt} (ended {})",
+                    date(leaf.not_after)
+                ),
+                "tls_cert_not_yet_valid" => format!(
+                    "Certificate on {tgt} not yet valid (starts {})",
+                    date(leaf.not_before)
+                ),
+                "tls_ca_expired" => format!("Expired CA certificate in the chain of {tgt}"),
+                "tls_self_signed" => format!("Self-signed certificate on {tgt}"),
+                "tls_hostname_mismatch" => {
+                    format!("Certificate on {tgt} does not match the requested name")
+                }
+                _ => format!("Weak key or signature in the certificate chain of {tgt}"),
+            },
+            expl,
+            hits.iter()
+                .map(|(s, _, _)| s.first_ts_ns)
+                .min()
+                .unwrap_or(0),
+            hits.iter().map(|(s, _, _)| s.last_ts_ns).max().unwrap_or(0),
+        );
+        f.server = server(ip, Some(port));
+        if let (Some(sv), Some(n)) = (f.server.as_mut(), sni) {
+            sv.name = Some(n);
+        }
+        f.clients = ip_list(hits.iter().map(|(s, _, _)| s.client));
+        f.affected_flows = hits.len() as u64;
+        for (s, _, why) in hits.iter().take(4) {
+            if let Some(fr) = s.cert_frame {
+                f.evidence
+                    .push(ctx.ev(s.capture, fr, s.cert_ts_ns, format!("Certificate: {why}")));
+            }
+        }
+        f.wireshark_filter = format!(
+            "{}.src == {ip} && tcp.srcport == {port} && tls.handshake.type == 11",
+            ipf(ip)
+        );
+        f.remediation = vec![format!(
+            "Inspect the chain {tgt} sends: openssl s_client -connect {ip}:{port} -showcerts."
+        )];
+        f.group = Some(format!("tls {}", ep(ip, port)));
+        f.weight = if cause == "tls_weak_key" { 30 } else { 90 };
+        out.push(f);
+    }
+    out
+}
