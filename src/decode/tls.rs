@@ -23,6 +23,8 @@ pub enum TlsItem {
         suite: u16,
     },
     HelloRetryRequest,
+    /// The server asks for a client certificate (mutual TLS).
+    CertificateRequest,
     Certificate {
         count: u16,
     },
@@ -35,6 +37,8 @@ pub enum TlsItem {
     /// An encrypted record (application data, or a TLS 1.3 encrypted handshake), its length.
     Encrypted {
         len: u16,
+        /// The record type was application data (23).
+        app: bool,
     },
 }
 
@@ -116,10 +120,16 @@ impl TlsStream {
             } else if rtype == TlsRecordType::ApplicationData
                 || (self.encrypted && rtype != TlsRecordType::Alert)
             {
-                out.push(TlsItem::Encrypted { len: len as u16 });
+                out.push(TlsItem::Encrypted {
+                    len: len as u16,
+                    app: rtype == TlsRecordType::ApplicationData,
+                });
             } else if rtype == TlsRecordType::Alert {
                 if self.encrypted || raw.data.len() != 2 {
-                    out.push(TlsItem::Encrypted { len: len as u16 });
+                    out.push(TlsItem::Encrypted {
+                        len: len as u16,
+                        app: false,
+                    });
                 } else {
                     out.push(TlsItem::Alert {
                         level: raw.data[0],
@@ -202,6 +212,9 @@ impl TlsStream {
                             version,
                             suite: sh.cipher.0,
                         });
+                    }
+                    TlsMessageHandshake::CertificateRequest(_) => {
+                        out.push(TlsItem::CertificateRequest)
                     }
                     TlsMessageHandshake::HelloRetryRequest(_) => {
                         out.push(TlsItem::HelloRetryRequest)

@@ -177,6 +177,7 @@ pub const DETECTORS: &[Detector] = &[
             "tls_cert_not_yet_valid",
             "tls_ca_expired",
             "tls_self_signed",
+            "tls_chain_incomplete",
             "tls_hostname_mismatch",
             "tls_weak_key",
         ],

@@ -33,17 +33,13 @@ fn target(ctx: &Ctx<'_>, s: &TlsSession) -> String {
     }
 }
 
-fn cause_of_alert(a: &TlsAlert) -> &'static str {
+fn cause_of_alert(s: &TlsSession, a: &TlsAlert) -> &'static str {
     match (a.description, a.by_server) {
         (70, _) => "tls_version_mismatch",
-        (40 | 71, _) => "tls_handshake_failure",
         (116, true) => "tls_client_cert_required",
-        (42, true)
-            if a.after.contains("client's Certificate")
-                || a.after.contains("client's ChangeCipherSpec") =>
-        {
-            "tls_client_cert_required"
-        }
+        // The server asked for a client certificate and then refuses the handshake.
+        (40 | 42 | 43 | 46 | 48, true) if s.cert_requested => "tls_client_cert_required",
+        (40 | 71, _) => "tls_handshake_failure",
         (48, false) => "tls_unknown_ca",
         (45, false) => "tls_cert_expired",
         _ => "tls_alert",
@@ -88,7 +84,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 .entry((
                     s.server,
                     s.server_port,
-                    cause_of_alert(a),
+                    cause_of_alert(s, a),
                     a.description,
                     a.by_server,
                 ))

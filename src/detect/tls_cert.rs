@@ -5,6 +5,8 @@
 //! - `tls_cert_expired` / `tls_cert_not_yet_valid`: the leaf's validity at capture time, with
 //!   the dates. A leaf valid then but expired now is mentioned as a note, not blamed.
 //! - `tls_ca_expired`: an intermediate or root in the presented chain expired at capture time.
+//! - `tls_chain_incomplete`: the server sends only a leaf issued by someone else and the
+//!   client refuses: the intermediate is missing (named after the leaf's issuer).
 //! - `tls_self_signed`: a lone self-issued leaf.
 //! - `tls_hostname_mismatch`: the SNI the client asked for is not covered by the leaf's SAN
 //!   dNSName / iPAddress entries (RFC 6125 wildcards; the CN only when there is no SAN).
@@ -27,6 +29,16 @@ pub const SHA1_WEAK_FROM: i64 = 1_483_228_800; // 2017-01-01
 fn date(secs: i64) -> String {
     let s = rfc3339(secs.saturating_mul(1_000_000_000));
     s.get(..10).map(String::from).unwrap_or(s)
+}
+
+/// Whether the client went on to send application data (TLS 1.3: beyond its Finished) without
+/// a fatal alert: it accepted the certificate.
+fn accepted(s: &TlsSession) -> bool {
+    let tls13 = s
+        .server_hello
+        .is_some_and(|(_, v, _)| v == 0x0304 || v >> 8 == 0x7f);
+    let needed = if tls13 { 2 } else { 1 };
+    s.client_app_records >= needed && s.alerts.iter().all(|a| a.level != 2)
 }
 
 /// A handshake, its parsed chain, and why it is reported.
@@ -78,6 +90,19 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 );
                 break;
             }
+        }
+        // Only a leaf, issued by someone else, and the client refused: the server does not
+        // send its intermediate. (Validated against a trust store, this needs no refusal.)
+        let refused =
+            s.alerts.iter().any(|a| a.level == 2 && !a.by_server) || s.client_encrypted == 0;
+        if !leaf.self_issued && chain.len() == 1 && refused {
+            add(
+                "tls_chain_incomplete",
+                format!(
+                    "the server sends only its own certificate ({}), not the intermediate that issued it ({})",
+                    leaf.subject, leaf.issuer
+                ),
+            );
         }
         if leaf.self_issued && chain.len() == 1 {
             add(
@@ -143,10 +168,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             })
             .count();
         // The client went on to exchange encrypted data: it did not (or could not) validate.
-        let accepted = hits
-            .iter()
-            .filter(|(s, _, _)| s.client_encrypted > 1 && s.alerts.iter().all(|a| a.level != 2))
-            .count();
+        let accepted = hits.iter().filter(|(s, _, _)| accepted(s)).count();
         let severity = match cause {
             "tls_weak_key" => Severity::Low,
             _ if rejected > 0 => Severity::Critical,
@@ -169,6 +191,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "tls_cert_not_yet_valid" => " The certificate starts in the future for this client: a wrong clock on the client (or a certificate issued with a future date).",
             "tls_ca_expired" => " An expired CA in the chain breaks validation even when the leaf is current: replace the intermediate the server sends.",
             "tls_self_signed" => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
+            "tls_chain_incomplete" => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
             "tls_hostname_mismatch" => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
             _ => " Current clients reject such keys and signatures.",
         });
@@ -188,6 +211,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ),
                 "tls_ca_expired" => format!("Expired CA certificate in the chain of {tgt}"),
                 "tls_self_signed" => format!("Self-signed certificate on {tgt}"),
+                "tls_chain_incomplete" => {
+                    format!(
+                        "{tgt} sends an incomplete certificate chain (missing {})",
+                        leaf.issuer
+                    )
+                }
                 "tls_hostname_mismatch" => {
                     format!("Certificate on {tgt} does not match the requested name")
                 }

@@ -36,6 +36,8 @@ pub struct TlsSession {
     /// Frame, version and suite of the ServerHello.
     pub server_hello: Option<(u64, u16, u16)>,
     pub certificates: u16,
+    /// The server sent a CertificateRequest (it wants a client certificate).
+    pub cert_requested: bool,
     pub alerts: Vec<TlsAlert>,
     /// Encrypted records each side sent (after ChangeCipherSpec, or after a TLS 1.3
     /// ServerHello), and the length of the client's first one.
@@ -44,6 +46,9 @@ pub struct TlsSession {
     pub client_first_encrypted_len: Option<u16>,
     /// Frame of the client's first encrypted record.
     pub client_first_encrypted_frame: Option<u64>,
+    /// Records of type application data the client sent (in TLS 1.3 this includes its
+    /// encrypted Finished).
+    pub client_app_records: u32,
     /// The server's certificate chain as sent (DER, leaf first), with the frame and time of
     /// the packet that completed it: certificates are judged at that time.
     pub certs: Vec<Vec<u8>>,
@@ -79,11 +84,13 @@ impl TlsFlow {
                 client_hello_frame: None,
                 server_hello: None,
                 certificates: 0,
+                cert_requested: false,
                 alerts: Vec::new(),
                 client_encrypted: 0,
                 server_encrypted: 0,
                 client_first_encrypted_len: None,
                 client_first_encrypted_frame: None,
+                client_app_records: 0,
                 certs: Vec::new(),
                 cert_frame: None,
                 cert_ts_ns: 0,
@@ -133,6 +140,10 @@ impl TlsFlow {
                     self.step = "ServerHello";
                 }
                 TlsItem::HelloRetryRequest => self.step = "HelloRetryRequest",
+                TlsItem::CertificateRequest => {
+                    s.cert_requested = true;
+                    self.step = "CertificateRequest";
+                }
                 TlsItem::Certificate { count } => {
                     if dir == 1 {
                         s.certificates = count;
@@ -165,9 +176,10 @@ impl TlsFlow {
                         });
                     }
                 }
-                TlsItem::Encrypted { len } => {
+                TlsItem::Encrypted { len, app } => {
                     if dir == 0 {
                         s.client_encrypted += 1;
+                        s.client_app_records += u32::from(app);
                         s.client_first_encrypted_len.get_or_insert(len);
                         s.client_first_encrypted_frame.get_or_insert(p.frame);
                     } else {
