@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use crate::decode::http::{BodyDone, HttpHead, HttpStream};
-use crate::decode::{Packet, TcpInfo, tcp_flags};
+use crate::decode::{Packet, TcpInfo};
 
 /// Requests waiting for their response, per flow.
 const MAX_PENDING: usize = 64;
@@ -40,7 +40,7 @@ pub struct HttpEvent {
 #[derive(Debug, Clone)]
 pub struct HttpFlow {
     streams: [HttpStream; 2],
-    next_seq: [Option<u32>; 2],
+    order: [super::InOrder; 2],
     pending: VecDeque<HttpEvent>,
     /// Request heads seen (index of the next one), to place body hashes.
     req_heads: usize,
@@ -50,7 +50,7 @@ impl HttpFlow {
     pub fn new() -> HttpFlow {
         HttpFlow {
             streams: [HttpStream::new(true), HttpStream::new(false)],
-            next_seq: [None, None],
+            order: [super::InOrder::default(); 2],
             pending: VecDeque::new(),
             req_heads: 0,
         }
@@ -58,7 +58,7 @@ impl HttpFlow {
 
     /// Sets where direction `dir`'s stream continues (the next sequence number expected).
     pub fn sync(&mut self, dir: usize, seq: u32) {
-        self.next_seq[dir] = Some(seq);
+        self.order[dir].sync(seq);
     }
 
     /// One segment; `dir` 0 is the originator (client), 1 the responder.
@@ -73,25 +73,12 @@ impl HttpFlow {
         server: (IpAddr, u16),
         out: &mut Vec<HttpEvent>,
     ) {
-        if t.has(tcp_flags::SYN) {
-            self.next_seq[dir] = Some(t.seq.wrapping_add(1));
+        if self.streams[dir].broken {
             return;
         }
-        if payload.is_empty() || t.has(tcp_flags::RST) || self.streams[dir].broken {
+        let Some(payload) = self.order[dir].accept(t, payload) else {
             return;
-        }
-        let next = *self.next_seq[dir].get_or_insert(t.seq);
-        if t.seq != next {
-            if super::tcp::seq_delta(t.seq, next) > 0 {
-                self.streams[dir].broken = true; // a gap: bytes we will never see
-            }
-            return; // a retransmission of bytes already parsed
-        }
-        if payload.len() as u32 != t.payload_len {
-            self.streams[dir].broken = true; // cut by the snaplen
-            return;
-        }
-        self.next_seq[dir] = Some(next.wrapping_add(t.payload_len));
+        };
         let mut heads: Vec<HttpHead> = Vec::new();
         let mut bodies: Vec<BodyDone> = Vec::new();
         if dir == 1 {

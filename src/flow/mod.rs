@@ -179,6 +179,51 @@ pub struct FlowEvents {
     pub tls: Vec<tls::TlsSession>,
 }
 
+/// In-order delivery for one direction of a TCP stream, used by the application parsers:
+/// passes each new segment's payload once, drops retransmissions, and stops for good at a gap
+/// (bytes the capture never saw) or a segment the snaplen cut, rather than guessing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InOrder {
+    next: Option<u32>,
+    /// A gap or a cut segment was met: nothing more is delivered.
+    pub broken: bool,
+}
+
+impl InOrder {
+    /// Sets the next sequence number expected.
+    pub fn sync(&mut self, seq: u32) {
+        self.next = Some(seq);
+    }
+
+    /// The payload of `t` to deliver, if it is the next bytes of the stream.
+    pub fn accept<'a>(
+        &mut self,
+        t: &crate::decode::TcpInfo,
+        payload: &'a [u8],
+    ) -> Option<&'a [u8]> {
+        use crate::decode::tcp_flags;
+        if t.has(tcp_flags::SYN) {
+            self.next = Some(t.seq.wrapping_add(1));
+            return None;
+        }
+        if payload.is_empty() || t.has(tcp_flags::RST) || self.broken {
+            return None;
+        }
+        let next = *self.next.get_or_insert(t.seq);
+        if t.seq != next {
+            // Ahead: a gap we will never fill. Behind: a retransmission already delivered.
+            self.broken |= tcp::seq_delta(t.seq, next) > 0;
+            return None;
+        }
+        if payload.len() as u32 != t.payload_len {
+            self.broken = true;
+            return None;
+        }
+        self.next = Some(next.wrapping_add(t.payload_len));
+        Some(payload)
+    }
+}
+
 /// In-order reassembly of DNS-over-TCP messages (2-byte length prefix, RFC 1035 §4.2.2),
 /// bounded to one maximal message per direction.
 #[derive(Debug, Default, Clone)]

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use crate::decode::tls::{ClientOffer, TlsItem, TlsStream};
-use crate::decode::{Packet, TcpInfo, tcp_flags};
+use crate::decode::{Packet, TcpInfo};
 
 /// A plaintext alert with its sender and the handshake step it interrupted.
 #[derive(Debug, Clone)]
@@ -61,7 +61,7 @@ const MAX_ALERTS: usize = 8;
 #[derive(Debug, Clone)]
 pub struct TlsFlow {
     streams: [TlsStream; 2],
-    next_seq: [Option<u32>; 2],
+    order: [super::InOrder; 2],
     session: TlsSession,
     step: &'static str,
 }
@@ -70,7 +70,7 @@ impl TlsFlow {
     pub fn new(p: &Packet, client: (IpAddr, u16), server: (IpAddr, u16)) -> TlsFlow {
         TlsFlow {
             streams: [TlsStream::default(), TlsStream::default()],
-            next_seq: [None, None],
+            order: [super::InOrder::default(); 2],
             session: TlsSession {
                 capture: p.capture,
                 client: client.0,
@@ -101,31 +101,18 @@ impl TlsFlow {
 
     /// Sets where direction `dir`'s stream continues.
     pub fn sync(&mut self, dir: usize, seq: u32) {
-        self.next_seq[dir] = Some(seq);
+        self.order[dir].sync(seq);
     }
 
     /// One segment; `dir` 0 is the client, 1 the server.
     pub fn segment(&mut self, dir: usize, t: &TcpInfo, payload: &[u8], p: &Packet) {
         self.session.last_ts_ns = self.session.last_ts_ns.max(p.ts_ns);
-        if t.has(tcp_flags::SYN) {
-            self.next_seq[dir] = Some(t.seq.wrapping_add(1));
+        if self.streams[dir].broken {
             return;
         }
-        if payload.is_empty() || t.has(tcp_flags::RST) || self.streams[dir].broken {
+        let Some(payload) = self.order[dir].accept(t, payload) else {
             return;
-        }
-        let next = *self.next_seq[dir].get_or_insert(t.seq);
-        if t.seq != next {
-            if super::tcp::seq_delta(t.seq, next) > 0 {
-                self.streams[dir].broken = true;
-            }
-            return;
-        }
-        if payload.len() as u32 != t.payload_len {
-            self.streams[dir].broken = true;
-            return;
-        }
-        self.next_seq[dir] = Some(next.wrapping_add(t.payload_len));
+        };
         let mut items = Vec::new();
         self.streams[dir].push(payload, &mut items);
         let s = &mut self.session;
