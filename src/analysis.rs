@@ -30,6 +30,8 @@ pub struct Config {
     /// Most flows tracked at once (all shards together); beyond it the longest-idle flows are
     /// finished early and counted in `Counters::flows_evicted`.
     pub max_flows: usize,
+    /// Extra trust anchors (PEM bundles) besides Mozilla's roots, e.g. a private CA.
+    pub ca_bundles: Vec<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             max_events: 1_000_000,
             max_flows: 4_000_000,
+            ca_bundles: Vec::new(),
         }
     }
 }
@@ -142,6 +145,8 @@ pub struct Analysis {
     pub http: Vec<crate::flow::http::HttpEvent>,
     /// TLS handshakes, in time order.
     pub tls: Vec<crate::flow::tls::TlsSession>,
+    /// Trust anchors certificate chains are judged against.
+    pub trust: crate::tls::TrustStore,
     pub counters: Counters,
     /// Most flows alive at once (summed over shards at their peaks: an upper bound).
     pub peak_flows: usize,
@@ -244,7 +249,15 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
-    pool.install(|| analyze_in_pool(inputs, cfg))
+    let mut trust = crate::tls::TrustStore::mozilla();
+    for b in &cfg.ca_bundles {
+        trust
+            .add_pem_file(b)
+            .map_err(|e| Error::Config(e.to_string()))?;
+    }
+    let mut an = pool.install(|| analyze_in_pool(inputs, cfg))?;
+    an.trust = trust;
+    Ok(an)
 }
 
 /// Accounts one merged batch in order (counters, notable events, UDP DNS), then runs its

@@ -36,6 +36,9 @@ enum Cmd {
         /// (info, low, medium, high, critical).
         #[arg(long, value_parser = parse_severity)]
         fail_on: Option<Severity>,
+        /// Extra trust anchors (PEM), e.g. a private CA; repeatable.
+        #[arg(long = "ca-bundle", value_name = "PEM")]
+        ca_bundles: Vec<PathBuf>,
     },
     /// One row per connection, like Zeek's conn.log (conn_state, history, first frame).
     Flows {
@@ -111,6 +114,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     };
     let mut cfg = Config::default();
     cfg.threads = common.threads;
+    if let Cmd::Analyze { ca_bundles, .. } = &cli.cmd {
+        cfg.ca_bundles = ca_bundles.clone();
+    }
     let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg).map_err(|e| e.to_string())?;
     for c in &analysis.captures {
         for w in &c.meta.warnings {

@@ -165,7 +165,7 @@ fn fail_on_sets_exit_code_1_at_or_above_the_severity() {
     };
     assert_eq!(code(&bad, "high"), Some(1));
     assert_eq!(code(&bad, "critical"), Some(1));
-    assert_eq!(code(&ok, "low"), Some(0));
+    assert_eq!(code(&ok, "medium"), Some(0));
     // Without --fail-on an analysis that ran is a success whatever it found.
     assert_eq!(
         bin()
@@ -178,4 +178,42 @@ fn fail_on_sets_exit_code_1_at_or_above_the_severity() {
         Some(0)
     );
     assert_eq!(code(&bad, "bogus"), Some(2));
+}
+
+/// `--ca-bundle` makes a private CA trusted; a bundle without a certificate is a clear error.
+#[test]
+fn ca_bundle_trusts_a_private_ca() {
+    let cap = fixtures().join("tls-ok-12.pcap");
+    let causes = |args: &[&std::ffi::OsStr]| {
+        let out = bin()
+            .arg("analyze")
+            .arg("--format")
+            .arg("json")
+            .args(args)
+            .arg(&cap)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["root_causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["cause"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(causes(&[]).contains(&"tls_unknown_ca".to_string()));
+    let root = fixtures().join("certs/root.pem");
+    assert!(causes(&["--ca-bundle".as_ref(), root.as_os_str()]).is_empty());
+    let bad = fixtures().join("synthetic/not-a-capture.txt");
+    let out = bin()
+        .args(["analyze", "--ca-bundle"])
+        .arg(&bad)
+        .arg(&cap)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no PEM certificate"), "{err}");
 }

@@ -163,9 +163,16 @@ fn tls_expectations_agree() {
     // nDPI: SNI www.internetbadguys.com answered with a block-page certificate.
     let (_, c) = top("ndpi/malware-cert-mismatch.pcapng");
     assert!(c.contains(&"tls_hostname_mismatch".to_string()), "{c:?}");
-    let (v, c) = top("zeek/tls12-ecdhe-clean.pcap");
-    assert_eq!(v, "healthy", "{c:?}");
-    assert!(c.is_empty(), "{c:?}");
+    // The clean 2013 Google session stays healthy. Its chain ends at GeoTrust Global CA, which
+    // today's Mozilla store no longer holds: that shows as a low `tls_unknown_ca` (the store
+    // is today's, not the capture's; the client accepted the chain).
+    let r = analyze(&dir.join("zeek/tls12-ecdhe-clean.pcap"), 1).report();
+    assert_eq!(r.summary.verdict, "healthy");
+    assert!(
+        r.root_causes
+            .iter()
+            .all(|c| c.severity <= pcap_rca::Severity::Low)
+    );
     // The warning alert is not a failure; its expired certificate (2011, seen in 2015) is
     // reported, but as low: the client accepted it and the session worked.
     let r = analyze(&dir.join("zeek/tls-early-alert-warning.pcap"), 1).report();

@@ -5,8 +5,10 @@
 //! - `tls_cert_expired` / `tls_cert_not_yet_valid`: the leaf's validity at capture time, with
 //!   the dates. A leaf valid then but expired now is mentioned as a note, not blamed.
 //! - `tls_ca_expired`: an intermediate or root in the presented chain expired at capture time.
-//! - `tls_chain_incomplete`: the server sends only a leaf issued by someone else and the
-//!   client refuses: the intermediate is missing (named after the leaf's issuer).
+//! - `tls_chain_incomplete`: the server sends only a leaf whose issuer is neither sent nor a
+//!   trust anchor: the intermediate is missing (named after the leaf's issuer).
+//! - `tls_unknown_ca`: the chain is complete up to a root (sent or not) that is not a trust
+//!   anchor (Mozilla's roots plus `--ca-bundle`).
 //! - `tls_self_signed`: a lone self-issued leaf.
 //! - `tls_hostname_mismatch`: the SNI the client asked for is not covered by the leaf's SAN
 //!   dNSName / iPAddress entries (RFC 6125 wildcards; the CN only when there is no SAN).
@@ -91,18 +93,36 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 break;
             }
         }
-        // Only a leaf, issued by someone else, and the client refused: the server does not
-        // send its intermediate. (Validated against a trust store, this needs no refusal.)
-        let refused =
-            s.alerts.iter().any(|a| a.level == 2 && !a.by_server) || s.client_encrypted == 0;
-        if !leaf.self_issued && chain.len() == 1 && refused {
-            add(
-                "tls_chain_incomplete",
-                format!(
-                    "the server sends only its own certificate ({}), not the intermediate that issued it ({})",
-                    leaf.subject, leaf.issuer
-                ),
-            );
+        // Link the chain by names to a trust anchor (Mozilla's roots and --ca-bundle).
+        match crate::tls::walk_chain(&chain, &ctx.an.trust) {
+            Some(crate::tls::ChainEnd::MissingIssuer(issuer)) if !leaf.self_issued => {
+                if chain.len() == 1 {
+                    add(
+                        "tls_chain_incomplete",
+                        format!(
+                            "the server sends only its own certificate ({}), not the intermediate that issued it ({issuer})",
+                            leaf.subject
+                        ),
+                    );
+                } else {
+                    add(
+                        "tls_unknown_ca",
+                        format!(
+                            "the chain ends at {}, issued by {issuer}, which is not a trusted CA (a private CA can be added with --ca-bundle)",
+                            chain.last().map_or("", |c| c.subject.as_str())
+                        ),
+                    );
+                }
+            }
+            Some(crate::tls::ChainEnd::UntrustedRoot(root)) if chain.len() > 1 => {
+                add(
+                    "tls_unknown_ca",
+                    format!(
+                        "the chain ends at the root {root}, which is not a trusted CA (a private CA can be added with --ca-bundle)"
+                    ),
+                );
+            }
+            _ => {}
         }
         if leaf.self_issued && chain.len() == 1 {
             add(
@@ -164,7 +184,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let rejected = hits
             .iter()
             .filter(|(s, _, _)| {
-                s.alerts.iter().any(|a| a.level == 2 && !a.by_server) || s.client_encrypted == 0
+                // The client refused: its own fatal alert, or it went silent without the
+                // server having aborted first (a server's alert is a different failure).
+                let server_aborted = s.alerts.iter().any(|a| a.level == 2 && a.by_server);
+                s.alerts.iter().any(|a| a.level == 2 && !a.by_server)
+                    || (s.client_encrypted == 0 && !server_aborted)
             })
             .count();
         // The client went on to exchange encrypted data: it did not (or could not) validate.
@@ -173,6 +197,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "tls_weak_key" => Severity::Low,
             _ if rejected > 0 => Severity::Critical,
             _ if accepted == hits.len() => Severity::Low,
+            // Only our trust store's view: no client here objected to this CA.
+            "tls_unknown_ca" | "tls_chain_incomplete" => Severity::Low,
             _ => Severity::High,
         };
         let mut expl = format!(
@@ -193,6 +219,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "tls_self_signed" => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
             "tls_chain_incomplete" => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
             "tls_hostname_mismatch" => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
+            "tls_unknown_ca" => " Clients without that CA in their trust store refuse the connection: use a publicly trusted certificate, or install the private CA on the clients (and pass it to pcap-rca with --ca-bundle).",
             _ => " Current clients reject such keys and signatures.",
         });
         let mut f = finding(
@@ -217,6 +244,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                         leaf.issuer
                     )
                 }
+                "tls_unknown_ca" => format!("{tgt} presents a certificate from an untrusted CA"),
                 "tls_hostname_mismatch" => {
                     format!("Certificate on {tgt} does not match the requested name")
                 }

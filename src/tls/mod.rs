@@ -2,8 +2,9 @@
 //! key size, signature algorithm, and host-name matching (RFC 6125). x509-cert types do not
 //! leave this module.
 //!
-//! Chain building against a trust store (Mozilla's roots, `--ca-bundle`) and signature
-//! verification are not done yet; what is judged here needs no trust anchor.
+//! [`TrustStore`] holds Mozilla's roots (embedded from `webpki-root-certs`) plus extra CA
+//! bundles (`--ca-bundle`, PEM read with rustls-pki-types); [`walk_chain`] links a presented
+//! chain by issuer and subject names up to a trust anchor. Signatures are not verified yet.
 
 use std::net::IpAddr;
 
@@ -206,6 +207,103 @@ pub fn hostname_matches(host: &str, c: &CertInfo) -> bool {
     })
 }
 
+/// Trust anchors: their subjects (RFC 4514 strings, as [`CertInfo::subject`]).
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    subjects: std::collections::BTreeSet<String>,
+}
+
+/// Why a CA bundle could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{0}: cannot read: {1}")]
+    Io(String, std::io::Error),
+    #[error("{0}: holds no PEM certificate")]
+    Empty(String),
+}
+
+impl TrustStore {
+    /// Mozilla's roots, as shipped by webpki-root-certs.
+    pub fn mozilla() -> TrustStore {
+        let mut t = TrustStore::default();
+        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            if let Some(c) = parse_cert(der.as_ref()) {
+                t.subjects.insert(c.subject);
+            }
+        }
+        t
+    }
+
+    /// Adds every certificate of a PEM bundle as a trust anchor.
+    pub fn add_pem(&mut self, name: &str, pem: &[u8]) -> Result<usize, BundleError> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let mut n = 0;
+        for der in CertificateDer::pem_slice_iter(pem).flatten() {
+            if let Some(c) = parse_cert(der.as_ref()) {
+                self.subjects.insert(c.subject);
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Err(BundleError::Empty(name.to_string()));
+        }
+        Ok(n)
+    }
+
+    /// Adds a PEM bundle file.
+    pub fn add_pem_file(&mut self, path: &std::path::Path) -> Result<usize, BundleError> {
+        let name = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| BundleError::Io(name.clone(), e))?;
+        self.add_pem(&name, &pem)
+    }
+
+    pub fn trusts(&self, subject: &str) -> bool {
+        self.subjects.contains(subject)
+    }
+
+    pub fn len(&self) -> usize {
+        self.subjects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subjects.is_empty()
+    }
+}
+
+/// Where a presented chain leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainEnd {
+    /// It reaches a trust anchor (through the certificates presented).
+    Trusted,
+    /// It ends at a self-issued root that is not a trust anchor.
+    UntrustedRoot(String),
+    /// It stops at a certificate whose issuer was not sent and is not a trust anchor.
+    MissingIssuer(String),
+}
+
+/// Follows issuer names from the leaf through the presented certificates (in any order) to a
+/// trust anchor, an untrusted root, or a missing issuer.
+pub fn walk_chain(chain: &[CertInfo], store: &TrustStore) -> Option<ChainEnd> {
+    let mut cur = chain.first()?;
+    for _ in 0..chain.len() + 1 {
+        if store.trusts(&cur.issuer) || store.trusts(&cur.subject) && cur.self_issued {
+            return Some(ChainEnd::Trusted);
+        }
+        if cur.self_issued {
+            return Some(ChainEnd::UntrustedRoot(cur.subject.clone()));
+        }
+        match chain
+            .iter()
+            .find(|c| c.subject == cur.issuer && !std::ptr::eq(*c, cur))
+        {
+            Some(next) => cur = next,
+            None => return Some(ChainEnd::MissingIssuer(cur.issuer.clone())),
+        }
+    }
+    Some(ChainEnd::MissingIssuer(cur.issuer.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +354,47 @@ mod tests {
         der.extend_from_slice(&[0x02, 0x01, 0x03]);
         assert_eq!(rsa_bits(&der), Some(1024));
         assert_eq!(rsa_bits(&[0x30]), None);
+    }
+
+    fn named(subject: &str, issuer: &str) -> CertInfo {
+        let mut c = info(&[], None);
+        c.subject = subject.into();
+        c.issuer = issuer.into();
+        c.self_issued = subject == issuer;
+        c
+    }
+
+    #[test]
+    fn chains_link_by_names_to_an_anchor_a_root_or_a_gap() {
+        let mut store = TrustStore::default();
+        store.subjects.insert("CN=Root".into());
+        let leaf = named("CN=leaf", "CN=Inter");
+        let inter = named("CN=Inter", "CN=Root");
+        assert_eq!(
+            walk_chain(&[leaf.clone(), inter.clone()], &store),
+            Some(ChainEnd::Trusted)
+        );
+        assert_eq!(
+            walk_chain(std::slice::from_ref(&leaf), &store),
+            Some(ChainEnd::MissingIssuer("CN=Inter".into()))
+        );
+        let other = TrustStore::default();
+        let root = named("CN=Root", "CN=Root");
+        assert_eq!(
+            walk_chain(&[leaf, inter, root], &other),
+            Some(ChainEnd::UntrustedRoot("CN=Root".into()))
+        );
+    }
+
+    #[test]
+    fn mozilla_roots_are_embedded_and_bundles_checked() {
+        let m = TrustStore::mozilla();
+        assert!(m.len() > 100, "{}", m.len());
+        let mut t = TrustStore::default();
+        assert!(matches!(
+            t.add_pem("x.pem", b"no certificate here"),
+            Err(BundleError::Empty(_))
+        ));
     }
 
     #[test]
