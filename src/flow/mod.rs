@@ -229,7 +229,7 @@ impl InOrder {
 #[derive(Debug, Default, Clone)]
 struct DnsStreams {
     buf: [Vec<u8>; 2],
-    next_seq: [Option<u32>; 2],
+    order: [InOrder; 2],
 }
 
 const DNS_TCP_MAX: usize = 65_537;
@@ -402,26 +402,19 @@ impl DnsStreams {
         ip: &crate::decode::IpInfo,
         out: &mut Vec<crate::analysis::DnsEvent>,
     ) {
-        use crate::decode::tcp_flags;
-        if t.has(tcp_flags::SYN) {
-            self.next_seq[dir] = Some(t.seq.wrapping_add(1));
-            self.buf[dir].clear();
-            return;
-        }
-        if payload.is_empty() || t.has(tcp_flags::RST) {
-            return;
-        }
-        let next = *self.next_seq[dir].get_or_insert(t.seq);
-        if t.seq != next || payload.len() as u32 != t.payload_len {
-            // A gap, a retransmission, or a truncated segment: resynchronise on the next
-            // segment that starts a message.
-            if tcp::seq_delta(t.seq, next) > 0 || payload.len() as u32 != t.payload_len {
+        let order = &mut self.order[dir];
+        let Some(payload) = order.accept(t, payload) else {
+            if t.has(crate::decode::tcp_flags::SYN) || order.broken {
                 self.buf[dir].clear();
-                self.next_seq[dir] = Some(t.seq.wrapping_add(t.payload_len));
+            }
+            if order.broken {
+                // Unlike HTTP and TLS, DNS can start over: each message is length-prefixed, so
+                // resynchronise on the segment after the gap.
+                *order = InOrder::default();
+                order.sync(t.seq.wrapping_add(t.payload_len));
             }
             return;
-        }
-        self.next_seq[dir] = Some(next.wrapping_add(t.payload_len));
+        };
         let buf = &mut self.buf[dir];
         if buf.len() + payload.len() > DNS_TCP_MAX {
             buf.clear();
