@@ -19,9 +19,10 @@ fn is_probe(f: &Conn) -> bool {
     f.proto == Proto::Tcp && f.orig_bytes == 0 && f.resp_bytes == 0 && f.orig_pkts <= 4
 }
 
-fn targets(an: &Analysis) -> BTreeMap<IpAddr, Vec<&Conn>> {
+/// Probes per source, for the sources `keep` accepts.
+fn targets(an: &Analysis, keep: impl Fn(&IpAddr) -> bool) -> BTreeMap<IpAddr, Vec<&Conn>> {
     let mut m: BTreeMap<IpAddr, Vec<&Conn>> = BTreeMap::new();
-    for f in an.flows.iter().filter(|f| is_probe(f)) {
+    for f in an.flows.iter().filter(|f| keep(&f.orig_ip) && is_probe(f)) {
         m.entry(f.orig_ip).or_default().push(f);
     }
     m
@@ -49,7 +50,7 @@ fn qualifies(probes: &[&Conn]) -> bool {
 /// Sources that scan: many probed ports or hosts, or an ARP sweep (host discovery, whose
 /// TCP probes to a few ports are part of the same scan).
 pub fn scanners(an: &Analysis) -> BTreeSet<IpAddr> {
-    let mut s: BTreeSet<IpAddr> = targets(an)
+    let mut s: BTreeSet<IpAddr> = targets(an, |_| true)
         .into_iter()
         .filter(|(_, p)| qualifies(p))
         .map(|(ip, _)| ip)
@@ -77,8 +78,9 @@ pub fn scanners(an: &Analysis) -> BTreeSet<IpAddr> {
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (src, probes) in targets(ctx.an) {
-        if !ctx.scanners.contains(&src) || probes.is_empty() {
+    // Only the scanners' probes are gathered again (the full pass ran once, in Ctx::new).
+    for (src, probes) in targets(ctx.an, |ip| ctx.scanners.contains(ip)) {
+        if probes.is_empty() {
             continue;
         }
         let hosts: BTreeSet<IpAddr> = probes.iter().map(|f| f.resp_ip).collect();
