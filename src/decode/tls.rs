@@ -1,7 +1,9 @@
 //! TLS (and SSL 3) records of one direction of a TCP stream, on any port, parsed with
-//! tls-parser: ClientHello (versions including `supported_versions`, suites, SNI),
-//! ServerHello (chosen version and suite), plaintext alerts, certificate count, and where the
-//! stream becomes encrypted. Handshake messages split over records are reassembled (up to
+//! tls-parser: ClientHello (versions including `supported_versions`, suites, SNI, ALPN, groups,
+//! signature algorithms, extension numbers), ServerHello and HelloRetryRequest (chosen version
+//! and suite), ServerKeyExchange (DH prime size, ECDH curve), plaintext alerts, certificates,
+//! and where the stream becomes encrypted. TLCP (GM/T 0024, record version 0x0101) is read like
+//! TLS 1.2. Handshake messages split over records are reassembled (up to
 //! [`MAX_HANDSHAKE`] bytes); records are bounded by the TLS maximum. Unknown versions, suites
 //! and alert codes are kept as numbers.
 
@@ -22,7 +24,14 @@ pub enum TlsItem {
         version: u16,
         suite: u16,
     },
-    HelloRetryRequest,
+    /// A TLS 1.3 HelloRetryRequest (a ServerHello with the special random): the server wants
+    /// another key share (`group`) or a cookie.
+    HelloRetryRequest {
+        suite: u16,
+        group: Option<u16>,
+    },
+    /// The server's ephemeral key exchange parameters (ServerKeyExchange).
+    KeyExchange(KeyExchange),
     /// The server asks for a client certificate (mutual TLS).
     CertificateRequest,
     Certificate {
@@ -42,6 +51,20 @@ pub enum TlsItem {
     },
 }
 
+/// A server's ephemeral key exchange: finite-field DH with the prime's size, or ECDH on a
+/// named group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyExchange {
+    Dh {
+        prime_bits: u32,
+    },
+    Ecdh {
+        group: u16,
+    },
+    /// Explicit curve parameters or something unparsed.
+    Other,
+}
+
 /// The ClientHello's offer, kept once per connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientOffer {
@@ -50,6 +73,27 @@ pub struct ClientOffer {
     pub versions: Vec<u16>,
     pub suites: Vec<u16>,
     pub sni: Option<String>,
+    /// ALPN protocols ("h2", "http/1.1"), at most [`MAX_LIST`].
+    pub alpn: Vec<String>,
+    /// supported_groups and signature_algorithms, as numbers.
+    pub groups: Vec<u16>,
+    pub sig_algs: Vec<u16>,
+    /// Extension types in the order sent (unknown ones included), at most [`MAX_LIST`].
+    pub extensions: Vec<u16>,
+}
+
+/// Longest list kept from a ClientHello field.
+pub const MAX_LIST: usize = 64;
+
+/// The random of a HelloRetryRequest (SHA-256 of "HelloRetryRequest", RFC 8446 4.1.3).
+const HRR_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Whether a record header's version is TLS/SSL 3 (3.x) or TLCP (1.1).
+fn record_version_ok(major: u8, minor: u8) -> bool {
+    major == 3 || (major == 1 && minor == 1)
 }
 
 /// Parser state of one direction.
@@ -64,6 +108,8 @@ pub struct TlsStream {
     pub offer: Option<ClientOffer>,
     /// DER certificates of the first Certificate message (up to [`MAX_CERTS`]).
     pub certs: Vec<Vec<u8>>,
+    /// The suite this side chose (server direction), to read its ServerKeyExchange.
+    suite: Option<u16>,
 }
 
 /// Certificates kept per chain, and the largest one kept.
@@ -73,7 +119,7 @@ const MAX_CERT_LEN: usize = 32 * 1024;
 impl TlsStream {
     /// Whether `b` starts like a TLS handshake record (or an SSLv2-format ClientHello).
     pub fn looks_like_tls(b: &[u8]) -> bool {
-        (b.len() >= 3 && b[0] == 0x16 && b[1] == 3 && b[2] <= 4)
+        (b.len() >= 3 && b[0] == 0x16 && ((b[1] == 3 && b[2] <= 4) || (b[1] == 1 && b[2] == 1)))
             || (b.len() >= 3 && b[0] & 0x80 != 0 && b[2] == 1)
     }
 
@@ -100,7 +146,7 @@ impl TlsStream {
                 break;
             }
             let len = u16::from_be_bytes([rest[3], rest[4]]) as usize;
-            if rest[1] != 3 || len + 5 > MAX_RECORD {
+            if !record_version_ok(rest[1], rest[2]) || len + 5 > MAX_RECORD {
                 self.broken = true;
                 break;
             }
@@ -161,8 +207,14 @@ impl TlsStream {
             if self.hs.len() < 4 + len {
                 return;
             }
-            let msg = self.hs[..4 + len].to_vec();
+            let mut msg = self.hs[..4 + len].to_vec();
             self.hs.drain(..4 + len);
+            // A TLCP ServerHello has TLS 1.2's layout, but tls-parser only accepts 3.x
+            // versions there: parse it as 1.2 and report TLCP's version.
+            let tlcp = msg[0] == 2 && msg.get(4..6) == Some(&[1, 1]);
+            if tlcp {
+                msg[4..6].copy_from_slice(&[3, 3]);
+            }
             if let Ok((_, TlsMessage::Handshake(h))) = parse_tls_message_handshake(&msg) {
                 match h {
                     TlsMessageHandshake::ClientHello(ch) => {
@@ -171,6 +223,9 @@ impl TlsStream {
                             suites: ch.ciphers.iter().map(|c| c.0).collect(),
                             ..ClientOffer::default()
                         };
+                        if let Some(raw) = ch.ext {
+                            offer.extensions = extension_types(raw);
+                        }
                         if let Some(Ok((_, exts))) = ch.ext.map(parse_tls_extensions) {
                             for e in exts {
                                 match e {
@@ -186,6 +241,25 @@ impl TlsStream {
                                     TlsExtension::SupportedVersions(v) => {
                                         offer.versions = v.iter().map(|x| x.0).collect();
                                     }
+                                    TlsExtension::ALPN(v) => {
+                                        offer.alpn = v
+                                            .iter()
+                                            .take(MAX_LIST)
+                                            .map(|p| {
+                                                String::from_utf8_lossy(p)
+                                                    .chars()
+                                                    .take(32)
+                                                    .collect()
+                                            })
+                                            .collect();
+                                    }
+                                    TlsExtension::EllipticCurves(v) => {
+                                        offer.groups =
+                                            v.iter().take(MAX_LIST).map(|g| g.0).collect();
+                                    }
+                                    TlsExtension::SignatureAlgorithms(v) => {
+                                        offer.sig_algs = v.iter().take(MAX_LIST).copied().collect();
+                                    }
                                     _ => {}
                                 }
                             }
@@ -194,16 +268,32 @@ impl TlsStream {
                         out.push(TlsItem::ClientHello);
                     }
                     TlsMessageHandshake::ServerHello(sh) => {
-                        let mut version = sh.version.0;
+                        let mut version = if tlcp { 0x0101 } else { sh.version.0 };
+                        let mut group = None;
                         if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_extensions) {
                             for e in exts {
-                                if let TlsExtension::SupportedVersions(v) = e {
-                                    if let Some(x) = v.first() {
-                                        version = x.0;
+                                match e {
+                                    TlsExtension::SupportedVersions(v) => {
+                                        if let Some(x) = v.first() {
+                                            version = x.0;
+                                        }
                                     }
+                                    // In a HelloRetryRequest, the selected group alone.
+                                    TlsExtension::KeyShare(k) if k.len() >= 2 => {
+                                        group = Some(u16::from_be_bytes([k[0], k[1]]));
+                                    }
+                                    _ => {}
                                 }
                             }
                         }
+                        if sh.random == HRR_RANDOM {
+                            out.push(TlsItem::HelloRetryRequest {
+                                suite: sh.cipher.0,
+                                group,
+                            });
+                            continue;
+                        }
+                        self.suite = Some(sh.cipher.0);
                         // TLS 1.3 encrypts everything after the ServerHello.
                         if version == 0x0304 || version >> 8 == 0x7f {
                             self.encrypted = true;
@@ -216,8 +306,16 @@ impl TlsStream {
                     TlsMessageHandshake::CertificateRequest(_) => {
                         out.push(TlsItem::CertificateRequest)
                     }
-                    TlsMessageHandshake::HelloRetryRequest(_) => {
-                        out.push(TlsItem::HelloRetryRequest)
+                    TlsMessageHandshake::HelloRetryRequest(h) => {
+                        out.push(TlsItem::HelloRetryRequest {
+                            suite: h.cipher.0,
+                            group: None,
+                        })
+                    }
+                    TlsMessageHandshake::ServerKeyExchange(ske) => {
+                        if let Some(kx) = self.suite.and_then(|s| key_exchange(s, ske.parameters)) {
+                            out.push(TlsItem::KeyExchange(kx));
+                        }
                     }
                     TlsMessageHandshake::Certificate(c) => {
                         if self.certs.is_empty() {
@@ -258,9 +356,105 @@ impl TlsStream {
             legacy_version: version,
             versions: vec![0x0002],
             suites,
-            sni: None,
+            ..ClientOffer::default()
         });
         out.push(TlsItem::ClientHello);
+    }
+}
+
+/// Extension types of a ClientHello's extension block, in order (at most [`MAX_LIST`]).
+fn extension_types(mut b: &[u8]) -> Vec<u16> {
+    let mut out = Vec::new();
+    while b.len() >= 4 && out.len() < MAX_LIST {
+        out.push(u16::from_be_bytes([b[0], b[1]]));
+        let len = u16::from_be_bytes([b[2], b[3]]) as usize;
+        b = b.get(4 + len..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// Reads ServerKeyExchange parameters for the chosen suite's key exchange: the DH prime's
+/// size, or the ECDH named group. `None` for suites without ephemeral parameters.
+fn key_exchange(suite: u16, params: &[u8]) -> Option<KeyExchange> {
+    use tls_parser::{ECParametersContent, TlsCipherKx};
+    let kx = match tls_parser::TlsCipherSuite::from_id(suite) {
+        Some(s) => s.kx,
+        // TLCP ECDHE suites (ECDHE_SM4_*: 0xE011, 0xE051) carry an SM2 named curve.
+        None if matches!(suite, 0xe011 | 0xe051) => TlsCipherKx::Ecdhe,
+        None => return None,
+    };
+    match kx {
+        TlsCipherKx::Dhe | TlsCipherKx::Dh => {
+            let (_, dh) = tls_parser::parse_dh_params(params).ok()?;
+            let p = dh.dh_p;
+            let p = &p[p.iter().position(|&b| b != 0).unwrap_or(p.len())..];
+            let bits = match p.first() {
+                Some(b) => (p.len() as u32 - 1) * 8 + (8 - b.leading_zeros()),
+                None => 0,
+            };
+            Some(KeyExchange::Dh { prime_bits: bits })
+        }
+        TlsCipherKx::Ecdhe | TlsCipherKx::Aecdh | TlsCipherKx::Ecdh => {
+            match tls_parser::parse_ecdh_params(params) {
+                Ok((_, p)) => match p.curve_params.params_content {
+                    ECParametersContent::NamedGroup(g) => Some(KeyExchange::Ecdh { group: g.0 }),
+                    _ => Some(KeyExchange::Other),
+                },
+                Err(_) => Some(KeyExchange::Other),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Strength in bits of a named group's key (RFC 8422, RFC 8446, RFC 7919, RFC 8998), for
+/// judging ECDH and FFDHE parameters; `None` when unknown.
+pub fn group_bits(g: u16) -> Option<u32> {
+    Some(match g {
+        1..=3 => 163,
+        4 | 5 => 193,
+        6 | 7 => 233,
+        8 => 239,
+        9 | 10 => 283,
+        11 | 12 => 409,
+        13 | 14 => 571,
+        15..=17 => 160,
+        18 | 19 => 192,
+        20 | 21 => 224,
+        22 | 23 => 256,
+        24 => 384,
+        25 => 521,
+        26 => 256,
+        27 => 384,
+        28 => 512,
+        29 => 255,
+        30 => 448,
+        31 => 256,
+        32 => 384,
+        33 => 512,
+        41 => 256, // curveSM2
+        256 => 2048,
+        257 => 3072,
+        258 => 4096,
+        259 => 6144,
+        260 => 8192,
+        _ => return None,
+    })
+}
+
+/// Name of a named group, or its number.
+pub fn group_name(g: u16) -> String {
+    match g {
+        23 => "secp256r1".into(),
+        24 => "secp384r1".into(),
+        25 => "secp521r1".into(),
+        29 => "x25519".into(),
+        30 => "x448".into(),
+        41 => "curveSM2".into(),
+        256..=260 => format!("ffdhe{}", group_bits(g).unwrap_or(0)),
+        0x11ec => "X25519MLKEM768".into(),
+        g if group_bits(g).is_some() => format!("group {g} ({} bits)", group_bits(g).unwrap_or(0)),
+        g => format!("0x{g:04x}"),
     }
 }
 
@@ -344,8 +538,41 @@ pub fn suite_weakness(id: u16) -> Option<&'static str> {
     None
 }
 
-/// Name of a cipher suite from tls-parser's table, or its number.
+/// TLCP cipher suites (GM/T 0024-2014, and the GCM suites of GM/T 0024-2023), which
+/// tls-parser's IANA table does not hold: key exchange (ECC = SM2 certificate key transport,
+/// ECDHE, IBC, IBSDH, RSA), cipher and MAC.
+const TLCP_SUITES: &[(u16, &str)] = &[
+    (0xe001, "ECDHE_SM1_SM3"),
+    (0xe003, "ECC_SM1_SM3"),
+    (0xe005, "IBSDH_SM1_SM3"),
+    (0xe007, "IBC_SM1_SM3"),
+    (0xe009, "RSA_SM1_SM3"),
+    (0xe00a, "RSA_SM1_SHA1"),
+    (0xe011, "ECDHE_SM4_CBC_SM3"),
+    (0xe013, "ECC_SM4_CBC_SM3"),
+    (0xe015, "IBSDH_SM4_CBC_SM3"),
+    (0xe017, "IBC_SM4_CBC_SM3"),
+    (0xe019, "RSA_SM4_CBC_SM3"),
+    (0xe01a, "RSA_SM4_CBC_SHA1"),
+    (0xe051, "ECDHE_SM4_GCM_SM3"),
+    (0xe053, "ECC_SM4_GCM_SM3"),
+    (0xe055, "IBSDH_SM4_GCM_SM3"),
+    (0xe057, "IBC_SM4_GCM_SM3"),
+    (0xe059, "RSA_SM4_GCM_SM3"),
+    (0xe05a, "RSA_SM4_GCM_SHA256"),
+];
+
+/// Whether a suite uses the Chinese SM (ShangMi) algorithms: a TLCP suite, or RFC 8998's
+/// TLS_SM4_GCM_SM3 / TLS_SM4_CCM_SM3.
+pub fn is_sm_suite(id: u16) -> bool {
+    matches!(id, 0x00c6 | 0x00c7) || TLCP_SUITES.iter().any(|(s, _)| *s == id)
+}
+
+/// Name of a cipher suite (TLCP's table, then tls-parser's), or its number.
 pub fn suite_name(id: u16) -> String {
+    if let Some((_, n)) = TLCP_SUITES.iter().find(|(s, _)| *s == id) {
+        return format!("{n} (TLCP)");
+    }
     match tls_parser::TlsCipherSuite::from_id(id) {
         Some(s) => s.name.to_string(),
         None => format!("0x{id:04x}"),
@@ -406,6 +633,119 @@ mod tests {
         assert_eq!(suite_weakness(0x1301), None); // TLS_AES_128_GCM_SHA256
         assert_eq!(alert_name(70), "protocol_version(70)");
         assert_eq!(alert_name(200), "alert 200");
+        assert_eq!(suite_name(0xe013), "ECC_SM4_CBC_SM3 (TLCP)");
+        assert_eq!(suite_name(0x00c6), "TLS_SM4_GCM_SM3");
+        assert_eq!(suite_name(0xfafa), "0xfafa");
+        assert!(is_sm_suite(0x00c6) && is_sm_suite(0xe011) && !is_sm_suite(0x1301));
+        assert_eq!(suite_weakness(0xe013), None);
+    }
+
+    fn record(version: u16, ctype: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![ctype];
+        r.extend_from_slice(&version.to_be_bytes());
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn handshake(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut h = vec![t, 0, (body.len() >> 8) as u8, body.len() as u8];
+        h.extend_from_slice(body);
+        h
+    }
+
+    fn server_hello(version: u16, random: [u8; 32], suite: u16, exts: &[u8]) -> Vec<u8> {
+        let mut b = version.to_be_bytes().to_vec();
+        b.extend_from_slice(&random);
+        b.push(0);
+        b.extend_from_slice(&suite.to_be_bytes());
+        b.push(0);
+        if !exts.is_empty() {
+            b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+            b.extend_from_slice(exts);
+        }
+        handshake(2, &b)
+    }
+
+    #[test]
+    fn tlcp_records_and_server_key_exchange() {
+        // TLCP ServerHello (record and hello version 0x0101), ECC_SM4_CBC_SM3.
+        let mut s = TlsStream::default();
+        let mut out = Vec::new();
+        let sh = record(0x0101, 0x16, &server_hello(0x0101, [7; 32], 0xe013, &[]));
+        assert!(TlsStream::looks_like_tls(&sh));
+        s.push(&sh, &mut out);
+        assert_eq!(
+            out,
+            vec![TlsItem::ServerHello {
+                version: 0x0101,
+                suite: 0xe013
+            }]
+        );
+        // DHE with a 1024-bit prime: p (128 bytes), g, Ys, then a signature.
+        let mut s = TlsStream::default();
+        let mut out = Vec::new();
+        let mut ske = vec![0, 128, 0xff];
+        ske.extend_from_slice(&[0x11; 127]);
+        ske.extend_from_slice(&[0, 1, 2, 0, 2, 9, 9, 0, 0]);
+        let mut bytes = record(0x0303, 0x16, &server_hello(0x0303, [1; 32], 0x009e, &[]));
+        bytes.extend(record(0x0303, 0x16, &handshake(12, &ske)));
+        s.push(&bytes, &mut out);
+        assert_eq!(
+            out[1],
+            TlsItem::KeyExchange(KeyExchange::Dh { prime_bits: 1024 })
+        );
+        // ECDHE on secp256r1.
+        let mut s = TlsStream::default();
+        let mut out = Vec::new();
+        let mut bytes = record(0x0303, 0x16, &server_hello(0x0303, [1; 32], 0xc02f, &[]));
+        bytes.extend(record(
+            0x0303,
+            0x16,
+            &handshake(12, &[3, 0, 23, 3, 4, 1, 2, 0, 0, 0]),
+        ));
+        s.push(&bytes, &mut out);
+        assert_eq!(
+            out[1],
+            TlsItem::KeyExchange(KeyExchange::Ecdh { group: 23 })
+        );
+        assert_eq!(group_bits(23), Some(256));
+        assert_eq!(group_name(29), "x25519");
+    }
+
+    #[test]
+    fn hello_retry_request_is_not_a_server_hello() {
+        let mut s = TlsStream::default();
+        let mut out = Vec::new();
+        // supported_versions 0x0304, key_share selecting secp256r1 (23).
+        let exts = [0, 43, 0, 2, 3, 4, 0, 51, 0, 2, 0, 23];
+        let hrr = record(
+            0x0303,
+            0x16,
+            &server_hello(0x0303, HRR_RANDOM, 0x1301, &exts),
+        );
+        let sh = record(
+            0x0303,
+            0x16,
+            &server_hello(0x0303, [5; 32], 0x1301, &exts[..6]),
+        );
+        s.push(&hrr, &mut out);
+        assert!(!s.encrypted, "an HRR does not start encryption");
+        s.push(&sh, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                TlsItem::HelloRetryRequest {
+                    suite: 0x1301,
+                    group: Some(23)
+                },
+                TlsItem::ServerHello {
+                    version: 0x0304,
+                    suite: 0x1301
+                }
+            ]
+        );
+        assert!(s.encrypted);
     }
 
     #[test]

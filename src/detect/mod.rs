@@ -178,6 +178,7 @@ pub const DETECTORS: &[Detector] = &[
             "tls_ca_expired",
             "tls_self_signed",
             "tls_chain_incomplete",
+            "tls_chain_broken",
             "tls_unknown_ca",
             "tls_hostname_mismatch",
             "tls_weak_key",

@@ -19,7 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::decode::tls::{alert_name, suite_name, suite_weakness, version_name};
+use crate::decode::tls::{
+    ClientOffer, alert_name, is_sm_suite, suite_name, suite_weakness, version_name,
+};
 use crate::flow::tls::{TlsAlert, TlsSession};
 
 /// An encrypted client record this short after the server's TLS 1.3 flight is an alert
@@ -59,11 +61,29 @@ fn offered(s: &TlsSession) -> String {
     vs.sort();
     vs.dedup();
     let names: Vec<String> = vs.iter().rev().map(|v| version_name(*v)).collect();
-    format!(
+    let mut out = format!(
         "{} with {}",
         names.join("/"),
         plural(o.suites.len(), "cipher suite")
-    )
+    );
+    if !o.suites.is_empty() && o.suites.len() <= 4 {
+        let list: Vec<String> = o.suites.iter().map(|&c| suite_name(c)).collect();
+        out.push_str(&format!(": {}", list.join(", ")));
+    }
+    out
+}
+
+/// Whether the client offers only Chinese SM (ShangMi) cryptography: TLCP as its only
+/// version, or only TLCP / RFC 8998 SM suites.
+pub fn sm_only(o: &ClientOffer) -> bool {
+    let real: Vec<u16> = o
+        .suites
+        .iter()
+        .copied()
+        .filter(|&c| c != 0x00ff && c & 0x0f0f != 0x0a0a)
+        .collect();
+    (o.legacy_version == 0x0101 && o.versions.is_empty())
+        || (!real.is_empty() && real.iter().all(|&c| is_sm_suite(c)))
 }
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -128,6 +148,11 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             "tls_cert_expired" => " The client judged the server's certificate expired (check the certificate dates and the client's clock).",
             _ => " The handshake was aborted by this alert.",
         });
+        let sm = matches!(cause, "tls_handshake_failure" | "tls_version_mismatch")
+            && s0.offer.as_ref().is_some_and(sm_only);
+        if sm {
+            expl.push_str(" The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998 (TLS_SM4_GCM_SM3), with SM2 certificates, and the server speaks none of it: one side only speaks SM suites.");
+        }
         if ok > 0 {
             expl.push_str(&format!(
                 " {} to the same server succeeded.",
@@ -178,6 +203,9 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ipf(ip)
         );
         f.remediation = match cause {
+            _ if sm => vec![
+                "Either give the server an SM-capable TLS stack (TLCP or RFC 8998, e.g. Tongsuo or GmSSL) with an SM2 certificate, or configure the client to also offer standard suites (TLS 1.2/1.3 with AES-GCM).".into(),
+            ],
             "tls_version_mismatch" => vec!["Enable a common TLS version on both sides (TLS 1.2 at least); update the side stuck on the old one.".into()],
             "tls_handshake_failure" => vec!["Compare the client's offered suites with the server's configured ones (openssl s_client -connect host:port -cipher ...), and enable a common modern suite.".into()],
             "tls_client_cert_required" => vec!["Configure the client certificate and key the server expects, issued by a CA the server trusts.".into()],

@@ -5,8 +5,11 @@
 //! - `tls_cert_expired` / `tls_cert_not_yet_valid`: the leaf's validity at capture time, with
 //!   the dates. A leaf valid then but expired now is mentioned as a note, not blamed.
 //! - `tls_ca_expired`: an intermediate or root in the presented chain expired at capture time.
-//! - `tls_chain_incomplete`: the server sends only a leaf whose issuer is neither sent nor a
+//! - `tls_chain_incomplete`: the server sends a leaf whose issuer is neither sent nor a
 //!   trust anchor: the intermediate is missing (named after the leaf's issuer).
+//! - `tls_chain_broken`: the names line up but a signature does not verify with the key of
+//!   the issuer the server sent (or the trust anchor of that name): a wrong or re-keyed
+//!   intermediate. A cause name beyond DESIGN.md's list.
 //! - `tls_unknown_ca`: the chain is complete up to a root (sent or not) that is not a trust
 //!   anchor (Mozilla's roots plus `--ca-bundle`).
 //! - `tls_self_signed`: a lone self-issued leaf.
@@ -18,8 +21,9 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::decode::tls::{KeyExchange, group_bits, group_name};
 use crate::flow::tls::TlsSession;
-use crate::tls::{CertInfo, hostname_matches, parse_cert};
+use crate::tls::{CertInfo, ChainEnd, hostname_matches, parse_cert};
 
 pub const MIN_RSA_BITS: u32 = 2048;
 pub const MIN_EC_BITS: u32 = 224;
@@ -44,21 +48,61 @@ fn accepted(s: &TlsSession) -> bool {
 }
 
 /// A handshake, its parsed chain, and why it is reported.
-type Hit<'a> = (&'a TlsSession, Vec<CertInfo>, String);
+/// The frame and time shown as evidence.
+type Hit<'a> = (
+    &'a TlsSession,
+    Vec<CertInfo>,
+    String,
+    Option<(u64, i64, &'static str)>,
+);
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     // (server, port, cause) -> sessions with their parsed chain
     let mut groups: BTreeMap<(IpAddr, u16, &'static str), Vec<Hit<'_>>> = BTreeMap::new();
-    for s in ctx.an.tls.iter().filter(|s| !s.certs.is_empty()) {
+    for s in &ctx.an.tls {
         let chain: Vec<CertInfo> = s.certs.iter().filter_map(|d| parse_cert(d)).collect();
-        let Some(leaf) = chain.first() else { continue };
-        let now = s.cert_ts_ns / 1_000_000_000;
+        // The server's ephemeral key exchange (ServerKeyExchange), judged like its key.
+        if let Some((frame, ts, kx)) = s.key_exchange {
+            let when = s.first_ts_ns / 1_000_000_000;
+            let weak = match kx {
+                KeyExchange::Dh { prime_bits } if prime_bits < MIN_RSA_BITS => Some(format!(
+                    "the server's ephemeral Diffie-Hellman group is only {prime_bits} bits (Logjam; at least {MIN_RSA_BITS} needed)"
+                )),
+                KeyExchange::Ecdh { group } => {
+                    group_bits(group).filter(|&b| b < MIN_EC_BITS).map(|b| {
+                        format!(
+                            "the server's ephemeral ECDH curve {} is only {b} bits",
+                            group_name(group)
+                        )
+                    })
+                }
+                _ => None,
+            };
+            if let Some(why) = weak.filter(|_| when >= WEAK_KEY_FROM) {
+                groups
+                    .entry((s.server, s.server_port, "tls_weak_key"))
+                    .or_default()
+                    .push((
+                        s,
+                        chain.clone(),
+                        why,
+                        Some((frame, ts, "ServerKeyExchange")),
+                    ));
+            }
+        }
         let mut add = |cause: &'static str, why: String| {
             groups
                 .entry((s.server, s.server_port, cause))
                 .or_default()
-                .push((s, chain.clone(), why));
+                .push((
+                    s,
+                    chain.clone(),
+                    why,
+                    s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate")),
+                ));
         };
+        let Some(leaf) = chain.first() else { continue };
+        let now = s.cert_ts_ns / 1_000_000_000;
         if now > leaf.not_after {
             add(
                 "tls_cert_expired",
@@ -95,30 +139,53 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
         // Link the chain by names to a trust anchor (Mozilla's roots and --ca-bundle).
         match crate::tls::walk_chain(&chain, &ctx.an.trust) {
-            Some(crate::tls::ChainEnd::MissingIssuer(issuer)) if !leaf.self_issued => {
-                if chain.len() == 1 {
-                    add(
-                        "tls_chain_incomplete",
-                        format!(
-                            "the server sends only its own certificate ({}), not the intermediate that issued it ({issuer})",
-                            leaf.subject
-                        ),
-                    );
+            Some(ChainEnd::MissingIssuer { depth: 0, issuer }) if !leaf.self_issued => {
+                let why = if chain.len() > 1 {
+                    format!(
+                        "the server sends its own certificate ({}) and {} others, but not the intermediate that issued it ({issuer})",
+                        leaf.subject,
+                        chain.len() - 1
+                    )
                 } else {
-                    add(
-                        "tls_unknown_ca",
-                        format!(
-                            "the chain ends at {}, issued by {issuer}, which is not a trusted CA (a private CA can be added with --ca-bundle)",
-                            chain.last().map_or("", |c| c.subject.as_str())
-                        ),
-                    );
-                }
+                    format!(
+                        "the server sends only its own certificate ({}), not the intermediate that issued it ({issuer})",
+                        leaf.subject
+                    )
+                };
+                add("tls_chain_incomplete", why);
             }
-            Some(crate::tls::ChainEnd::UntrustedRoot(root)) if chain.len() > 1 => {
+            Some(ChainEnd::MissingIssuer { depth, issuer }) if depth > 0 => {
+                add(
+                    "tls_unknown_ca",
+                    format!(
+                        "the chain ends at {}, issued by {issuer}, which is not a trusted CA (a private CA can be added with --ca-bundle)",
+                        chain.get(depth).map_or("", |c| c.subject.as_str())
+                    ),
+                );
+            }
+            Some(ChainEnd::UntrustedRoot(root)) if chain.len() > 1 => {
                 add(
                     "tls_unknown_ca",
                     format!(
                         "the chain ends at the root {root}, which is not a trusted CA (a private CA can be added with --ca-bundle)"
+                    ),
+                );
+            }
+            Some(ChainEnd::BadSignature {
+                subject,
+                issuer,
+                key_id_differs,
+                ..
+            }) => {
+                let ids = if key_id_differs {
+                    "; the key identifiers differ too, so the issuer certificate is another key under the same name (a re-keyed or wrong intermediate)"
+                } else {
+                    ""
+                };
+                add(
+                    "tls_chain_broken",
+                    format!(
+                        "the signature on {subject} does not verify with the key of {issuer}, although the names line up{ids}"
                     ),
                 );
             }
@@ -174,8 +241,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((ip, port, cause), hits) in groups {
-        let (s0, chain0, why0) = &hits[0];
-        let leaf = &chain0[0];
+        let (s0, chain0, why0, _) = &hits[0];
+        let no_cert = CertInfo::default();
+        let leaf = chain0.first().unwrap_or(&no_cert);
         let sni = s0.offer.as_ref().and_then(|o| o.sni.clone());
         let tgt = match &sni {
             Some(n) => format!("{n} ({})", ep(ip, port)),
@@ -183,7 +251,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         let rejected = hits
             .iter()
-            .filter(|(s, _, _)| {
+            .filter(|(s, _, _, _)| {
                 // The client refused: its own fatal alert, or it went silent without the
                 // server having aborted first (a server's alert is a different failure).
                 let server_aborted = s.alerts.iter().any(|a| a.level == 2 && a.by_server);
@@ -192,7 +260,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             })
             .count();
         // The client went on to exchange encrypted data: it did not (or could not) validate.
-        let accepted = hits.iter().filter(|(s, _, _)| accepted(s)).count();
+        let accepted = hits.iter().filter(|(s, _, _, _)| accepted(s)).count();
         let severity = match cause {
             "tls_weak_key" => Severity::Low,
             _ if rejected > 0 => Severity::Critical,
@@ -219,6 +287,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "tls_self_signed" => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
             "tls_chain_incomplete" => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
             "tls_hostname_mismatch" => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
+            "tls_chain_broken" => " Validating clients refuse a chain whose signatures do not verify (OpenSSL: \"certificate signature failure\"): the server sends an intermediate that did not sign its certificate, usually an older or re-keyed CA certificate with the same name. Install the intermediate the CA issued together with this certificate.",
             "tls_unknown_ca" => " Clients without that CA in their trust store refuse the connection: use a publicly trusted certificate, or install the private CA on the clients (and pass it to pcap-rca with --ca-bundle).",
             _ => " Current clients reject such keys and signatures.",
         });
@@ -245,6 +314,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     )
                 }
                 "tls_unknown_ca" => format!("{tgt} presents a certificate from an untrusted CA"),
+                "tls_chain_broken" => {
+                    format!("Broken certificate chain on {tgt}: a signature does not verify")
+                }
                 "tls_hostname_mismatch" => {
                     format!("Certificate on {tgt} does not match the requested name")
                 }
@@ -252,30 +324,40 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             },
             expl,
             hits.iter()
-                .map(|(s, _, _)| s.first_ts_ns)
+                .map(|(s, _, _, _)| s.first_ts_ns)
                 .min()
                 .unwrap_or(0),
-            hits.iter().map(|(s, _, _)| s.last_ts_ns).max().unwrap_or(0),
+            hits.iter()
+                .map(|(s, _, _, _)| s.last_ts_ns)
+                .max()
+                .unwrap_or(0),
         );
         f.server = server(ip, Some(port));
         if let (Some(sv), Some(n)) = (f.server.as_mut(), sni) {
             sv.name = Some(n);
         }
-        f.clients = ip_list(hits.iter().map(|(s, _, _)| s.client));
+        f.clients = ip_list(hits.iter().map(|(s, _, _, _)| s.client));
         f.affected_flows = hits.len() as u64;
-        for (s, _, why) in hits.iter().take(4) {
-            if let Some(fr) = s.cert_frame {
+        for (s, _, why, at) in hits.iter().take(4) {
+            if let Some((fr, ts, what)) = *at {
                 f.evidence
-                    .push(ctx.ev(s.capture, fr, s.cert_ts_ns, format!("Certificate: {why}")));
+                    .push(ctx.ev(s.capture, fr, ts, format!("{what}: {why}")));
             }
         }
+        let kx = hits
+            .iter()
+            .any(|h| h.3.is_some_and(|(_, _, w)| w == "ServerKeyExchange"));
         f.wireshark_filter = format!(
-            "{}.src == {ip} && tcp.srcport == {port} && tls.handshake.type == 11",
-            ipf(ip)
+            "{}.src == {ip} && tcp.srcport == {port} && tls.handshake.type {}",
+            ipf(ip),
+            if kx { "in {11 12}" } else { "== 11" }
         );
         f.remediation = vec![format!(
             "Inspect the chain {tgt} sends: openssl s_client -connect {ip}:{port} -showcerts."
         )];
+        if kx {
+            f.remediation.insert(0, "Configure Diffie-Hellman parameters of at least 2048 bits (RFC 7919 ffdhe2048 or larger), or prefer ECDHE suites on P-256/X25519.".into());
+        }
         f.group = Some(format!("tls {}", ep(ip, port)));
         f.weight = if cause == "tls_weak_key" { 30 } else { 90 };
         out.push(f);

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use crate::decode::tls::{ClientOffer, TlsItem, TlsStream};
+use crate::decode::tls::{ClientOffer, KeyExchange, TlsItem, TlsStream};
 use crate::decode::{Packet, TcpInfo};
 
 /// A plaintext alert with its sender and the handshake step it interrupted.
@@ -35,6 +35,10 @@ pub struct TlsSession {
     pub client_hello_frame: Option<u64>,
     /// Frame, version and suite of the ServerHello.
     pub server_hello: Option<(u64, u16, u16)>,
+    /// Frame of a TLS 1.3 HelloRetryRequest, and the group it asked for.
+    pub hello_retry: Option<(u64, Option<u16>)>,
+    /// The server's ephemeral key exchange (ServerKeyExchange), with its frame and time.
+    pub key_exchange: Option<(u64, i64, KeyExchange)>,
     pub certificates: u16,
     /// The server sent a CertificateRequest (it wants a client certificate).
     pub cert_requested: bool,
@@ -83,6 +87,8 @@ impl TlsFlow {
                 offer: None,
                 client_hello_frame: None,
                 server_hello: None,
+                hello_retry: None,
+                key_exchange: None,
                 certificates: 0,
                 cert_requested: false,
                 alerts: Vec::new(),
@@ -126,7 +132,14 @@ impl TlsFlow {
                     s.server_hello.get_or_insert((p.frame, version, suite));
                     self.step = "ServerHello";
                 }
-                TlsItem::HelloRetryRequest => self.step = "HelloRetryRequest",
+                TlsItem::HelloRetryRequest { group, .. } => {
+                    s.hello_retry.get_or_insert((p.frame, group));
+                    self.step = "HelloRetryRequest";
+                }
+                TlsItem::KeyExchange(kx) => {
+                    // Part of the server's flight: alerts stay "after the server's Certificate".
+                    s.key_exchange.get_or_insert((p.frame, p.ts_ns, kx));
+                }
                 TlsItem::CertificateRequest => {
                     s.cert_requested = true;
                     self.step = "CertificateRequest";

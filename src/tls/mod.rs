@@ -4,17 +4,20 @@
 //!
 //! [`TrustStore`] holds Mozilla's roots (embedded from `webpki-root-certs`) plus extra CA
 //! bundles (`--ca-bundle`, PEM read with rustls-pki-types); [`walk_chain`] links a presented
-//! chain by issuer and subject names up to a trust anchor. Signatures are not verified yet.
+//! chain by issuer and subject names (and key identifiers) up to a trust anchor, verifying each
+//! signature with ring where the algorithm is supported (RSA PKCS#1 v1.5 and PSS, ECDSA P-256
+//! and P-384, Ed25519), so a chain whose names line up but whose signature does not verify is
+//! reported as broken.
 
 use std::net::IpAddr;
 
 use x509_cert::Certificate;
 use x509_cert::der::{Decode, Encode};
-use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectAltName, SubjectKeyIdentifier};
 
 /// What pcap-rca uses of a certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
@@ -31,6 +34,19 @@ pub struct CertInfo {
     pub key_bits: Option<u32>,
     /// Signature algorithm name ("sha256WithRSAEncryption", ...) or OID.
     pub sig_alg: String,
+    /// EC curve of the key ("P-256", "P-384", "P-521", "SM2"), when it is an EC key.
+    pub curve: Option<&'static str>,
+    /// The subjectPublicKey bits: an RSAPublicKey, an EC point, an Ed25519 key.
+    pub public_key: Vec<u8>,
+    /// Subject and authority key identifiers, when the extensions are present.
+    pub subject_key_id: Option<Vec<u8>>,
+    pub authority_key_id: Option<Vec<u8>>,
+    /// What the issuer signed (the DER of tbsCertificate as sent), the signature algorithm's
+    /// OID and DER parameters, and the signature.
+    pub tbs: Vec<u8>,
+    pub sig_oid: String,
+    pub sig_params: Vec<u8>,
+    pub signature: Vec<u8>,
 }
 
 impl CertInfo {
@@ -61,43 +77,52 @@ fn oid_name(oid: &str) -> String {
     .to_string()
 }
 
-/// Bits of an RSA modulus from the DER of an RSAPublicKey (SEQUENCE { INTEGER n, ... }).
-fn rsa_bits(der: &[u8]) -> Option<u32> {
-    // SEQUENCE header, then INTEGER header.
-    let mut i = 0;
-    let read_len = |b: &[u8], i: &mut usize| -> Option<usize> {
-        let first = *b.get(*i)?;
-        *i += 1;
-        if first < 0x80 {
-            return Some(first as usize);
-        }
+/// The DER TLV at `b[i..]`: (offset of its contents, length of its contents). Definite
+/// lengths of up to four bytes only; `None` when it does not fit in `b`.
+fn der_tlv(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    i += 1; // tag
+    let first = *b.get(i)?;
+    i += 1;
+    let len = if first < 0x80 {
+        first as usize
+    } else {
         let n = (first & 0x7f) as usize;
         if n == 0 || n > 4 {
             return None;
         }
         let mut len = 0usize;
         for _ in 0..n {
-            len = (len << 8) | *b.get(*i)? as usize;
-            *i += 1;
+            len = (len << 8) | *b.get(i)? as usize;
+            i += 1;
         }
-        Some(len)
+        len
     };
-    if *der.get(i)? != 0x30 {
+    (i.checked_add(len)? <= b.len()).then_some((i, len))
+}
+
+/// Bits of an RSA modulus from the DER of an RSAPublicKey (SEQUENCE { INTEGER n, ... }).
+fn rsa_bits(der: &[u8]) -> Option<u32> {
+    if *der.first()? != 0x30 {
         return None;
     }
-    i += 1;
-    read_len(der, &mut i)?;
+    let (i, _) = der_tlv(der, 0)?;
     if *der.get(i)? != 0x02 {
         return None;
     }
-    i += 1;
-    let len = read_len(der, &mut i)?;
-    let n = der.get(i..i + len)?;
+    let (start, len) = der_tlv(der, i)?;
+    let n = &der[start..start + len];
     let n = match n.iter().position(|&b| b != 0) {
         Some(p) => &n[p..],
         None => return Some(0),
     };
     Some((n.len() as u32 - 1) * 8 + (8 - n[0].leading_zeros()))
+}
+
+/// The DER of tbsCertificate exactly as sent: the first element of the outer SEQUENCE.
+fn tbs_bytes(der: &[u8]) -> Option<&[u8]> {
+    let (inner, _) = der_tlv(der, 0)?;
+    let (start, len) = der_tlv(der, inner)?;
+    der.get(inner..start + len)
 }
 
 /// Reads a DER certificate; `None` when it is not one.
@@ -136,7 +161,28 @@ pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
         .split(',')
         .find_map(|p| p.trim().strip_prefix("CN="))
         .map(|s| s.to_ascii_lowercase());
+    let mut subject_key_id = None;
+    let mut authority_key_id = None;
+    if let Some(exts) = &tbs.extensions {
+        for e in exts {
+            match e.extn_id.to_string().as_str() {
+                "2.5.29.14" => {
+                    subject_key_id = SubjectKeyIdentifier::from_der(e.extn_value.as_bytes())
+                        .ok()
+                        .map(|k| k.0.as_bytes().to_vec())
+                }
+                "2.5.29.35" => {
+                    authority_key_id = AuthorityKeyIdentifier::from_der(e.extn_value.as_bytes())
+                        .ok()
+                        .and_then(|k| k.key_identifier)
+                        .map(|k| k.as_bytes().to_vec())
+                }
+                _ => {}
+            }
+        }
+    }
     let spki = &tbs.subject_public_key_info;
+    let mut curve = None;
     let key_oid = spki.algorithm.oid.to_string();
     let (key_alg, key_bits) = match key_oid.as_str() {
         "1.2.840.113549.1.1.1" => (
@@ -144,25 +190,27 @@ pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
             spki.subject_public_key.as_bytes().and_then(rsa_bits),
         ),
         "1.2.840.10045.2.1" => {
-            let curve = spki
+            let curve_oid = spki
                 .algorithm
                 .parameters
                 .as_ref()
                 .and_then(|p| p.to_der().ok())
                 .map(|d| d.iter().map(|b| format!("{b:02x}")).collect::<String>())
                 .unwrap_or_default();
-            let bits = if curve.ends_with("2a8648ce3d030107") {
-                Some(256)
-            } else if curve.ends_with("2b81040022") {
-                Some(384)
-            } else if curve.ends_with("2b81040023") {
-                Some(521)
-            } else if curve.ends_with("2a811ccf5501822d") {
-                Some(256) // SM2
+            let (name, bits) = if curve_oid.ends_with("2a8648ce3d030107") {
+                (Some("P-256"), Some(256))
+            } else if curve_oid.ends_with("2b81040022") {
+                (Some("P-384"), Some(384))
+            } else if curve_oid.ends_with("2b81040023") {
+                (Some("P-521"), Some(521))
+            } else if curve_oid.ends_with("2a811ccf5501822d") {
+                (Some("SM2"), Some(256))
             } else {
-                None
+                (None, None)
             };
-            ("EC".to_string(), bits)
+            curve = name;
+            let alg = if name == Some("SM2") { "SM2" } else { "EC" };
+            (alg.to_string(), bits)
         }
         "1.3.101.112" => ("Ed25519".to_string(), Some(256)),
         "1.2.156.10197.1.301" => ("SM2".to_string(), Some(256)),
@@ -180,6 +228,27 @@ pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
         key_alg,
         key_bits,
         sig_alg: oid_name(&cert.signature_algorithm.oid.to_string()),
+        curve,
+        public_key: spki
+            .subject_public_key
+            .as_bytes()
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
+        subject_key_id,
+        authority_key_id,
+        tbs: tbs_bytes(der).map(<[u8]>::to_vec).unwrap_or_default(),
+        sig_oid: cert.signature_algorithm.oid.to_string(),
+        sig_params: cert
+            .signature_algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.to_der().ok())
+            .unwrap_or_default(),
+        signature: cert
+            .signature
+            .as_bytes()
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
     })
 }
 
@@ -207,10 +276,78 @@ pub fn hostname_matches(host: &str, c: &CertInfo) -> bool {
     })
 }
 
-/// Trust anchors: their subjects (RFC 4514 strings, as [`CertInfo::subject`]).
+/// What checking one certificate's signature with a candidate issuer's key gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigCheck {
+    Valid,
+    Invalid,
+    /// An algorithm, key size or curve ring does not verify (MD5, DSA, SM2, P-521, ...).
+    Unsupported,
+}
+
+/// SHA-2 hash named in RSASSA-PSS parameters (hashAlgorithm [0]); SHA-1 (the default) and
+/// anything else are not supported.
+fn pss_hash(params: &[u8]) -> Option<u8> {
+    // id-sha256/384/512 = 2.16.840.1.101.3.4.2.{1,2,3}
+    const SHA2: [u8; 10] = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
+    let at = params.windows(SHA2.len()).position(|w| w == SHA2)?;
+    params.get(at + SHA2.len()).copied()
+}
+
+/// Verifies `cert`'s signature with `issuer`'s public key.
+pub fn verify_signature(cert: &CertInfo, issuer: &CertInfo) -> SigCheck {
+    use ring::signature as sig;
+    if cert.tbs.is_empty() || cert.signature.is_empty() || issuer.public_key.is_empty() {
+        return SigCheck::Unsupported;
+    }
+    let bits = issuer.key_bits.unwrap_or(0);
+    let alg: &'static dyn sig::VerificationAlgorithm =
+        match (cert.sig_oid.as_str(), issuer.key_alg.as_str(), issuer.curve) {
+            (_, "RSA", _) if !(1024..=8192).contains(&bits) => return SigCheck::Unsupported,
+            ("1.2.840.113549.1.1.5", "RSA", _) => {
+                &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+            }
+            ("1.2.840.113549.1.1.11", "RSA", _) => {
+                &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+            }
+            ("1.2.840.113549.1.1.12", "RSA", _) if bits >= 2048 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            ("1.2.840.113549.1.1.13", "RSA", _) => {
+                &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+            }
+            ("1.2.840.113549.1.1.10", "RSA", _) if bits >= 2048 => {
+                match pss_hash(&cert.sig_params) {
+                    Some(1) => &sig::RSA_PSS_2048_8192_SHA256,
+                    Some(2) => &sig::RSA_PSS_2048_8192_SHA384,
+                    Some(3) => &sig::RSA_PSS_2048_8192_SHA512,
+                    _ => return SigCheck::Unsupported,
+                }
+            }
+            ("1.2.840.10045.4.3.2", "EC", Some("P-256")) => &sig::ECDSA_P256_SHA256_ASN1,
+            ("1.2.840.10045.4.3.3", "EC", Some("P-256")) => &sig::ECDSA_P256_SHA384_ASN1,
+            ("1.2.840.10045.4.3.2", "EC", Some("P-384")) => &sig::ECDSA_P384_SHA256_ASN1,
+            ("1.2.840.10045.4.3.3", "EC", Some("P-384")) => &sig::ECDSA_P384_SHA384_ASN1,
+            ("1.3.101.112", "Ed25519", _) => &sig::ED25519,
+            _ => return SigCheck::Unsupported,
+        };
+    match sig::UnparsedPublicKey::new(alg, &issuer.public_key).verify(&cert.tbs, &cert.signature) {
+        Ok(()) => SigCheck::Valid,
+        Err(_) => SigCheck::Invalid,
+    }
+}
+
+/// Whether `issuer` may have issued `cert` by name, and by key identifier when both carry one.
+fn names_link(cert: &CertInfo, issuer: &CertInfo) -> bool {
+    cert.issuer == issuer.subject
+        && match (&cert.authority_key_id, &issuer.subject_key_id) {
+            (Some(a), Some(s)) => a == s,
+            _ => true,
+        }
+}
+
+/// Trust anchors by subject (RFC 4514 strings, as [`CertInfo::subject`]), with their keys.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    subjects: std::collections::BTreeSet<String>,
+    anchors: std::collections::BTreeMap<String, Vec<CertInfo>>,
 }
 
 /// Why a CA bundle could not be used.
@@ -228,10 +365,18 @@ impl TrustStore {
         let mut t = TrustStore::default();
         for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
             if let Some(c) = parse_cert(der.as_ref()) {
-                t.subjects.insert(c.subject);
+                t.add(c);
             }
         }
         t
+    }
+
+    /// Adds one trust anchor.
+    pub fn add(&mut self, c: CertInfo) {
+        let same = self.anchors.entry(c.subject.clone()).or_default();
+        if !same.contains(&c) {
+            same.push(c);
+        }
     }
 
     /// Adds every certificate of a PEM bundle as a trust anchor.
@@ -241,7 +386,7 @@ impl TrustStore {
         let mut n = 0;
         for der in CertificateDer::pem_slice_iter(pem).flatten() {
             if let Some(c) = parse_cert(der.as_ref()) {
-                self.subjects.insert(c.subject);
+                self.add(c);
                 n += 1;
             }
         }
@@ -258,50 +403,104 @@ impl TrustStore {
         self.add_pem(&name, &pem)
     }
 
+    /// Whether some anchor has this subject.
     pub fn trusts(&self, subject: &str) -> bool {
-        self.subjects.contains(subject)
+        self.anchors.contains_key(subject)
     }
 
+    /// Anchors with this subject.
+    pub fn anchors(&self, subject: &str) -> &[CertInfo] {
+        self.anchors.get(subject).map_or(&[], Vec::as_slice)
+    }
+
+    /// Number of anchors.
     pub fn len(&self) -> usize {
-        self.subjects.len()
+        self.anchors.values().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.subjects.is_empty()
+        self.anchors.is_empty()
     }
 }
 
 /// Where a presented chain leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainEnd {
-    /// It reaches a trust anchor (through the certificates presented).
+    /// It reaches a trust anchor (through the certificates presented), every signature that
+    /// could be checked verifying.
     Trusted,
     /// It ends at a self-issued root that is not a trust anchor.
     UntrustedRoot(String),
-    /// It stops at a certificate whose issuer was not sent and is not a trust anchor.
-    MissingIssuer(String),
+    /// It stops at the certificate `depth` (0 = leaf), whose issuer was not sent and is not a
+    /// trust anchor.
+    MissingIssuer { depth: usize, issuer: String },
+    /// The certificate `depth` names an issuer that is present (sent, or a trust anchor) but
+    /// whose key does not verify its signature: a re-keyed or wrong intermediate, a forged or
+    /// corrupted certificate. `key_id_differs`: the key identifiers say so too.
+    BadSignature {
+        depth: usize,
+        subject: String,
+        issuer: String,
+        key_id_differs: bool,
+    },
 }
 
-/// Follows issuer names from the leaf through the presented certificates (in any order) to a
-/// trust anchor, an untrusted root, or a missing issuer.
+/// Follows issuers from the leaf through the presented certificates (in any order) to a
+/// trust anchor, an untrusted root, a missing issuer or a signature that does not verify.
+/// Among several candidates with the issuer's name, the one whose signature verifies wins.
 pub fn walk_chain(chain: &[CertInfo], store: &TrustStore) -> Option<ChainEnd> {
     let mut cur = chain.first()?;
-    for _ in 0..chain.len() + 1 {
-        if store.trusts(&cur.issuer) || store.trusts(&cur.subject) && cur.self_issued {
+    for depth in 0..=chain.len() {
+        // A trust anchor itself (a root the server sends along).
+        if cur.self_issued && store.anchors(&cur.subject).contains(cur) {
             return Some(ChainEnd::Trusted);
         }
-        if cur.self_issued {
-            return Some(ChainEnd::UntrustedRoot(cur.subject.clone()));
+        let mut bad = None;
+        let note_bad = |bad: &mut Option<ChainEnd>, cand: &CertInfo| {
+            bad.get_or_insert(ChainEnd::BadSignature {
+                depth,
+                subject: cur.subject.clone(),
+                issuer: cand.subject.clone(),
+                key_id_differs: !names_link(cur, cand),
+            });
+        };
+        for a in store.anchors(&cur.issuer) {
+            match verify_signature(cur, a) {
+                SigCheck::Invalid => note_bad(&mut bad, a),
+                SigCheck::Valid | SigCheck::Unsupported => return Some(ChainEnd::Trusted),
+            }
         }
-        match chain
+        if cur.self_issued {
+            return Some(bad.unwrap_or_else(|| ChainEnd::UntrustedRoot(cur.subject.clone())));
+        }
+        let mut next = None;
+        for c in chain
             .iter()
-            .find(|c| c.subject == cur.issuer && !std::ptr::eq(*c, cur))
+            .filter(|c| c.subject == cur.issuer && !std::ptr::eq(*c, cur))
         {
-            Some(next) => cur = next,
-            None => return Some(ChainEnd::MissingIssuer(cur.issuer.clone())),
+            match verify_signature(cur, c) {
+                SigCheck::Invalid => note_bad(&mut bad, c),
+                SigCheck::Valid | SigCheck::Unsupported => {
+                    next = Some(c);
+                    break;
+                }
+            }
+        }
+        match next {
+            Some(n) => cur = n,
+            None => {
+                return Some(bad.unwrap_or_else(|| ChainEnd::MissingIssuer {
+                    depth,
+                    issuer: cur.issuer.clone(),
+                }));
+            }
         }
     }
-    Some(ChainEnd::MissingIssuer(cur.issuer.clone()))
+    // A loop of certificates issuing each other.
+    Some(ChainEnd::MissingIssuer {
+        depth: chain.len(),
+        issuer: cur.issuer.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -310,17 +509,12 @@ mod tests {
 
     fn info(dns: &[&str], cn: Option<&str>) -> CertInfo {
         CertInfo {
-            subject: String::new(),
-            issuer: String::new(),
-            not_before: 0,
-            not_after: 0,
             dns_names: dns.iter().map(|s| s.to_string()).collect(),
             ip_addrs: vec!["10.0.0.5".parse().unwrap()],
             common_name: cn.map(String::from),
-            self_issued: false,
             key_alg: "RSA".into(),
             key_bits: Some(2048),
-            sig_alg: String::new(),
+            ..CertInfo::default()
         }
     }
 
@@ -349,7 +543,7 @@ mod tests {
         // SEQUENCE { INTEGER 0x00 0x80 ..(128 bytes) , INTEGER 3 }
         let mut n = vec![0x00, 0x80];
         n.extend(std::iter::repeat_n(0x11, 127));
-        let mut der = vec![0x30, 0x81, 0x88, 0x02, 0x81, 0x81];
+        let mut der = vec![0x30, 0x81, 0x87, 0x02, 0x81, 0x81];
         der.extend_from_slice(&n);
         der.extend_from_slice(&[0x02, 0x01, 0x03]);
         assert_eq!(rsa_bits(&der), Some(1024));
@@ -367,7 +561,7 @@ mod tests {
     #[test]
     fn chains_link_by_names_to_an_anchor_a_root_or_a_gap() {
         let mut store = TrustStore::default();
-        store.subjects.insert("CN=Root".into());
+        store.add(named("CN=Root", "CN=Root"));
         let leaf = named("CN=leaf", "CN=Inter");
         let inter = named("CN=Inter", "CN=Root");
         assert_eq!(
@@ -376,7 +570,10 @@ mod tests {
         );
         assert_eq!(
             walk_chain(std::slice::from_ref(&leaf), &store),
-            Some(ChainEnd::MissingIssuer("CN=Inter".into()))
+            Some(ChainEnd::MissingIssuer {
+                depth: 0,
+                issuer: "CN=Inter".into()
+            })
         );
         let other = TrustStore::default();
         let root = named("CN=Root", "CN=Root");
