@@ -32,6 +32,14 @@ pub const MIN_EC_BITS: u32 = 224;
 pub const WEAK_KEY_FROM: i64 = 1_388_534_400; // 2014-01-01
 pub const SHA1_WEAK_FROM: i64 = 1_483_228_800; // 2017-01-01
 
+/// "SM2 256-bit key, SM3withSM2": what a certificate's key and signature are.
+fn key_desc(c: &CertInfo) -> String {
+    match c.key_bits {
+        Some(b) => format!("{} {b}-bit key, {}", c.key_alg, c.sig_alg),
+        None => format!("{} key, {}", c.key_alg, c.sig_alg),
+    }
+}
+
 fn date(secs: i64) -> String {
     let s = rfc3339(secs.saturating_mul(1_000_000_000));
     s.get(..10).map(String::from).unwrap_or(s)
@@ -45,6 +53,26 @@ fn accepted(s: &TlsSession) -> bool {
         .is_some_and(|(_, v, _)| v == 0x0304 || v >> 8 == 0x7f);
     let needed = if tls13 { 2 } else { 1 };
     s.client_app_records >= needed && s.alerts.iter().all(|a| a.level != 2)
+}
+
+/// Whether a client's fatal alert can mean `cause`: the specific alert for it, or a generic
+/// one (bad_certificate, certificate_unknown, unsupported_certificate, insufficient_security
+/// for keys). A client that says unknown_ca did not reject the dates, and so on.
+fn alert_fits(cause: &str, desc: u8) -> bool {
+    match desc {
+        42 | 43 | 46 => true,
+        48 => matches!(
+            cause,
+            "tls_unknown_ca" | "tls_chain_incomplete" | "tls_self_signed"
+        ),
+        45 => matches!(
+            cause,
+            "tls_cert_expired" | "tls_ca_expired" | "tls_cert_not_yet_valid"
+        ),
+        51 => cause == "tls_chain_broken",
+        71 | 40 => cause == "tls_weak_key",
+        _ => false,
+    }
 }
 
 /// A handshake, its parsed chain, and why it is reported.
@@ -107,8 +135,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             add(
                 "tls_cert_expired",
                 format!(
-                    "the certificate for {} expired on {} and the handshake took place on {}",
+                    "the certificate for {} ({}) expired on {} and the handshake took place on {}",
                     leaf.subject,
+                    key_desc(leaf),
                     date(leaf.not_after),
                     date(now)
                 ),
@@ -124,7 +153,31 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ),
             );
         }
-        for ca in chain.iter().skip(1) {
+        // CAs of the chain: certificates that issued another one sent, or roots. (TLCP's
+        // second certificate is the server's encryption certificate, not a CA.)
+        let is_ca = |c: &CertInfo| {
+            c.self_issued
+                || chain
+                    .iter()
+                    .any(|o| !std::ptr::eq(o, c) && o.issuer == c.subject)
+        };
+        if chain.len() > 1 && chain[1].subject == leaf.subject && !is_ca(&chain[1]) {
+            // TLCP: the encryption certificate is judged like the signing one.
+            let enc = &chain[1];
+            if now > enc.not_after && now <= leaf.not_after {
+                add(
+                    "tls_cert_expired",
+                    format!(
+                        "the encryption certificate for {} ({}) expired on {} and the handshake took place on {}",
+                        enc.subject,
+                        key_desc(enc),
+                        date(enc.not_after),
+                        date(now)
+                    ),
+                );
+            }
+        }
+        for ca in chain.iter().skip(1).filter(|c| is_ca(c)) {
             if now > ca.not_after {
                 add(
                     "tls_ca_expired",
@@ -213,7 +266,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 );
             }
         }
-        for c in &chain {
+        for (i, c) in chain.iter().enumerate() {
             let weak_key = now >= WEAK_KEY_FROM
                 && match (c.key_alg.as_str(), c.key_bits) {
                     ("RSA", Some(b)) => b < MIN_RSA_BITS,
@@ -226,7 +279,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             if weak_key || weak_sig {
                 let what = if weak_key {
                     format!(
-                        "{} has a {}-bit {} key",
+                        "{} {} has a {}-bit {} key",
+                        if i == 0 {
+                            "the server's own certificate"
+                        } else {
+                            "the CA certificate"
+                        },
                         c.subject,
                         c.key_bits.unwrap_or(0),
                         c.key_alg
@@ -252,18 +310,32 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let rejected = hits
             .iter()
             .filter(|(s, _, _, _)| {
-                // The client refused: its own fatal alert, or it went silent without the
-                // server having aborted first (a server's alert is a different failure).
+                // The client refused: its own fatal alert (one that can mean this cause), or
+                // it went silent without the server having aborted first (a server's alert is
+                // a different failure).
                 let server_aborted = s.alerts.iter().any(|a| a.level == 2 && a.by_server);
-                s.alerts.iter().any(|a| a.level == 2 && !a.by_server)
-                    || (s.client_encrypted == 0 && !server_aborted)
+                s.alerts
+                    .iter()
+                    .any(|a| a.level == 2 && !a.by_server && alert_fits(cause, a.description))
+                    || (s.client_encrypted == 0 && !server_aborted && s.alerts.is_empty())
             })
             .count();
+        // Another client accepted the very same chain from this server: it trusts this CA,
+        // so an untrusted-CA verdict is only our trust store's view.
+        let same_chain_accepted =
+            ctx.an.tls.iter().any(|o| {
+                o.server == ip && o.server_port == port && o.certs == s0.certs && accepted(o)
+            });
         // The client went on to exchange encrypted data: it did not (or could not) validate.
         let accepted = hits.iter().filter(|(s, _, _, _)| accepted(s)).count();
         let severity = match cause {
-            "tls_weak_key" => Severity::Low,
+            "tls_unknown_ca" | "tls_chain_incomplete" if same_chain_accepted => Severity::Low,
             _ if rejected > 0 => Severity::Critical,
+            // A weak ephemeral DH group or a short leaf key: updated clients refuse it.
+            "tls_weak_key" if hits.iter().any(|h| h.2.starts_with("the server's")) => {
+                Severity::Medium
+            }
+            "tls_weak_key" => Severity::Low,
             _ if accepted == hits.len() => Severity::Low,
             // Only our trust store's view: no client here objected to this CA.
             "tls_unknown_ca" | "tls_chain_incomplete" => Severity::Low,
@@ -273,12 +345,23 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "In {} with {tgt}, {why0}.",
             plural(hits.len(), "TLS handshake")
         );
+        if let Some((_, 0x0101, suite)) = s0.server_hello {
+            expl.push_str(&format!(
+                " The handshake is TLCP (GM/T 0024) with {}: the server sends a signing and an encryption certificate ({}).",
+                crate::decode::tls::suite_name(suite),
+                key_desc(leaf)
+            ));
+        }
         if rejected > 0 {
             expl.push_str(&format!(
                 " The client gave up in {rejected} of them (an alert or no encrypted traffic)."
             ));
         } else if accepted == hits.len() {
-            expl.push_str(" This client accepted it and carried on (it does not validate the certificate), so it is not what broke this connection, but validating clients will refuse it.");
+            expl.push_str(if cause == "tls_weak_key" {
+                " This client accepted it and carried on (it allows such keys), so it is not what broke this connection, but clients with current security levels refuse it."
+            } else {
+                " This client accepted it and carried on (it does not validate the certificate), so it is not what broke this connection, but validating clients will refuse it."
+            });
         }
         expl.push_str(match cause {
             "tls_cert_expired" => " Clients that check dates refuse the connection: renew the certificate.",
@@ -319,6 +402,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 }
                 "tls_hostname_mismatch" => {
                     format!("Certificate on {tgt} does not match the requested name")
+                }
+                _ if hits
+                    .iter()
+                    .all(|h| h.2.starts_with("the server's ephemeral")) =>
+                {
+                    format!("Weak ephemeral key exchange on {tgt}")
                 }
                 _ => format!("Weak key or signature in the certificate chain of {tgt}"),
             },
