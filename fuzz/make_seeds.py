@@ -73,4 +73,48 @@ for sample in [
     b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"fpdk\"\r\n\r\n",
 ]:
     write("http", bytes([len(sample) // 2]) + sample)
+# Certificate chains from fixtures/certs (PEM -> DER), each DER behind a 2-byte length.
+import base64, re
+def pem_ders(path):
+    text = open(path).read()
+    return [base64.b64decode("".join(b.split()))
+            for b in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.S)]
+certs = os.path.join(fix, "certs")
+def blob(*names):
+    out = b""
+    for n in names:
+        for der in pem_ders(os.path.join(certs, n)):
+            out += struct.pack(">H", len(der)) + der
+    return out
+for chain in [("leaf-valid.pem", "intermediate.pem", "root.pem"),
+              ("leaf-valid.pem", "intermediate-rekeyed.pem", "root.pem"),
+              ("leaf-rsa1024.pem", "intermediate.pem"),
+              ("leaf-selfsigned.pem",),
+              ("sm2-sign-expired.pem", "sm2-enc-expired.pem", "sm2-root.pem")]:
+    write("certs", blob(*chain))
+# TLS: each direction's TCP payload of the TLS fixtures' first connection (Ethernet/IPv4
+# pcaps), behind the one-byte cut the `tls` target reads.
+def tcp_streams(data):
+    streams = {}
+    if data[:4] != b"\xd4\xc3\xb2\xa1":
+        return streams
+    off = 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        fr = data[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        if len(fr) < 54 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
+            continue
+        ihl = (fr[14] & 15) * 4
+        t = 14 + ihl
+        sp, dp = struct.unpack(">HH", fr[t:t + 4])
+        doff = (fr[t + 12] >> 4) * 4
+        payload = fr[t + doff:]
+        if payload:
+            streams.setdefault((sp, dp), b"")
+            streams[(sp, dp)] += payload
+    return streams
+for path in sorted(glob.glob(os.path.join(fix, "tls*.pcap"))):
+    for (sp, dp), payload in list(tcp_streams(open(path, "rb").read()).items())[:2]:
+        write("tls", bytes([len(payload) % 251]) + payload[:20000])
 print("seeds written")

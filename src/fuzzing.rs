@@ -98,3 +98,32 @@ pub fn tls(data: &[u8]) {
     s.push(&rest[..cut], &mut out);
     s.push(&rest[cut..], &mut out);
 }
+
+/// Certificate chain analysis: `data` is a list of DER blobs, each behind a 2-byte length
+/// (at most 8); the last one is also made a trust anchor. Parses them, walks the chain,
+/// checks every signature pair and the host-name match.
+pub fn certs(data: &[u8]) {
+    use crate::tls::{TrustStore, hostname_matches, parse_cert, verify_signature, walk_chain};
+    let mut rest = data;
+    let mut chain = Vec::new();
+    while rest.len() >= 2 && chain.len() < 8 {
+        let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+        let blob = &rest[2..(2 + len).min(rest.len())];
+        rest = &rest[2 + blob.len()..];
+        if let Some(c) = parse_cert(blob) {
+            chain.push(c);
+        }
+    }
+    let mut store = TrustStore::default();
+    if let Some(last) = chain.last() {
+        store.add(last.clone());
+    }
+    let _ = walk_chain(&chain, &store);
+    let _ = walk_chain(&chain, &TrustStore::default());
+    for a in &chain {
+        let _ = hostname_matches("fpdk.example", a);
+        for b in &chain {
+            let _ = verify_signature(a, b);
+        }
+    }
+}

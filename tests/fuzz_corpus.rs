@@ -47,3 +47,8 @@ fn http_corpus_replays() {
 fn tls_corpus_replays() {
     assert!(replay("tls", pcap_rca::fuzzing::tls) >= 3);
 }
+
+#[test]
+fn certs_corpus_replays() {
+    assert!(replay("certs", pcap_rca::fuzzing::certs) >= 5);
+}
