@@ -73,6 +73,55 @@ fn offered(s: &TlsSession) -> String {
     out
 }
 
+/// Which side must change what, from the offer and who refused it.
+fn advice(cause: &str, by_server: bool, s: &TlsSession) -> Option<String> {
+    let o = s.offer.as_ref()?;
+    let mut vs: Vec<u16> = if o.versions.is_empty() {
+        vec![o.legacy_version]
+    } else {
+        o.versions.clone()
+    };
+    vs.retain(|v| v & 0x0f0f != 0x0a0a);
+    let max = vs.iter().copied().filter(|&v| v != 0x0101).max()?;
+    let min = vs.iter().copied().filter(|&v| v != 0x0101).min()?;
+    let list = |v: &[u16]| {
+        v.iter()
+            .take(8)
+            .map(|&x| crate::decode::tls::group_name(x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (cause, by_server) {
+        ("tls_version_mismatch", true) if min >= 0x0304 => Some(format!(
+            "The client offers only {}, which the server does not speak: enable TLS 1.3 on the server, or allow TLS 1.2 on the client.",
+            version_name(max)
+        )),
+        ("tls_version_mismatch", true) if max == 0x0303 => Some(
+            "The client's highest version is TLS 1.2 and the server refuses it, so the server speaks only TLS 1.3: enable TLS 1.3 on the client, or TLS 1.2 on the server.".into(),
+        ),
+        ("tls_version_mismatch", true) => Some(format!(
+            "The client's highest version is {}, which the server refuses: upgrade the client to TLS 1.2 or 1.3 (or, only if that is impossible, re-enable {} on the server).",
+            version_name(max),
+            version_name(max)
+        )),
+        ("tls_version_mismatch", false) => Some(
+            "The client refused the version the server chose: the server must offer a version the client accepts (TLS 1.2 or 1.3).".into(),
+        ),
+        ("tls_handshake_failure", true) => {
+            let mut a = format!(
+                "The server accepts none of the client's {}",
+                plural(o.suites.len(), "cipher suite")
+            );
+            if !o.groups.is_empty() {
+                a.push_str(&format!(" (or groups: {})", list(&o.groups)));
+            }
+            a.push_str(": the server's configuration must add one the client offers, or the client must offer one the server has.");
+            Some(a)
+        }
+        _ => None,
+    }
+}
+
 /// Whether the client offers only Chinese SM (ShangMi) cryptography: TLCP as its only
 /// version, or only TLCP / RFC 8998 SM suites.
 pub fn sm_only(o: &ClientOffer) -> bool {
@@ -148,6 +197,10 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             "tls_cert_expired" => " The client judged the server's certificate expired (check the certificate dates and the client's clock).",
             _ => " The handshake was aborted by this alert.",
         });
+        if let Some(advice) = advice(cause, by_server, s0) {
+            expl.push(' ');
+            expl.push_str(&advice);
+        }
         let sm = matches!(cause, "tls_handshake_failure" | "tls_version_mismatch")
             && s0.offer.as_ref().is_some_and(sm_only);
         if sm {
