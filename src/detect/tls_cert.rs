@@ -3,7 +3,8 @@
 //! and earlier).
 //!
 //! - `tls_cert_expired` / `tls_cert_not_yet_valid`: the leaf's validity at capture time, with
-//!   the dates. A leaf valid then but expired now is mentioned as a note, not blamed.
+//!   the dates. Whether a certificate valid then is expired today is deliberately not said:
+//!   it would make the report depend on the day it is run (reports are deterministic).
 //! - `tls_ca_expired`: an intermediate or root in the presented chain expired at capture time.
 //! - `tls_chain_incomplete`: the server sends a leaf whose issuer is neither sent nor a
 //!   trust anchor: the intermediate is missing (named after the leaf's issuer).
