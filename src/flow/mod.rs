@@ -648,6 +648,9 @@ pub struct Timeouts {
     pub tcp_ns: i64,
     pub udp_ns: i64,
     pub icmp_ns: i64,
+    /// A TCP connection both sides closed (FIN), or one side reset, is over after this much
+    /// quiet (Zeek's tcp_close_delay): it stops taking memory long before the idle timeout.
+    pub tcp_closed_ns: i64,
 }
 
 impl Default for Timeouts {
@@ -656,13 +659,18 @@ impl Default for Timeouts {
             tcp_ns: 300 * 1_000_000_000,
             udp_ns: 60 * 1_000_000_000,
             icmp_ns: 60 * 1_000_000_000,
+            tcp_closed_ns: 5 * 1_000_000_000,
         }
     }
 }
 
 impl Timeouts {
-    fn of(&self, p: Proto) -> i64 {
-        match p {
+    /// How long `f` may stay quiet before it is over.
+    fn of(&self, f: &Flow) -> i64 {
+        match f.key.proto {
+            Proto::Tcp if f.tcp.as_ref().is_some_and(|c| c.is_over()) => {
+                self.tcp_closed_ns.min(self.tcp_ns)
+            }
             Proto::Tcp => self.tcp_ns,
             Proto::Udp => self.udp_ns,
             Proto::Icmp => self.icmp_ns,
@@ -718,9 +726,8 @@ impl FlowTable {
     /// timeout by this packet's time is finished and the packet starts a new one; so is a TCP
     /// connection reusing the ports of one that ended.
     pub fn add(&mut self, p: &Packet, payload: &[u8], key: FlowKey, src: Addr, dst: Addr) {
-        let timeout = self.timeouts.of(key.proto);
         if let Some(f) = self.flows.get_mut(&key) {
-            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > timeout;
+            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > self.timeouts.of(f);
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
                 (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
                 _ => false,
@@ -749,7 +756,7 @@ impl FlowTable {
         let finished = &mut self.finished;
         let events = &mut self.events;
         self.flows.retain(|_, f| {
-            let keep = now_ns.saturating_sub(f.last_ts_ns) <= t.of(f.key.proto);
+            let keep = now_ns.saturating_sub(f.last_ts_ns) <= t.of(f);
             if !keep {
                 f.finish(events);
                 finished.push(Conn::from_flow(f));
@@ -779,6 +786,19 @@ impl FlowTable {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn print_sizes() {
+        eprintln!(
+            "Flow {} TcpConn {} Endpoint {} Conn {} TlsFlow {} HttpFlow {}",
+            std::mem::size_of::<Flow>(),
+            std::mem::size_of::<TcpConn>(),
+            std::mem::size_of::<tcp::Endpoint>(),
+            std::mem::size_of::<Conn>(),
+            std::mem::size_of::<tls::TlsFlow>(),
+            std::mem::size_of::<http::HttpFlow>()
+        );
+    }
 
     #[test]
     fn finished_flow_records_stay_compact() {

@@ -216,7 +216,10 @@ pub struct TcpConn {
     /// Packets seen twice by the capture (several interfaces, or a SPAN port copying both
     /// ways): identical segment within [`DUPLICATE_WINDOW_NS`]; not fed to the state machine.
     pub duplicates: u32,
-    recent: [(u64, i64); RECENT],
+    /// The last segment's signature inline; older ones in a ring allocated only once a
+    /// connection has a second distinct segment (a SYN-only attempt never allocates).
+    last_sig: Option<(u64, i64)>,
+    recent: Option<Box<[(u64, i64); RECENT]>>,
     recent_next: u8,
 }
 
@@ -242,6 +245,14 @@ fn scaled(history: &mut History, is_orig: bool, c: u8, count: u32) {
 }
 
 impl TcpConn {
+    /// Whether the connection is over: both sides closed, or one reset.
+    pub fn is_over(&self) -> bool {
+        use EndpointState::{Closed, Reset};
+        (self.orig.state == Closed && self.resp.state == Closed)
+            || self.orig.state == Reset
+            || self.resp.state == Reset
+    }
+
     /// Whether a packet with these flags from the side that would be the originator should
     /// start a new connection on a key whose previous connection is over (port reuse).
     pub fn is_reuse(&self, is_orig: bool, t: &TcpInfo) -> bool {
@@ -276,16 +287,20 @@ impl TcpConn {
         )
             .hash(&mut h);
         let sig = h.finish();
-        if self
-            .recent
-            .iter()
-            .any(|&(s, ts)| s == sig && (ts_ns - ts).abs() <= DUPLICATE_WINDOW_NS)
+        let same = |&(s, ts): &(u64, i64)| s == sig && ts_ns.abs_diff(ts) <= DUPLICATE_WINDOW_NS as u64;
+        if self.last_sig.as_ref().is_some_and(same)
+            || self.recent.as_ref().is_some_and(|r| r.iter().any(same))
         {
             self.duplicates += 1;
             return true;
         }
-        self.recent[self.recent_next as usize] = (sig, ts_ns);
-        self.recent_next = ((self.recent_next as usize + 1) % RECENT) as u8;
+        if let Some(prev) = self.last_sig.replace((sig, ts_ns)) {
+            let ring = self
+                .recent
+                .get_or_insert_with(|| Box::new([(0, i64::MIN); RECENT]));
+            ring[self.recent_next as usize] = prev;
+            self.recent_next = ((self.recent_next as usize + 1) % RECENT) as u8;
+        }
         false
     }
 
