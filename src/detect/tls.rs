@@ -241,7 +241,25 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     s.capture,
                     fr,
                     s.first_ts_ns,
-                    format!("ClientHello: {}", offered(s)),
+                    match (&s.offer, cause) {
+                        // What the server could not agree with: every extension, by number
+                        // (unknown ones included), and the signature algorithms.
+                        (Some(o), "tls_handshake_failure") if !o.extensions.is_empty() => {
+                            let nums = |v: &[u16]| {
+                                v.iter()
+                                    .map(|x| format!("0x{x:04x}"))
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            };
+                            format!(
+                                "ClientHello: {}; extensions {}; signature algorithms {}",
+                                offered(s),
+                                nums(&o.extensions),
+                                nums(&o.sig_algs)
+                            )
+                        }
+                        _ => format!("ClientHello: {}", offered(s)),
+                    },
                 ));
             }
             f.evidence.push(ctx.ev(

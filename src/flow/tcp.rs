@@ -287,7 +287,8 @@ impl TcpConn {
         )
             .hash(&mut h);
         let sig = h.finish();
-        let same = |&(s, ts): &(u64, i64)| s == sig && ts_ns.abs_diff(ts) <= DUPLICATE_WINDOW_NS as u64;
+        let same =
+            |&(s, ts): &(u64, i64)| s == sig && ts_ns.abs_diff(ts) <= DUPLICATE_WINDOW_NS as u64;
         if self.last_sig.as_ref().is_some_and(same)
             || self.recent.as_ref().is_some_and(|r| r.iter().any(same))
         {
