@@ -681,7 +681,9 @@ impl Timeouts {
 /// Flows of one shard. Packets of one flow must arrive in frame order.
 #[derive(Debug, Default)]
 pub struct FlowTable {
-    flows: FxHashMap<FlowKey, Flow>,
+    /// Boxed, so the table's slots stay small: growing it (which briefly holds the old and
+    /// the new slots) costs 48 bytes a flow, not the whole flow.
+    flows: FxHashMap<FlowKey, Box<Flow>>,
     pub finished: Vec<Conn>,
     pub timeouts: Timeouts,
     /// Most flows alive at once in this table.
@@ -741,7 +743,7 @@ impl FlowTable {
                 self.finished.push(Conn::from_flow(&old));
             }
         }
-        let mut f = Flow::new(key, src, dst, p);
+        let mut f = Box::new(Flow::new(key, src, dst, p));
         f.add(p, payload, src, &mut self.events);
         self.flows.insert(key, f);
         self.peak_flows = self.peak_flows.max(self.flows.len());
@@ -767,7 +769,8 @@ impl FlowTable {
 
     /// Finishes every flow (end of input).
     pub fn finish_all(&mut self) {
-        for (_, mut f) in self.flows.drain() {
+        self.finished.reserve_exact(self.flows.len());
+        for (_, mut f) in std::mem::take(&mut self.flows) {
             f.finish(&mut self.events);
             self.finished.push(Conn::from_flow(&f));
         }
