@@ -88,8 +88,13 @@ type Hit<'a> = (
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     // (server, port, cause) -> sessions with their parsed chain
     let mut groups: BTreeMap<(IpAddr, u16, &'static str), Vec<Hit<'_>>> = BTreeMap::new();
+    let mut parsed: std::collections::HashMap<usize, Vec<CertInfo>> = Default::default();
     for s in &ctx.an.tls {
-        let chain: Vec<CertInfo> = s.certs.iter().filter_map(|d| parse_cert(d)).collect();
+        // Sessions share their chain when it is the same (see FlowEvents): parse it once.
+        let chain: Vec<CertInfo> = parsed
+            .entry(std::sync::Arc::as_ptr(&s.certs) as usize)
+            .or_insert_with(|| s.certs.iter().filter_map(|d| parse_cert(d)).collect())
+            .clone();
         // The server's ephemeral key exchange (ServerKeyExchange), judged like its key.
         if let Some((frame, ts, kx)) = s.key_exchange {
             let when = s.first_ts_ns / 1_000_000_000;

@@ -177,6 +177,8 @@ pub struct FlowEvents {
     pub dns: Vec<crate::analysis::DnsEvent>,
     pub http: Vec<http::HttpEvent>,
     pub tls: Vec<tls::TlsSession>,
+    /// Distinct certificate chains of `tls`, shared between sessions.
+    chains: rustc_hash::FxHashSet<std::sync::Arc<Vec<Vec<u8>>>>,
 }
 
 /// In-order delivery for one direction of a TCP stream, used by the application parsers:
@@ -387,7 +389,18 @@ impl Flow {
             h.flush(&mut ev.http);
         }
         if let Some(t) = self.tls.as_mut() {
-            ev.tls.push(t.finish());
+            let mut s = t.finish();
+            // One copy of each distinct chain: a busy server sends the same one thousands of
+            // times, and the sessions are kept to the end.
+            if !s.certs.is_empty() {
+                match ev.chains.get(&s.certs) {
+                    Some(same) => s.certs = same.clone(),
+                    None => {
+                        ev.chains.insert(s.certs.clone());
+                    }
+                }
+            }
+            ev.tls.push(s);
         }
     }
 }

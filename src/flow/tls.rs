@@ -55,7 +55,7 @@ pub struct TlsSession {
     pub client_app_records: u32,
     /// The server's certificate chain as sent (DER, leaf first), with the frame and time of
     /// the packet that completed it: certificates are judged at that time.
-    pub certs: Vec<Vec<u8>>,
+    pub certs: std::sync::Arc<Vec<Vec<u8>>>,
     pub cert_frame: Option<u64>,
     pub cert_ts_ns: i64,
 }
@@ -97,7 +97,7 @@ impl TlsFlow {
                 client_first_encrypted_len: None,
                 client_first_encrypted_frame: None,
                 client_app_records: 0,
-                certs: Vec::new(),
+                certs: Default::default(),
                 cert_frame: None,
                 cert_ts_ns: 0,
             },
@@ -148,7 +148,7 @@ impl TlsFlow {
                     if dir == 1 {
                         s.certificates = count;
                         if s.certs.is_empty() {
-                            s.certs = self.streams[1].certs.clone();
+                            s.certs = std::sync::Arc::new(self.streams[1].certs.clone());
                             s.cert_frame = Some(p.frame);
                             s.cert_ts_ns = p.ts_ns;
                         }
