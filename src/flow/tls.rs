@@ -62,12 +62,20 @@ pub struct TlsSession {
 
 const MAX_ALERTS: usize = 8;
 
+/// Application-data records from the client after which a handshake's outcome is settled
+/// (TLS 1.3 counts the client's encrypted Finished among them). Record counts stop there.
+pub const SETTLED_APP_RECORDS: u32 = 3;
+
 #[derive(Debug, Clone)]
 pub struct TlsFlow {
     streams: [TlsStream; 2],
     order: [super::InOrder; 2],
     session: TlsSession,
     step: &'static str,
+    /// The outcome is known (both sides encrypt and the client sent application data): the
+    /// rest of the connection is encrypted records that say nothing more, so they are not
+    /// reassembled (on a busy HTTPS capture this was the largest copy of payload bytes).
+    settled: bool,
 }
 
 impl TlsFlow {
@@ -102,6 +110,7 @@ impl TlsFlow {
                 cert_ts_ns: 0,
             },
             step: "the start",
+            settled: false,
         }
     }
 
@@ -113,7 +122,7 @@ impl TlsFlow {
     /// One segment; `dir` 0 is the client, 1 the server.
     pub fn segment(&mut self, dir: usize, t: &TcpInfo, payload: &[u8], p: &Packet) {
         self.session.last_ts_ns = self.session.last_ts_ns.max(p.ts_ns);
-        if self.streams[dir].broken {
+        if self.settled || self.streams[dir].broken {
             return;
         }
         let Some(payload) = self.order[dir].accept(t, payload) else {
@@ -192,6 +201,14 @@ impl TlsFlow {
             if s.offer.is_none() {
                 s.offer = Some(o.clone());
             }
+        }
+        if self.streams[0].encrypted
+            && self.streams[1].encrypted
+            && s.client_app_records >= SETTLED_APP_RECORDS
+            && s.server_encrypted >= 1
+        {
+            self.settled = true;
+            self.streams = Default::default();
         }
     }
 
