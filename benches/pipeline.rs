@@ -1,6 +1,8 @@
 //! Throughput of each stage and of the whole analysis, over a capture generated at bench
 //! time (synthetic: many short TCP connections and DNS exchanges, Ethernet, classic pcap).
 //! Every bench asserts the packet count it processed, so a broken parser cannot look fast.
+//! Stages: container walk, walk + decode, flows, application parsers (DNS, TLS on the real TLS
+//! fixtures), detectors and ranking, and the whole analysis at 1 and 2 threads.
 //!
 //! Run: `cargo bench --bench pipeline` (add `-- --quick` for a fast look).
 
@@ -160,6 +162,51 @@ fn walk(bytes: &[u8], decode_too: bool) -> u64 {
     n
 }
 
+/// Every frame of `bytes`, decoded, with its data.
+fn all_frames(bytes: &[u8]) -> Vec<(decode::Packet, Vec<u8>)> {
+    let input = Input::Bytes {
+        name: "bench".into(),
+        data: bytes,
+    };
+    let mut r = FrameReader::open(&input).unwrap();
+    let mut b = Batch::default();
+    let mut out = Vec::new();
+    while r.next_batch(&mut b).unwrap() {
+        for f in &b.frames {
+            let data = b.data(f).to_vec();
+            let p = decode::decode(0, f.number, f.ts_ns, f.linktype, &data, f.origlen, false);
+            out.push((p, data));
+        }
+    }
+    out
+}
+
+/// Both directions of every TLS connection in the real TLS fixtures (handshakes with
+/// certificates, alerts, encrypted records), as byte streams.
+fn tls_streams() -> Vec<Vec<u8>> {
+    let mut streams = std::collections::BTreeMap::<(String, u16, u16), Vec<u8>>::new();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    for name in [
+        "tls-ok-12.pcap",
+        "tls-expired-leaf.pcap",
+        "tls-weak-dh.pcap",
+    ] {
+        let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
+        for (p, d) in all_frames(&bytes) {
+            if let Some(t) = p.tcp() {
+                let payload = p.payload(&d);
+                if !payload.is_empty() {
+                    streams
+                        .entry((name.to_string(), t.src_port, t.dst_port))
+                        .or_default()
+                        .extend_from_slice(payload);
+                }
+            }
+        }
+    }
+    streams.into_values().collect()
+}
+
 fn benches(c: &mut Criterion) {
     let (bytes, packets) = generate(12_000);
     let mut g = c.benchmark_group("pipeline");
@@ -182,6 +229,92 @@ fn benches(c: &mut Criterion) {
             })
         });
     }
+    // The same capture from a file (the CLI's case: reading costs a kernel copy, done by a
+    // reader thread when there are two threads or more).
+    let file = std::env::temp_dir().join(format!("pcap-rca-bench-{}.pcap", std::process::id()));
+    std::fs::write(&file, &bytes).unwrap();
+    for threads in [1, 2] {
+        g.bench_function(format!("analyze_file_{threads}_thread"), |b| {
+            let mut cfg = Config::default();
+            cfg.threads = threads;
+            b.iter(|| {
+                let r = pcap_rca::analyze_path(&file, &cfg).unwrap();
+                assert_eq!(r.captures[0].packets, packets);
+                black_box(r)
+            })
+        });
+    }
+    let _ = std::fs::remove_file(&file);
+    g.finish();
+
+    // Later stages alone, each on inputs prepared outside the timed loop.
+    let frames = all_frames(&bytes);
+    let mut g = c.benchmark_group("stages");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(packets));
+    g.bench_function("flows", |b| {
+        b.iter(|| {
+            let mut t = pcap_rca::flow::FlowTable::new(Default::default());
+            let mut n = 0u64;
+            for (p, data) in &frames {
+                if let Some((k, s, d)) = pcap_rca::flow::flow_tuple(p) {
+                    t.add(p, p.payload(data), k, s, d);
+                }
+                n += 1;
+            }
+            t.finish_all();
+            assert_eq!(n, packets);
+            black_box(t.finished.len())
+        })
+    });
+    // Application parsers over every UDP/53 payload (DNS) and every TCP payload (HTTP and
+    // TLS recognition and parsing, one stream per direction of each connection).
+    let dns: Vec<&[u8]> = frames
+        .iter()
+        .filter(|(p, _)| {
+            p.udp()
+                .is_some_and(|u| u.src_port == 53 || u.dst_port == 53)
+        })
+        .map(|(p, d)| p.payload(d))
+        .collect();
+    let tls = tls_streams();
+    let app_bytes: usize =
+        dns.iter().map(|d| d.len()).sum::<usize>() + tls.iter().map(|s| s.len()).sum::<usize>();
+    g.throughput(Throughput::Bytes(app_bytes as u64));
+    g.bench_function("application_parsers", |b| {
+        b.iter(|| {
+            let ok = dns
+                .iter()
+                .filter(|m| pcap_rca::decode::dns::parse(m).is_ok())
+                .count();
+            assert_eq!(ok, dns.len());
+            let mut items = Vec::new();
+            for s in &tls {
+                let mut st = pcap_rca::decode::tls::TlsStream::default();
+                for seg in s.chunks(1448) {
+                    st.push(seg, &mut items);
+                }
+            }
+            assert!(!items.is_empty());
+            black_box(items.len())
+        })
+    });
+    let an = pcap_rca::analyze_inputs(
+        &[Input::Bytes {
+            name: "bench".into(),
+            data: &bytes,
+        }],
+        &Config::default(),
+    )
+    .unwrap();
+    g.throughput(Throughput::Elements(an.flows.len() as u64));
+    g.bench_function("detectors_and_ranking", |b| {
+        b.iter(|| {
+            let r = an.report();
+            assert_eq!(r.summary.flows, an.flows.len() as u64);
+            black_box(r)
+        })
+    });
     g.finish();
     let mut g = c.benchmark_group("pipeline_packets");
     g.sample_size(10);

@@ -286,7 +286,10 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     };
     // One capture on several threads: a reader thread reads, walks and decodes batches ahead
     // while the pool (the other threads) runs them through the flows.
-    let reader_thread = inputs.len() == 1 && threads >= 2;
+    // (Bytes already in memory cost nothing to read: there the pool does everything, reading
+    // each next batch while it runs the current one through the flows.)
+    let reader_thread =
+        inputs.len() == 1 && threads >= 2 && !matches!(inputs[0], Input::Bytes { .. });
     let pool_threads = if reader_thread { threads - 1 } else { threads };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(pool_threads)
@@ -392,14 +395,25 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
             reader, cur, done, ..
         } = s;
         let first = std::mem::take(cur);
+        let queued_count = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|scope| -> Result<()> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Decoded>>(READ_AHEAD);
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Decoded>();
+            // Batches handed over and not yet taken. When the flows side already has work
+            // waiting, the reader also decodes what it reads (so the split between the two
+            // sides follows whichever is slower on this capture: reading a file with large
+            // packets, or decoding many small ones).
+            let queued = &queued_count;
             scope.spawn(move || {
+                use std::sync::atomic::Ordering::Relaxed;
                 while !*done {
                     let mut d = back_rx.try_recv().unwrap_or_default();
                     let r = read_frames(reader, &mut d, done);
+                    if matches!(r, Ok(true)) && queued.load(Relaxed) > 0 {
+                        d.decode_here(0);
+                    }
                     let more = matches!(r, Ok(true));
+                    queued.fetch_add(1, Relaxed);
                     if (more || r.is_err()) && tx.send(r.map(|_| d)).is_err() {
                         break;
                     }
@@ -426,7 +440,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
                 let used = std::mem::take(&mut batch);
                 let _ = back_tx.send(used);
                 batch = match rx.recv() {
-                    Ok(r) => r?,
+                    Ok(r) => {
+                        queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                        r?
+                    }
                     Err(_) => Decoded::default(), // the reader is done
                 };
             }

@@ -219,6 +219,16 @@ impl Packet {
         }
     }
 
+    pub fn udp(&self) -> Option<&UdpInfo> {
+        match &self.net {
+            Network::Ip(IpInfo {
+                transport: Transport::Udp(u),
+                ..
+            }) => Some(u),
+            _ => None,
+        }
+    }
+
     /// The captured transport payload of this packet within `frame` (its captured bytes).
     pub fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
         let start = self.payload_off as usize;
