@@ -42,7 +42,9 @@ for path in files:
             n += 1
             frames += 1
 # DNS payloads (UDP port 53, Ethernet/IPv4) and HTTP heads from the fixtures.
-def udp_dns(data):
+def ipv4_frames(data, proto):
+    """Ethernet/IPv4 frames carrying IP protocol `proto` of a little-endian pcap, with the
+    offset of their transport header."""
     if data[:4] != b"\xd4\xc3\xb2\xa1" or (struct.unpack("<I", data[20:24])[0] & 0xFFFF) != 1:
         return
     off = 24
@@ -50,10 +52,12 @@ def udp_dns(data):
         caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
         fr = data[off + 16:off + 16 + caplen]
         off += 16 + caplen
-        if len(fr) < 42 or fr[12:14] != b"\x08\x00" or fr[23] != 17:
+        if len(fr) < 42 or fr[12:14] != b"\x08\x00" or fr[23] != proto:
             continue
-        ihl = (fr[14] & 15) * 4
-        u = 14 + ihl
+        yield fr, 14 + (fr[14] & 15) * 4
+
+def udp_dns(data):
+    for fr, u in ipv4_frames(data, 17):
         sp, dp = struct.unpack(">HH", fr[u:u + 4])
         if 53 in (sp, dp):
             yield fr[u + 8:]
@@ -96,20 +100,11 @@ for chain in [("leaf-valid.pem", "intermediate.pem", "root.pem"),
 # pcaps), behind the one-byte cut the `tls` target reads.
 def tcp_streams(data):
     streams = {}
-    if data[:4] != b"\xd4\xc3\xb2\xa1":
-        return streams
-    off = 24
-    while off + 16 <= len(data):
-        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
-        fr = data[off + 16:off + 16 + caplen]
-        off += 16 + caplen
-        if len(fr) < 54 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
+    for fr, t in ipv4_frames(data, 6):
+        if len(fr) < t + 20:
             continue
-        ihl = (fr[14] & 15) * 4
-        t = 14 + ihl
         sp, dp = struct.unpack(">HH", fr[t:t + 4])
-        doff = (fr[t + 12] >> 4) * 4
-        payload = fr[t + doff:]
+        payload = fr[t + (fr[t + 12] >> 4) * 4:]
         if payload:
             streams.setdefault((sp, dp), b"")
             streams[(sp, dp)] += payload

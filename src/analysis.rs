@@ -167,22 +167,10 @@ impl Decoded {
     fn decode_here(&mut self, capture: u16) {
         let batch = &self.batch;
         self.packets.clear();
-        self.packets.extend(batch.frames.iter().map(|f| {
-            decode::decode(
-                capture,
-                f.number,
-                f.ts_ns,
-                f.linktype,
-                batch.data(f),
-                f.origlen,
-                f.malformed,
-            )
-        }));
+        self.packets
+            .extend(batch.frames.iter().map(|f| decode_frame(batch, f, capture)));
         self.tuples.clear();
-        self.tuples.extend(self.packets.iter().map(|p| {
-            crate::flow::flow_tuple(p)
-                .map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
-        }));
+        self.tuples.extend(self.packets.iter().map(tuple_of));
     }
 
     /// Decodes the batch's frames in parallel.
@@ -191,26 +179,30 @@ impl Decoded {
         batch
             .frames
             .par_iter()
-            .map(|f| {
-                decode::decode(
-                    capture,
-                    f.number,
-                    f.ts_ns,
-                    f.linktype,
-                    batch.data(f),
-                    f.origlen,
-                    f.malformed,
-                )
-            })
+            .map(|f| decode_frame(batch, f, capture))
             .collect_into_vec(&mut self.packets);
         self.packets
             .par_iter()
-            .map(|p| {
-                crate::flow::flow_tuple(p)
-                    .map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
-            })
+            .map(tuple_of)
             .collect_into_vec(&mut self.tuples);
     }
+}
+
+fn decode_frame(batch: &Batch, f: &crate::capture::RawFrame, capture: u16) -> Packet {
+    decode::decode(
+        capture,
+        f.number,
+        f.ts_ns,
+        f.linktype,
+        batch.data(f),
+        f.origlen,
+        f.malformed,
+    )
+}
+
+/// A packet's flow tuple and the shard it goes to.
+fn tuple_of(p: &Packet) -> Tuple {
+    crate::flow::flow_tuple(p).map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
 }
 
 /// Reads and decodes the next non-empty batch of `reader` into `out`; false at the end.
