@@ -150,6 +150,8 @@ pub struct Analysis {
     pub counters: Counters,
     /// Most flows alive at once (summed over shards at their peaks: an upper bound).
     pub peak_flows: usize,
+    /// Threads the analysis ran on; the detectors use as many (1: sequentially).
+    pub threads: usize,
 }
 
 type Tuple = Option<(FlowKey, Addr, Addr, u8)>;
@@ -295,6 +297,7 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     }
     let mut an = pool.install(|| analyze_in_pool(inputs, cfg, reader_thread))?;
     an.trust = trust;
+    an.threads = threads;
     Ok(an)
 }
 

@@ -407,7 +407,12 @@ fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
 /// Runs every detector, numbers the findings and names their servers.
 pub fn run_all(an: &Analysis) -> Vec<Finding> {
     let ctx = Ctx::new(an);
-    let per: Vec<Vec<Finding>> = DETECTORS.par_iter().map(|d| (d.run)(&ctx)).collect();
+    // Detectors are independent: in parallel unless the analysis was asked for one thread.
+    let per: Vec<Vec<Finding>> = if an.threads <= 1 {
+        DETECTORS.iter().map(|d| (d.run)(&ctx)).collect()
+    } else {
+        DETECTORS.par_iter().map(|d| (d.run)(&ctx)).collect()
+    };
     let mut out = Vec::new();
     for (d, findings) in DETECTORS.iter().zip(per) {
         for (i, mut f) in findings.into_iter().enumerate() {
