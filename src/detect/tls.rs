@@ -140,6 +140,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     alerts(ctx, &mut out);
     negotiated(ctx, &mut out);
     aborted(ctx, &mut out);
+    hung_up(ctx, &mut out);
     out
 }
 
@@ -477,6 +478,161 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         ];
         f.group = Some(format!("tls {}", ep(ip, port)));
         f.weight = 40;
+        out.push(f);
+    }
+}
+
+/// The server closed (FIN or RST) right after the ClientHello without a ServerHello or an
+/// alert: it does not speak what the client offered (a TLCP-only client against a standard
+/// server, a TLS 1.3-only hello to a stack that just drops it), or something on the path
+/// filters the handshake (SNI-based blocking). Reported as `tls_handshake_failure`, with less
+/// confidence than an alert that says so.
+fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let candidates: Vec<&TlsSession> = ctx
+        .an
+        .tls
+        .iter()
+        .filter(|s| s.offer.is_some() && s.server_hello.is_none() && s.alerts.is_empty())
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    // The flow of each candidate: the server sent no payload at all and closed it.
+    let key = |ip: IpAddr, port: u16, sip: IpAddr, sport: u16| (ip, port, sip, sport);
+    let mut flows: BTreeMap<(IpAddr, u16, IpAddr, u16), Vec<&Conn>> = BTreeMap::new();
+    let wanted: BTreeSet<_> = candidates
+        .iter()
+        .map(|s| key(s.client, s.client_port, s.server, s.server_port))
+        .collect();
+    for f in &ctx.an.flows {
+        let k = key(f.orig_ip, f.orig_port, f.resp_ip, f.resp_port);
+        if wanted.contains(&k) {
+            flows.entry(k).or_default().push(f);
+        }
+    }
+    // (server, port, the server closed first) -> sessions
+    let mut groups: BTreeMap<(IpAddr, u16, bool), Vec<&TlsSession>> = BTreeMap::new();
+    for s in candidates {
+        let k = key(s.client, s.client_port, s.server, s.server_port);
+        let Some(f) = flows.get(&k).and_then(|fs| {
+            fs.iter().find(|f| {
+                f.first_ts_ns <= s.first_ts_ns && f.last_ts_ns >= s.first_ts_ns && f.resp_bytes == 0
+            })
+        }) else {
+            continue;
+        };
+        // Who closed first (history letters: lower case = the server).
+        let h = f.history.as_str();
+        let by_server = h.find(['f', 'r']);
+        let by_client = h.find(['F', 'R']);
+        match (by_server, by_client) {
+            (Some(a), Some(b)) => {
+                groups
+                    .entry((s.server, s.server_port, a < b))
+                    .or_default()
+                    .push(s);
+            }
+            (Some(_), None) => groups
+                .entry((s.server, s.server_port, true))
+                .or_default()
+                .push(s),
+            (None, Some(_)) => groups
+                .entry((s.server, s.server_port, false))
+                .or_default()
+                .push(s),
+            // Still open when the capture ends: nothing to conclude.
+            (None, None) => {}
+        }
+    }
+    for ((ip, port, server_closed), ss) in groups {
+        let s0 = ss[0];
+        let tgt = target(ctx, s0);
+        let sm = s0.offer.as_ref().is_some_and(sm_only);
+        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+        let mut expl = if server_closed {
+            format!(
+                "In {} to {tgt} the server closed the connection after the ClientHello, \
+                 without a ServerHello or an alert (the client offered {}). It does not speak \
+                 what the client offered, or something on the path filters the handshake (for \
+                 example by SNI).",
+                plural(ss.len(), "TLS handshake"),
+                offered(s0)
+            )
+        } else {
+            let waited = ss
+                .iter()
+                .map(|s| s.last_ts_ns.saturating_sub(s.first_ts_ns))
+                .max()
+                .unwrap_or(0);
+            format!(
+                "In {} to {tgt} the server never answered the ClientHello (no ServerHello, no \
+                 alert; the client offered {}) and the client gave up after up to {}. The server \
+                 (or a proxy in front of it) accepts the connection but does not speak what the \
+                 client offered, is overloaded, or something on the path drops the handshake.",
+                plural(ss.len(), "TLS handshake"),
+                offered(s0),
+                secs(waited)
+            )
+        };
+        if sm {
+            expl.push_str(" The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998, and a standard TLS server does not recognise it: one side only speaks SM suites.");
+        }
+        let mut f = finding(
+            "tls_handshake_failure",
+            Layer::Security,
+            Severity::High,
+            if sm { 0.8 } else { 0.6 },
+            if server_closed {
+                format!("{tgt} hangs up on the TLS ClientHello")
+            } else {
+                format!("{tgt} never answers the TLS ClientHello")
+            },
+            expl,
+            first,
+            last,
+        );
+        f.server = server(ip, Some(port));
+        if let (Some(sv), Some(sni)) = (
+            f.server.as_mut(),
+            s0.offer.as_ref().and_then(|o| o.sni.clone()),
+        ) {
+            sv.name = Some(sni);
+        }
+        f.clients = ip_list(ss.iter().map(|s| s.client));
+        f.affected_flows = ss.len() as u64;
+        for s in ss.iter().take(4) {
+            if let Some(fr) = s.client_hello_frame {
+                f.evidence.push(ctx.ev(
+                    s.capture,
+                    fr,
+                    s.first_ts_ns,
+                    format!(
+                        "ClientHello: {}; no answer, {} closed",
+                        offered(s),
+                        if server_closed {
+                            "the server"
+                        } else {
+                            "the client"
+                        }
+                    ),
+                ));
+            }
+        }
+        f.wireshark_filter = format!(
+            "{}.addr == {ip} && tcp.port == {port} && (tls.handshake.type == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1)",
+            ipf(ip)
+        );
+        f.remediation = if sm {
+            vec!["Either give the server an SM-capable TLS stack (TLCP or RFC 8998, e.g. Tongsuo or GmSSL) with an SM2 certificate, or configure the client to also offer standard suites (TLS 1.2/1.3 with AES-GCM).".into()]
+        } else {
+            vec![
+                format!("Check the server's TLS log for the reason, and test the same offer: openssl s_client -connect {ip}:{port} -servername <name>."),
+                "Compare with a capture taken next to the server: if the server never saw the ClientHello, a middlebox dropped it.".into(),
+            ]
+        };
+        f.group = Some(format!("tls {}", ep(ip, port)));
+        f.weight = 60;
         out.push(f);
     }
 }
