@@ -25,7 +25,8 @@ pub struct Config {
     pub chunk_bytes: usize,
     /// Idle timeouts that finish flows.
     pub timeouts: Timeouts,
-    /// Most ARP and ICMP-error events kept for the detectors (the rest are only counted).
+    /// Most events of each kind kept for the detectors (ARP, ICMP errors, DNS messages, HTTP
+    /// exchanges, TLS handshakes); the rest are only counted, and the report says so.
     pub max_events: usize,
     /// Most flows tracked at once (all shards together); beyond it the longest-idle flows are
     /// finished early and counted in `Counters::flows_evicted`.
@@ -369,6 +370,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
             .map(|_| {
                 let mut t = FlowTable::new(cfg.timeouts);
                 t.max_flows = (cfg.max_flows / SHARDS).max(16);
+                t.max_events = (cfg.max_events / SHARDS).max(16);
                 t
             })
             .collect(),
@@ -502,6 +504,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
     }
     an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
     an.counters.flows_evicted = tables.iter().map(|t| t.evicted).sum();
+    an.counters.events_dropped += tables.iter().map(|t| t.events_dropped).sum::<u64>();
     for t in tables.iter_mut() {
         an.dns.append(&mut t.events.dns);
         an.http.append(&mut t.events.http);

@@ -170,6 +170,40 @@ fn flow_table_stays_within_its_bound_under_a_syn_flood() {
     assert!(a.counters.flows_evicted > 0);
     assert_eq!(a.flows.len(), n as usize);
     assert_eq!(a.report().root_causes[0].cause, "syn_flood");
+    // Flows finished early are not a silent loss: the report says so.
+    let limits = a.report().summary.limits;
+    assert!(
+        limits.iter().any(|l| l.contains("finished early")),
+        "{limits:?}"
+    );
     let b = run(2);
     assert_eq!(a.report().to_json(), b.report().to_json());
+}
+
+/// Events beyond `max_events` are counted, not kept, and the report says so.
+#[test]
+fn events_beyond_the_limit_are_counted_and_reported() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/dns-nxdomain.pcap"
+    ))
+    .unwrap();
+    let mut cfg = pcap_rca::Config::default();
+    cfg.max_events = 4;
+    let a = pcap_rca::analyze_inputs(
+        &[Input::Bytes {
+            name: "dns".into(),
+            data: &data,
+        }],
+        &cfg,
+    )
+    .unwrap();
+    assert_eq!(a.dns.len(), 4);
+    assert_eq!(a.counters.events_dropped, 16);
+    let r = a.report();
+    assert!(r.summary.limits[0].starts_with("16 DNS/HTTP/TLS/ARP/ICMP events"));
+    assert!(r.to_text().contains("Limit: 16 DNS"));
+    // Within the limits, nothing is said.
+    let full = pcap_rca::analyze_bytes(&data, &pcap_rca::Config::default()).unwrap();
+    assert!(full.summary.limits.is_empty());
 }

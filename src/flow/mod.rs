@@ -707,6 +707,10 @@ pub struct FlowTable {
     pub max_flows: usize,
     /// Flows finished early because the table was full.
     pub evicted: u64,
+    /// Most DNS, HTTP and TLS events kept, each kind; later ones are only counted.
+    pub max_events: usize,
+    /// Events counted but not kept.
+    pub events_dropped: u64,
 }
 
 impl FlowTable {
@@ -714,6 +718,7 @@ impl FlowTable {
         FlowTable {
             timeouts,
             max_flows: usize::MAX,
+            max_events: usize::MAX,
             ..FlowTable::default()
         }
     }
@@ -763,6 +768,23 @@ impl FlowTable {
         if self.flows.len() > self.max_flows {
             self.evict();
         }
+        self.cap_events();
+    }
+
+    /// Keeps at most `max_events` of each kind of event (the earliest), counting the rest:
+    /// a flood of TLS or HTTP connections cannot grow memory without bound through them.
+    fn cap_events(&mut self) {
+        let max = self.max_events;
+        let ev = &mut self.events;
+        let over = ev.dns.len().saturating_sub(max)
+            + ev.http.len().saturating_sub(max)
+            + ev.tls.len().saturating_sub(max);
+        if over > 0 {
+            ev.dns.truncate(max);
+            ev.http.truncate(max);
+            ev.tls.truncate(max);
+            self.events_dropped += over as u64;
+        }
     }
 
     /// Finishes flows idle for longer than their timeout at time `now_ns`.
@@ -778,6 +800,7 @@ impl FlowTable {
             }
             keep
         });
+        self.cap_events();
     }
 
     /// Finishes every flow (end of input).
@@ -786,6 +809,7 @@ impl FlowTable {
         for (_, mut f) in std::mem::take(&mut self.flows) {
             f.finish(&mut self.events);
             self.finished.push(Conn::from_flow(&f));
+            self.cap_events();
         }
     }
 

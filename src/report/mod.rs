@@ -56,6 +56,10 @@ pub struct Summary {
     pub icmp_flows: u64,
     pub packets: u64,
     pub verdict: String,
+    /// What the analysis counted but did not keep because of its memory limits (events
+    /// beyond `max_events`, flows finished early beyond `max_flows`); empty normally.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<String>,
 }
 
 /// The whole report.
@@ -88,6 +92,24 @@ impl Report {
 }
 
 impl Analysis {
+    /// What was counted but not kept, in words.
+    fn limits(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.counters.events_dropped > 0 {
+            out.push(format!(
+                "{} DNS/HTTP/TLS/ARP/ICMP events beyond the limit per kind were counted but not kept for the detectors: causes built on them may be undercounted (raise Config::max_events)",
+                self.counters.events_dropped
+            ));
+        }
+        if self.counters.flows_evicted > 0 {
+            out.push(format!(
+                "{} flows were finished early because more flows were alive at once than the flow table holds: a flow that continued afterwards appears as two (raise Config::max_flows)",
+                self.counters.flows_evicted
+            ));
+        }
+        out
+    }
+
     /// Builds the report contract from the analysis.
     pub fn report(&self) -> Report {
         let captures = self
@@ -135,6 +157,7 @@ impl Analysis {
                 icmp_flows: self.flows_of(Proto::Icmp) as u64,
                 packets: self.counters.packets,
                 verdict: verdict.to_string(),
+                limits: self.limits(),
             },
             root_causes,
             findings,

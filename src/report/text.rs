@@ -26,6 +26,11 @@ pub fn report(r: &Report) -> String {
         _ => "problems found",
     };
     let _ = writeln!(o, "Verdict: {verdict}");
+    for l in &r.summary.limits {
+        for (i, line) in wrap(l, 72).iter().enumerate() {
+            let _ = writeln!(o, "{}{line}", if i == 0 { "Limit: " } else { "       " });
+        }
+    }
     let _ = writeln!(o);
     let _ = writeln!(o, "Captures");
     for c in &r.captures {
