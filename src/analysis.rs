@@ -215,15 +215,11 @@ fn read_batch(
     capture: u16,
     done: &mut bool,
 ) -> Result<bool> {
-    out.packets.clear();
-    out.tuples.clear();
-    while !*done && out.packets.is_empty() {
-        if !reader.next_batch(&mut out.batch)? {
-            *done = true;
-        }
+    let more = read_frames(reader, out, done)?;
+    if more {
         out.decode(capture);
     }
-    Ok(!out.packets.is_empty())
+    Ok(more)
 }
 
 /// Reads the next batch holding frames into `out`, without decoding them (the reader

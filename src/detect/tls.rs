@@ -28,6 +28,19 @@ use crate::flow::tls::{TlsAlert, TlsSession};
 /// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
 pub const ABORT_MAX_LEN: u16 = 40;
 
+/// The server of a TLS session, named by the SNI the client asked for.
+pub(super) fn tls_server(ip: IpAddr, port: u16, s: &TlsSession) -> Option<Server> {
+    let mut sv = server(ip, Some(port));
+    if let (Some(sv), Some(sni)) = (sv.as_mut(), s.offer.as_ref().and_then(|o| o.sni.clone())) {
+        sv.name = Some(sni);
+    }
+    sv
+}
+
+/// Why a handshake fails when the client offers only SM cryptography, and what to do.
+const SM_ONLY_WHY: &str = " The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998 (TLS_SM4_GCM_SM3), with SM2 certificates, and the server speaks none of it: one side only speaks SM suites.";
+const SM_ONLY_FIX: &str = "Either give the server an SM-capable TLS stack (TLCP or RFC 8998, e.g. Tongsuo or GmSSL) with an SM2 certificate, or configure the client to also offer standard suites (TLS 1.2/1.3 with AES-GCM).";
+
 fn target(ctx: &Ctx<'_>, s: &TlsSession) -> String {
     match s.offer.as_ref().and_then(|o| o.sni.clone()) {
         Some(n) => format!("{n} ({})", ep(s.server, s.server_port)),
@@ -205,7 +218,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let sm = matches!(cause, "tls_handshake_failure" | "tls_version_mismatch")
             && s0.offer.as_ref().is_some_and(sm_only);
         if sm {
-            expl.push_str(" The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998 (TLS_SM4_GCM_SM3), with SM2 certificates, and the server speaks none of it: one side only speaks SM suites.");
+            expl.push_str(SM_ONLY_WHY);
         }
         if ok > 0 {
             expl.push_str(&format!(
@@ -227,13 +240,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             first,
             last,
         );
-        f.server = server(ip, Some(port));
-        if let (Some(sv), Some(sni)) = (
-            f.server.as_mut(),
-            s0.offer.as_ref().and_then(|o| o.sni.clone()),
-        ) {
-            sv.name = Some(sni);
-        }
+        f.server = tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, _)| s.client));
         f.affected_flows = hits.len() as u64;
         for (s, a) in hits.iter().take(4) {
@@ -275,9 +282,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ipf(ip)
         );
         f.remediation = match cause {
-            _ if sm => vec![
-                "Either give the server an SM-capable TLS stack (TLCP or RFC 8998, e.g. Tongsuo or GmSSL) with an SM2 certificate, or configure the client to also offer standard suites (TLS 1.2/1.3 with AES-GCM).".into(),
-            ],
+            _ if sm => vec![SM_ONLY_FIX.into()],
             "tls_version_mismatch" => vec!["Enable a common TLS version on both sides (TLS 1.2 at least); update the side stuck on the old one.".into()],
             "tls_handshake_failure" => vec!["Compare the client's offered suites with the server's configured ones (openssl s_client -connect host:port -cipher ...), and enable a common modern suite.".into()],
             "tls_client_cert_required" => vec!["Configure the client certificate and key the server expects, issued by a CA the server trusts.".into()],
@@ -525,24 +530,17 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let h = f.history.as_str();
         let by_server = h.find(['f', 'r']);
         let by_client = h.find(['F', 'R']);
-        match (by_server, by_client) {
-            (Some(a), Some(b)) => {
-                groups
-                    .entry((s.server, s.server_port, a < b))
-                    .or_default()
-                    .push(s);
-            }
-            (Some(_), None) => groups
-                .entry((s.server, s.server_port, true))
-                .or_default()
-                .push(s),
-            (None, Some(_)) => groups
-                .entry((s.server, s.server_port, false))
-                .or_default()
-                .push(s),
+        let server_first = match (by_server, by_client) {
+            (Some(a), Some(b)) => a < b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
             // Still open when the capture ends: nothing to conclude.
-            (None, None) => {}
-        }
+            (None, None) => continue,
+        };
+        groups
+            .entry((s.server, s.server_port, server_first))
+            .or_default()
+            .push(s);
     }
     for ((ip, port, server_closed), ss) in groups {
         let s0 = ss[0];
@@ -576,7 +574,7 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             )
         };
         if sm {
-            expl.push_str(" The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998, and a standard TLS server does not recognise it: one side only speaks SM suites.");
+            expl.push_str(SM_ONLY_WHY);
         }
         let mut f = finding(
             "tls_handshake_failure",
@@ -592,13 +590,7 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             first,
             last,
         );
-        f.server = server(ip, Some(port));
-        if let (Some(sv), Some(sni)) = (
-            f.server.as_mut(),
-            s0.offer.as_ref().and_then(|o| o.sni.clone()),
-        ) {
-            sv.name = Some(sni);
-        }
+        f.server = tls_server(ip, port, s0);
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;
         for s in ss.iter().take(4) {
@@ -624,7 +616,7 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ipf(ip)
         );
         f.remediation = if sm {
-            vec!["Either give the server an SM-capable TLS stack (TLCP or RFC 8998, e.g. Tongsuo or GmSSL) with an SM2 certificate, or configure the client to also offer standard suites (TLS 1.2/1.3 with AES-GCM).".into()]
+            vec![SM_ONLY_FIX.into()]
         } else {
             vec![
                 format!("Check the server's TLS log for the reason, and test the same offer: openssl s_client -connect {ip}:{port} -servername <name>."),

@@ -427,10 +427,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 .max()
                 .unwrap_or(0),
         );
-        f.server = server(ip, Some(port));
-        if let (Some(sv), Some(n)) = (f.server.as_mut(), sni) {
-            sv.name = Some(n);
-        }
+        f.server = super::tls::tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, _, _, _)| s.client));
         f.affected_flows = hits.len() as u64;
         for (s, _, why, at) in hits.iter().take(4) {
