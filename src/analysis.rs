@@ -31,6 +31,11 @@ pub struct Config {
     /// Most flows tracked at once (all shards together); beyond it the longest-idle flows are
     /// finished early and counted in `Counters::flows_evicted`.
     pub max_flows: usize,
+    /// Most finished-flow records kept as they are (all shards together); beyond it, flows
+    /// with nothing particular about them are folded into one record per responder and
+    /// outcome (see [`crate::flow::fold`]), so memory follows concurrent flows, not all
+    /// flows. `usize::MAX` keeps every record (what `pcap-rca flows` uses).
+    pub max_records: usize,
     /// Extra trust anchors (PEM bundles) besides Mozilla's roots, e.g. a private CA.
     pub ca_bundles: Vec<std::path::PathBuf>,
 }
@@ -43,6 +48,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             max_events: 1_000_000,
             max_flows: 4_000_000,
+            max_records: 256_000,
             ca_bundles: Vec::new(),
         }
     }
@@ -83,6 +89,10 @@ pub struct Counters {
     pub vlan_tagged: u64,
     pub events_dropped: u64,
     pub flows_evicted: u64,
+    /// Finished flows folded into group records beyond `Config::max_records`, and the
+    /// records they were folded into.
+    pub flows_folded: u64,
+    pub fold_groups: u64,
 }
 
 /// An ARP packet, kept for the network-layer detectors.
@@ -367,6 +377,11 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
                 let mut t = FlowTable::new(cfg.timeouts);
                 t.max_flows = (cfg.max_flows / SHARDS).max(16);
                 t.max_events = (cfg.max_events / SHARDS).max(16);
+                t.budget.max_records = if cfg.max_records == usize::MAX {
+                    usize::MAX
+                } else {
+                    (cfg.max_records / SHARDS).max(16)
+                };
                 t
             })
             .collect(),
@@ -511,12 +526,20 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
     an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
     an.http
         .sort_by_key(|e| (e.req_ts_ns, e.capture, e.req_frame, e.client_port));
+    an.counters.flows_folded = tables.iter().map(|t| t.budget.folded).sum();
+    let mut groups = Vec::with_capacity(SHARDS);
+    for t in tables.iter_mut() {
+        groups.push(std::mem::take(&mut t.budget.groups));
+    }
+    let groups = crate::flow::fold::merge_groups(groups);
+    an.counters.fold_groups = groups.len() as u64;
     // Move shard by shard so the peak is the flows once, not twice.
-    let total = tables.iter().map(|t| t.finished.len()).sum();
+    let total = tables.iter().map(|t| t.finished.len()).sum::<usize>() + groups.len();
     let mut flows: Vec<Conn> = Vec::with_capacity(total);
     for t in tables {
         flows.extend(t.finished);
     }
+    flows.extend(groups);
     sort_flows(&mut flows);
     an.flows = flows;
     for (s, mut st) in streams.into_iter().zip(stats) {
@@ -664,9 +687,18 @@ fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config
 }
 
 impl Analysis {
-    /// Number of flows of a protocol.
+    /// Number of flows, folded ones included.
+    pub fn flow_count(&self) -> usize {
+        self.flows.iter().map(|f| f.weight() as usize).sum()
+    }
+
+    /// Number of flows of a protocol, folded ones included.
     pub fn flows_of(&self, proto: Proto) -> usize {
-        self.flows.iter().filter(|f| f.proto == proto).count()
+        self.flows
+            .iter()
+            .filter(|f| f.proto == proto)
+            .map(|f| f.weight() as usize)
+            .sum()
     }
 }
 

@@ -114,8 +114,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     };
     let mut cfg = Config::default();
     cfg.threads = common.threads;
-    if let Cmd::Analyze { ca_bundles, .. } = &cli.cmd {
-        cfg.ca_bundles = ca_bundles.clone();
+    match &cli.cmd {
+        Cmd::Analyze { ca_bundles, .. } => cfg.ca_bundles = ca_bundles.clone(),
+        // Listing flows means a record for each: no folding (memory grows with the list).
+        Cmd::Flows { .. } => cfg.max_records = usize::MAX,
     }
     let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg).map_err(|e| e.to_string())?;
     for c in &analysis.captures {

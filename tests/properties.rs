@@ -124,19 +124,17 @@ fn generated_pcap(pkts: &[(u8, u8, u8, u16, u16)]) -> Vec<u8> {
     out
 }
 
-/// A SYN flood from 60,000 distinct sources with a 4,000-flow table: the table never holds
-/// more than its bound, every connection attempt is still reported, and the report does not
-/// depend on the thread count.
-#[test]
-fn flow_table_stays_within_its_bound_under_a_syn_flood() {
+/// A classic pcap of `n` SYNs to 10.0.0.5:8081, `gap_us` apart, from `sources` distinct
+/// addresses (round-robin) and distinct ports.
+fn syn_flood_pcap(n: u32, gap_us: u64, sources: u32) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     out.extend_from_slice(&65535u32.to_le_bytes());
     out.extend_from_slice(&1u32.to_le_bytes());
-    let n = 60_000u32;
     for i in 0..n {
-        let src = [10, 100 + (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let s = i % sources;
+        let src = [10, 100 + (s >> 16) as u8, (s >> 8) as u8, s as u8];
         let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0, 0x45, 0, 0, 40];
         f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
         f.extend_from_slice(&src);
@@ -145,13 +143,23 @@ fn flow_table_stays_within_its_bound_under_a_syn_flood() {
         f.extend_from_slice(&8081u16.to_be_bytes());
         f.extend_from_slice(&i.to_be_bytes());
         f.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0x10, 0, 0, 0, 0, 0]);
-        let t = 1_772_352_000u64 * 1_000_000 + i as u64 * 20;
+        let t = 1_772_352_000u64 * 1_000_000 + i as u64 * gap_us;
         out.extend_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
         out.extend_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
         out.extend_from_slice(&(f.len() as u32).to_le_bytes());
         out.extend_from_slice(&(f.len() as u32).to_le_bytes());
         out.extend_from_slice(&f);
     }
+    out
+}
+
+/// A SYN flood from 60,000 distinct sources with a 4,000-flow table: the table never holds
+/// more than its bound, every connection attempt is still reported, and the report does not
+/// depend on the thread count.
+#[test]
+fn flow_table_stays_within_its_bound_under_a_syn_flood() {
+    let n = 60_000u32;
+    let out = syn_flood_pcap(n, 20, n);
     let run = |threads| {
         let mut cfg = pcap_rca::Config::default();
         cfg.threads = threads;
@@ -168,7 +176,9 @@ fn flow_table_stays_within_its_bound_under_a_syn_flood() {
     let a = run(1);
     assert!(a.peak_flows <= 4_000 + 16, "peak {}", a.peak_flows);
     assert!(a.counters.flows_evicted > 0);
+    // 60,000 records: within the default record budget, nothing is folded.
     assert_eq!(a.flows.len(), n as usize);
+    assert_eq!(a.counters.flows_folded, 0);
     assert_eq!(a.report().root_causes[0].cause, "syn_flood");
     // Flows finished early are not a silent loss: the report says so.
     let limits = a.report().summary.limits;
@@ -178,6 +188,60 @@ fn flow_table_stays_within_its_bound_under_a_syn_flood() {
     );
     let b = run(2);
     assert_eq!(a.report().to_json(), b.report().to_json());
+}
+
+/// A long SYN flood (150,000 attempts from 40,000 sources over 300 s) with a 2,000-record
+/// budget and short timeouts, so few flows are alive at once: finished records stay within the
+/// budget (folded into a few group records), yet the report still counts every attempt, the
+/// sources (exactly where listed, estimated beyond) and the peak, whatever the thread count.
+#[test]
+fn finished_records_stay_within_the_budget_under_a_long_flood() {
+    let (n, sources) = (150_000u32, 40_000u32);
+    let out = syn_flood_pcap(n, 2_000, sources);
+    let run = |threads| {
+        let mut cfg = pcap_rca::Config::default();
+        cfg.threads = threads;
+        cfg.max_records = 2_000;
+        cfg.timeouts.tcp_ns = 5_000_000_000;
+        pcap_rca::analyze_inputs(
+            &[Input::Bytes {
+                name: "long flood".into(),
+                data: &out,
+            }],
+            &cfg,
+        )
+        .unwrap()
+    };
+    let a = run(1);
+    // Few flows alive at once: 5 s of a 300 s flood, plus one read chunk (expiry runs per
+    // chunk: 512 KiB of 70-byte records is 15 s here). And few finished records.
+    assert!(a.peak_flows < 15_000, "peak {}", a.peak_flows);
+    let groups = a.flows.iter().filter(|f| f.fold.is_some()).count();
+    assert!(a.flows.len() <= 2_000 + groups, "{} records", a.flows.len());
+    assert!((1..=16).contains(&groups), "{groups} groups");
+    assert_eq!(a.flow_count(), n as usize);
+    assert_eq!(a.counters.flows_folded + 2_000, n as u64);
+    let r = a.report();
+    assert_eq!(r.summary.flows, n as u64);
+    let c = &r.root_causes[0];
+    assert_eq!(c.cause, "syn_flood");
+    assert_eq!(c.affected_flows, n as u64);
+    // "… half-open connections from 40,xyz sources": the estimate is within 3%.
+    let est: f64 = c
+        .title
+        .split("from ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{}", c.title));
+    assert!((est / sources as f64 - 1.0).abs() < 0.03, "{}", c.title);
+    assert!(
+        r.summary.limits.iter().any(|l| l.contains("folded")),
+        "{:?}",
+        r.summary.limits
+    );
+    let b = run(2);
+    assert_eq!(r.to_json(), b.report().to_json());
 }
 
 /// Events beyond `max_events` are counted, not kept, and the report says so.

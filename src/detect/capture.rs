@@ -75,12 +75,7 @@ pub fn loss(ctx: &Ctx<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let missed: u64 = flows.iter().map(|f| f.missed_bytes).sum();
-    let tcp = ctx
-        .an
-        .flows
-        .iter()
-        .filter(|f| f.proto == Proto::Tcp)
-        .count();
+    let tcp = count(ctx.an.flows.iter().filter(|f| f.proto == Proto::Tcp));
     let first = flows.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
     let last = flows.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
     let share = flows.len() as f64 / tcp.max(1) as f64;
@@ -133,8 +128,10 @@ pub fn one_sided(ctx: &Ctx<'_>) -> Vec<Finding> {
         .iter()
         .filter(|f| (f.orig_pkts == 0) != (f.resp_pkts == 0))
         .collect();
-    let share = one_way.len() as f64 / tcp.len().max(1) as f64;
-    if one_way.len() < ONE_SIDED_MIN_FLOWS || share < ONE_SIDED_MIN_SHARE {
+    let n_tcp = count(tcp.iter().copied());
+    let n_one_way = count(one_way.iter().map(|f| **f));
+    let share = n_one_way as f64 / n_tcp.max(1) as f64;
+    if n_one_way < ONE_SIDED_MIN_FLOWS || share < ONE_SIDED_MIN_SHARE {
         return Vec::new();
     }
     let first = one_way.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
@@ -144,17 +141,12 @@ pub fn one_sided(ctx: &Ctx<'_>) -> Vec<Finding> {
         Layer::Capture,
         Severity::Low,
         share.min(0.95),
-        format!(
-            "The capture sees only one direction of {} of {} TCP connections",
-            one_way.len(),
-            tcp.len()
-        ),
+        format!("The capture sees only one direction of {n_one_way} of {n_tcp} TCP connections"),
         format!(
             "{} of {} TCP connections show packets in one direction only although they are past \
              the handshake: the capture point (a SPAN port, an asymmetric route, a capture filter) \
              does not see the return path. Missing replies in this capture prove little.",
-            one_way.len(),
-            tcp.len()
+            n_one_way, n_tcp
         ),
         first,
         last,
@@ -171,7 +163,7 @@ pub fn one_sided(ctx: &Ctx<'_>) -> Vec<Finding> {
             ),
         ));
     }
-    f.affected_flows = one_way.len() as u64;
+    f.affected_flows = n_one_way as u64;
     f.remediation = vec!["Capture where both directions pass (on the client or server host, or a tap that sees both).".into()];
     vec![f]
 }

@@ -125,6 +125,15 @@ pub const CONNECT_AFTER_NS: i64 = 3_000_000_000;
 /// that another, successful lookup in between does not explain (its answer held the address
 /// connected to).
 fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
+    // Connections folded away (see `crate::flow::fold`) whose starts span the window cannot
+    // be ruled out: count them as made.
+    let folded = ctx.folded_spans.get(&client).is_some_and(|v| {
+        v.iter()
+            .any(|&(a, b, _)| b > t_ns && a <= t_ns.saturating_add(CONNECT_AFTER_NS))
+    });
+    if folded {
+        return true;
+    }
     let Some(v) = ctx.conn_starts.get(&client) else {
         return false;
     };

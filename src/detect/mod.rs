@@ -32,7 +32,7 @@ pub mod tls;
 pub mod tls_cert;
 
 #[cfg(test)]
-mod threshold_tests;
+pub(crate) mod threshold_tests;
 
 /// A detector: a stable id (`area.name`) and the function that runs it.
 pub struct Detector {
@@ -213,6 +213,12 @@ pub struct Ctx<'a> {
     pub host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>>,
     /// Start times (sorted) of the non-DNS, non-ICMP connections each address opened.
     pub conn_starts: rustc_hash::FxHashMap<IpAddr, Vec<(i64, IpAddr)>>,
+    /// Services (protocol, address, port) named by ICMP errors whose flow was folded away
+    /// (see [`crate::flow::fold`]): their folded attempts may have been answered by ICMP.
+    pub icmp_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
+    /// For sources of folded flows: (first start, last start, responder) of each group they
+    /// opened flows in; a connection within such a span cannot be ruled out.
+    pub folded_spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>>,
     /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
     /// re-sent segments are path-MTU discovery at work, not loss.
     pub pmtu_flows: BTreeSet<usize>,
@@ -234,6 +240,25 @@ impl<'a> Ctx<'a> {
                 talkers.insert(f.resp_ip);
             }
         }
+        let mut folded_spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>> =
+            Default::default();
+        for fold in an
+            .flows
+            .iter()
+            .filter_map(|f| f.fold.as_ref().map(|x| (f, x)))
+        {
+            let (f, x) = fold;
+            for (ip, s) in &x.sources {
+                talkers.insert(*ip);
+                if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
+                    folded_spans.entry(*ip).or_default().push((
+                        s.first_ts_ns,
+                        s.last_ts_ns,
+                        f.resp_ip,
+                    ));
+                }
+            }
+        }
         for a in &an.arp {
             talkers.insert(IpAddr::V4(a.sender_ip));
         }
@@ -247,7 +272,8 @@ impl<'a> Ctx<'a> {
         let mut conn_starts: rustc_hash::FxHashMap<IpAddr, Vec<(i64, IpAddr)>> = Default::default();
         for f in &an.flows {
             if f.proto == Proto::Tcp && handshake_ok(f) {
-                *handshake_count.entry((f.resp_ip, f.resp_port)).or_default() += 1;
+                *handshake_count.entry((f.resp_ip, f.resp_port)).or_default() +=
+                    f.weight() as usize;
             }
             if f.resp_pkts > 0 {
                 answered_ports
@@ -287,6 +313,22 @@ impl<'a> Ctx<'a> {
                 icmp_answered.insert(i);
             }
         }
+        let mut icmp_services = rustc_hash::FxHashSet::default();
+        if an.flows.iter().any(|f| f.fold.is_some()) {
+            for (e, q) in an.icmp_errors.iter().zip(&quoted_flow) {
+                match (q, e.icmp.quoted) {
+                    (None, Some(qh)) if qh.proto == 6 || qh.proto == 17 => {
+                        let p = if qh.proto == 6 {
+                            Proto::Tcp
+                        } else {
+                            Proto::Udp
+                        };
+                        icmp_services.insert((p, qh.dst, qh.dst_port));
+                    }
+                    _ => {}
+                }
+            }
+        }
         let scanners = port_scan::scanners(an);
         Ctx {
             an,
@@ -296,6 +338,8 @@ impl<'a> Ctx<'a> {
             icmp_answered,
             quoted_flow,
             pmtu_flows,
+            icmp_services,
+            folded_spans,
             names: {
                 // DNS answers first; an HTTP Host header or a TLS SNI names what DNS did not.
                 let mut n = dns::names(an);
@@ -328,6 +372,27 @@ impl<'a> Ctx<'a> {
                 })
                 .collect(),
         }
+    }
+
+    /// Flows `f` stands for (1, or its folded flows), those opened by scanners left out.
+    pub fn weight(&self, f: &Conn) -> u64 {
+        match &f.fold {
+            None => u64::from(!self.scanners.contains(&f.orig_ip)),
+            Some(x) => {
+                let scans: u64 = x
+                    .sources
+                    .iter()
+                    .filter(|(ip, _)| self.scanners.contains(ip))
+                    .map(|(_, s)| s.flows)
+                    .sum();
+                x.flows.saturating_sub(scans)
+            }
+        }
+    }
+
+    /// Whether any flow `f` stands for was opened by a non-scanner.
+    pub fn not_only_scans(&self, f: &Conn) -> bool {
+        self.weight(f) > 0
     }
 
     /// TCP connections to `ip:port` that completed their handshake.
@@ -515,19 +580,92 @@ pub fn by_service<'a>(flows: impl Iterator<Item = (usize, &'a Conn)>) -> ByServi
     m
 }
 
-/// Earliest first packet and latest last packet of some flows.
+/// Earliest first packet and latest last packet of some flows (folded ones included).
 pub fn span<'a>(flows: impl Iterator<Item = &'a Conn>) -> (i64, i64) {
     flows.fold((i64::MAX, i64::MIN), |(a, b), f| {
-        (a.min(f.first_ts_ns), b.max(f.last_ts_ns))
+        (a.min(f.first_ts_ns), b.max(f.until_ns()))
     })
+}
+
+/// The most events within any `window` ns, from (time, count) pairs sorted by time: the count
+/// and the times of the first and last events of the earliest such window.
+pub fn peak_window(times: &[(i64, u64)], window: i64) -> (u64, i64, i64) {
+    let mut best = (0, 0, 0);
+    let (mut j, mut sum) = (0, 0u64);
+    for (i, &(t, n)) in times.iter().enumerate() {
+        sum += n;
+        while t.saturating_sub(times[j].0) > window {
+            sum -= times[j].1;
+            j += 1;
+        }
+        if sum > best.0 {
+            best = (sum, times[j].0, times[i].0);
+        }
+    }
+    best
+}
+
+/// Flows some records stand for (folded ones included).
+pub fn count<'a>(flows: impl Iterator<Item = &'a Conn>) -> usize {
+    flows.map(|f| f.weight() as usize).sum()
+}
+
+/// The distinct originators of some flows: listed by address, counted exactly while the
+/// flows are ordinary records, estimated once folded records (see [`crate::flow::fold`]) join.
+#[derive(Default)]
+pub struct Origins {
+    pub listed: BTreeSet<IpAddr>,
+    folded: Option<crate::flow::fold::Distinct>,
+}
+
+impl Origins {
+    pub fn of<'a>(ctx: &Ctx<'_>, flows: impl Iterator<Item = &'a Conn>) -> Origins {
+        let mut o = Origins::default();
+        for f in flows {
+            for (ip, _) in f.sources() {
+                if !ctx.scanners.contains(&ip) {
+                    o.listed.insert(ip);
+                }
+            }
+            if let Some(x) = &f.fold {
+                o.folded
+                    .get_or_insert_with(Default::default)
+                    .merge(x.distinct());
+            }
+        }
+        o
+    }
+
+    /// How many there are (an estimate within about 2% beyond a few hundred folded ones).
+    pub fn count(&self) -> usize {
+        match &self.folded {
+            None => self.listed.len(),
+            Some(d) => {
+                let mut d = d.clone();
+                for ip in &self.listed {
+                    d.insert(ip);
+                }
+                d.estimate().max(self.listed.len())
+            }
+        }
+    }
+
+    /// The listed addresses as strings, sorted.
+    pub fn list(&self) -> Vec<String> {
+        self.listed.iter().map(|i| i.to_string()).collect()
+    }
 }
 
 /// Fills what every per-service finding carries: the server, the clients (the flows'
 /// originators) and how many flows are affected.
 pub fn about_service(f: &mut Finding, ip: IpAddr, port: u16, flows: &[(usize, &Conn)]) {
     f.server = server(ip, Some(port));
-    f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
-    f.affected_flows = flows.len() as u64;
+    f.clients = ip_list(
+        flows
+            .iter()
+            .flat_map(|(_, c)| c.sources().map(|(ip, _)| ip)),
+    );
+    f.affected_flows = count(flows.iter().map(|(_, c)| *c)) as u64;
 }
 
 /// Distinct addresses as sorted strings.

@@ -19,17 +19,25 @@ fn is_probe(f: &Conn) -> bool {
     f.proto == Proto::Tcp && f.orig_bytes == 0 && f.resp_bytes == 0 && f.orig_pkts <= 4
 }
 
-/// Probes per source, for the sources `keep` accepts.
-fn targets(an: &Analysis, keep: impl Fn(&IpAddr) -> bool) -> BTreeMap<IpAddr, Vec<&Conn>> {
-    let mut m: BTreeMap<IpAddr, Vec<&Conn>> = BTreeMap::new();
-    for f in an.flows.iter().filter(|f| keep(&f.orig_ip) && is_probe(f)) {
-        m.entry(f.orig_ip).or_default().push(f);
+/// Probes per source, for the sources `keep` accepts, with how many flows each record is of
+/// that source (a folded record counts for each source it lists; see [`crate::flow::fold`]).
+fn targets(an: &Analysis, keep: impl Fn(&IpAddr) -> bool) -> BTreeMap<IpAddr, Vec<(&Conn, u64)>> {
+    let mut m: BTreeMap<IpAddr, Vec<(&Conn, u64)>> = BTreeMap::new();
+    for f in an.flows.iter().filter(|f| is_probe(f)) {
+        for (ip, n) in f.sources() {
+            if keep(&ip) {
+                m.entry(ip).or_default().push((f, n));
+            }
+        }
     }
     m
 }
 
-fn qualifies(probes: &[&Conn]) -> bool {
-    let pairs: BTreeSet<(IpAddr, u16)> = probes.iter().map(|f| (f.resp_ip, f.resp_port)).collect();
+fn qualifies(probes: &[(&Conn, u64)]) -> bool {
+    let pairs: BTreeSet<(IpAddr, u16)> = probes
+        .iter()
+        .map(|(f, _)| (f.resp_ip, f.resp_port))
+        .collect();
     if pairs.len() < MIN_TARGETS {
         return false;
     }
@@ -83,15 +91,25 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         if probes.is_empty() {
             continue;
         }
-        let hosts: BTreeSet<IpAddr> = probes.iter().map(|f| f.resp_ip).collect();
-        let ports: BTreeSet<u16> = probes.iter().map(|f| f.resp_port).collect();
+        let n_probes: u64 = probes.iter().map(|(_, n)| n).sum();
+        let hosts: BTreeSet<IpAddr> = probes.iter().map(|(f, _)| f.resp_ip).collect();
+        let ports: BTreeSet<u16> = probes.iter().map(|(f, _)| f.resp_port).collect();
         let open: BTreeSet<(IpAddr, u16)> = probes
             .iter()
-            .filter(|f| handshake_ok(f))
-            .map(|f| (f.resp_ip, f.resp_port))
+            .filter(|(f, _)| handshake_ok(f))
+            .map(|(f, _)| (f.resp_ip, f.resp_port))
             .collect();
-        let first = probes.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
-        let last = probes.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
+        // Folded records list this source but show another's flow: their times are the
+        // source's own, their frames are not evidence for it.
+        let times = probes.iter().flat_map(|(f, _)| match &f.fold {
+            None => vec![f.first_ts_ns, f.last_ts_ns],
+            Some(x) => x
+                .sources
+                .get(&src)
+                .map(|s| vec![s.first_ts_ns, s.last_ts_ns])
+                .unwrap_or_default(),
+        });
+        let (first, last) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
         let open_list: Vec<String> = open.iter().take(10).map(|(h, p)| ep(*h, *p)).collect();
         let mut f = finding(
             "port_scan",
@@ -107,7 +125,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 "{src} sent {} without payload to {} on {} within {}; {} answered as open{}. \
                  This is a scan (nmap or a vulnerability scanner): noise for a connectivity \
                  problem unless the scanner is unexpected.",
-                plural(probes.len(), "probe"),
+                plural(n_probes as usize, "probe"),
                 plural(hosts.len(), "host"),
                 plural(ports.len(), "port"),
                 secs(last - first),
@@ -122,8 +140,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             last,
         );
         f.clients = vec![src.to_string()];
-        f.affected_flows = probes.len() as u64;
-        for c in probes.iter().take(3) {
+        f.affected_flows = n_probes;
+        for (c, _) in probes.iter().filter(|(c, _)| c.orig_ip == src).take(3) {
             f.evidence.push(ctx.ev(
                 c.capture,
                 c.first_frame,

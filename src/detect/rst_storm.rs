@@ -30,57 +30,110 @@ fn reset_sender(f: &Conn) -> Option<(IpAddr, bool)> {
     })
 }
 
+/// Reset connections of one sender: the record, how many flows it stands for, when the
+/// resets came (count per time), and the peers (address, port; 0 when folded away).
+struct Resets<'a> {
+    f: &'a Conn,
+    n: u64,
+    times: Vec<(i64, u64)>,
+    peers: Vec<(IpAddr, u16)>,
+}
+
+/// The resets of `f`, per sender. A folded record (see [`crate::flow::fold`]) of flows reset
+/// by their responder is one sender; reset by their originators, each listed source is one,
+/// with its resets placed at its first and last start.
+fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
+    let Some((sender, by_orig)) = reset_sender(f) else {
+        return Vec::new();
+    };
+    let Some(fold) = &f.fold else {
+        let peer = if by_orig {
+            (f.resp_ip, f.resp_port)
+        } else {
+            (f.orig_ip, f.orig_port)
+        };
+        let r = Resets {
+            f,
+            n: 1,
+            times: vec![(f.last_ts_ns, 1)],
+            peers: vec![peer],
+        };
+        return vec![(sender, r)];
+    };
+    if !by_orig {
+        let peers = fold
+            .sources
+            .keys()
+            .filter(|ip| !ctx.scanners.contains(ip))
+            .map(|ip| (*ip, 0))
+            .collect();
+        let r = Resets {
+            f,
+            n: ctx.weight(f),
+            times: f.starts().collect(),
+            peers,
+        };
+        return vec![(sender, r)];
+    }
+    fold.sources
+        .iter()
+        .filter(|(ip, _)| !ctx.scanners.contains(ip))
+        .map(|(ip, s)| {
+            let mut times = vec![(s.first_ts_ns, 1)];
+            if s.flows > 1 {
+                times.push((s.last_ts_ns, s.flows - 1));
+            }
+            let r = Resets {
+                f,
+                n: s.flows,
+                times,
+                peers: vec![(f.resp_ip, f.resp_port)],
+            };
+            (*ip, r)
+        })
+        .collect()
+}
+
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut by_sender: BTreeMap<IpAddr, Vec<&Conn>> = BTreeMap::new();
+    let mut by_sender: BTreeMap<IpAddr, Vec<Resets<'_>>> = BTreeMap::new();
     for f in ctx
         .an
         .flows
         .iter()
-        .filter(|f| f.proto == Proto::Tcp && !ctx.scanners.contains(&f.orig_ip))
+        .filter(|f| f.proto == Proto::Tcp && ctx.not_only_scans(f))
     {
-        if let Some((ip, _)) = reset_sender(f) {
-            by_sender.entry(ip).or_default().push(f);
+        for (ip, r) in resets(ctx, f) {
+            by_sender.entry(ip).or_default().push(r);
         }
     }
     let mut out = Vec::new();
-    for (sender, flows) in by_sender {
-        if flows.len() < MIN_CONNS {
+    for (sender, rs) in by_sender {
+        let total: u64 = rs.iter().map(|r| r.n).sum();
+        if total < MIN_CONNS as u64 {
             continue;
         }
-        let mut times: Vec<i64> = flows.iter().map(|f| f.last_ts_ns).collect();
-        times.sort();
-        let (mut j, mut peak) = (0, 0);
-        for i in 0..times.len() {
-            while times[i] - times[j] > WINDOW_NS {
-                j += 1;
-            }
-            peak = peak.max(i + 1 - j);
-        }
-        let peers: BTreeSet<(IpAddr, u16)> = flows
-            .iter()
-            .map(|f| {
-                if f.orig_ip == sender {
-                    (f.resp_ip, f.resp_port)
-                } else {
-                    (f.orig_ip, f.orig_port)
-                }
-            })
-            .collect();
+        let mut times: Vec<(i64, u64)> = rs.iter().flat_map(|r| r.times.iter().copied()).collect();
+        times.sort_unstable();
+        let peak = peak_window(&times, WINDOW_NS).0 as usize;
+        let peers: BTreeSet<(IpAddr, u16)> =
+            rs.iter().flat_map(|r| r.peers.iter().copied()).collect();
         if peak < MIN_CONNS || peers.len() < MIN_PEERS {
             continue;
         }
-        let as_server: Vec<&&Conn> = flows.iter().filter(|f| f.resp_ip == sender).collect();
-        let ports: BTreeSet<u16> = as_server.iter().map(|f| f.resp_port).collect();
-        let clients = ip_list(flows.iter().map(|f| {
-            if f.orig_ip == sender {
-                f.resp_ip
-            } else {
-                f.orig_ip
-            }
-        }));
-        let first = flows.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
-        let last = flows.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
-        let role = if as_server.len() * 2 >= flows.len() {
+        let flows: Vec<&Conn> = rs.iter().map(|r| r.f).collect();
+        let as_server: u64 = rs
+            .iter()
+            .filter(|r| r.f.resp_ip == sender)
+            .map(|r| r.n)
+            .sum();
+        let ports: BTreeSet<u16> = flows
+            .iter()
+            .filter(|f| f.resp_ip == sender)
+            .map(|f| f.resp_port)
+            .collect();
+        let clients = ip_list(peers.iter().map(|p| p.0));
+        let (first, last) = span(flows.iter().copied());
+        let role = if as_server * 2 >= total {
             let pl: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
             format!("as the server (port {})", pl.join(", "))
         } else {
@@ -100,12 +153,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 Severity::High
             },
             0.9,
-            format!("RST storm: {sender} reset {} connections", flows.len()),
+            format!("RST storm: {sender} reset {total} connections"),
             format!(
                 "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
                  Resets from one host across many connections point to a crashing or overloaded \
                  service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
-                plural(flows.len(), "connection"),
+                plural(total as usize, "connection"),
                 secs(WINDOW_NS),
                 plural(clients.len(), "peer")
             ),
@@ -127,7 +180,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             f.group = Some(format!("rst {sender}"));
         }
         f.clients = clients;
-        f.affected_flows = flows.len() as u64;
+        f.affected_flows = total;
         for c in flows.iter().take(6) {
             if let Some(fr) = c.rst_frame {
                 f.evidence.push(ctx.ev(

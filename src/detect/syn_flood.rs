@@ -2,8 +2,6 @@
 //! window (SYNs whose SYN-ACK is never acknowledged, or never answered at all).
 //! Parameters: [`WINDOW_NS`], [`MIN_HALF_OPEN`], [`MIN_SOURCES`].
 
-use std::collections::BTreeSet;
-
 use super::*;
 
 /// Sliding window in which half-open connections are counted.
@@ -29,40 +27,30 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         .flows
         .iter()
         .enumerate()
-        .filter(|(_, f)| half_open(f) && !ctx.scanners.contains(&f.orig_ip));
+        .filter(|(_, f)| half_open(f) && ctx.not_only_scans(f));
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(ho) {
-        if flows.len() < MIN_HALF_OPEN {
+        let total: usize = flows.iter().map(|(_, f)| ctx.weight(f) as usize).sum();
+        if total < MIN_HALF_OPEN {
             continue;
         }
-        let mut times: Vec<i64> = flows.iter().map(|(_, f)| f.first_ts_ns).collect();
-        times.sort();
-        let mut best = (0usize, 0usize);
-        let mut j = 0;
-        for i in 0..times.len() {
-            while times[i] - times[j] > WINDOW_NS {
-                j += 1;
-            }
-            if i + 1 - j > best.1 - best.0 {
-                best = (j, i + 1);
-            }
-        }
-        let peak = best.1 - best.0;
-        let sources: BTreeSet<IpAddr> = flows.iter().map(|(_, f)| f.orig_ip).collect();
-        if peak < MIN_HALF_OPEN || sources.len() < MIN_SOURCES {
+        // Start times with their counts (folded records give a histogram).
+        let mut times: Vec<(i64, u64)> = flows.iter().flat_map(|(_, f)| f.starts()).collect();
+        times.sort_unstable();
+        let (peak, from, to) = peak_window(&times, WINDOW_NS);
+        let peak = peak as usize;
+        let sources = Origins::of(ctx, flows.iter().map(|(_, f)| *f));
+        let n_sources = sources.count();
+        if peak < MIN_HALF_OPEN || n_sources < MIN_SOURCES {
             continue;
         }
-        let answered = flows
+        let answered: u64 = flows
             .iter()
             .filter(|(_, f)| f.synack_frame.is_some())
-            .count();
-        let first = times[0];
-        let last = flows
-            .iter()
-            .map(|(_, f)| f.last_ts_ns)
-            .max()
-            .unwrap_or(first);
-        let rate = peak as f64 / ((times[best.1 - 1] - times[best.0]).max(1) as f64 / 1e9);
+            .map(|(_, f)| ctx.weight(f))
+            .sum();
+        let (first, last) = span(flows.iter().map(|(_, f)| *f));
+        let rate = peak as f64 / (to.saturating_sub(from).max(1) as f64 / 1e9);
         let svc = ctx.label(ip, port);
         let mut f = finding(
             "syn_flood",
@@ -74,24 +62,23 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             },
             0.9,
             format!(
-                "SYN flood on TCP {svc}: {} half-open connections from {}",
-                flows.len(),
-                plural(sources.len(), "source")
+                "SYN flood on TCP {svc}: {total} half-open connections from {}",
+                plural(n_sources, "source")
             ),
             format!(
                 "{} SYNs to {svc} from {} never completed the handshake (peak {peak} within {}, \
                  about {rate:.0} per second); the server answered {answered} of them with SYN-ACK. \
                  Half-open connections fill the listen backlog, so genuine clients time out.",
-                flows.len(),
-                plural(sources.len(), "distinct source address"),
+                total,
+                plural(n_sources, "distinct source address"),
                 secs(WINDOW_NS)
             ),
             first,
             last,
         );
         f.server = server(ip, Some(port));
-        f.clients = sources.iter().take(20).map(|s| s.to_string()).collect();
-        f.affected_flows = flows.len() as u64;
+        f.clients = sources.list().into_iter().take(20).collect();
+        f.affected_flows = total as u64;
         for (_, c) in flows.iter().take(4) {
             f.evidence.push(ctx.ev(
                 c.capture,

@@ -19,16 +19,19 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         f.proto == Proto::Tcp
             && f.conn_state == "REJ"
             && f.syn_frame.is_some()
-            && !ctx.scanners.contains(&f.orig_ip)
+            && ctx.not_only_scans(f)
     });
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(rejected) {
         let ok = ctx.handshakes(ip, port);
-        let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
+        let attempts: usize = flows.iter().map(|(_, f)| ctx.weight(f) as usize).sum();
+        let origins = Origins::of(ctx, flows.iter().map(|(_, f)| *f));
+        let n_clients = origins.count();
+        let clients = origins.list();
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let severity = if ok > 0 {
             Severity::Medium
-        } else if flows.len() >= CRITICAL_ATTEMPTS {
+        } else if attempts >= CRITICAL_ATTEMPTS {
             Severity::Critical
         } else {
             Severity::High
@@ -43,8 +46,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "{} from {} to {svc} were refused: each SYN was answered with RST/ACK (within {}). \
              Nothing listens on port {port} of {ip}, or a firewall rejects these connections \
              with a TCP reset.",
-            plural(flows.len(), "connection attempt"),
-            plural(clients.len(), "client"),
+            plural(attempts, "connection attempt"),
+            plural(n_clients, "client"),
             secs(max_rtt),
         );
         // TTL of the resets versus the server's other packets: a middlebox hint.
@@ -77,7 +80,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         );
         f.server = server(ip, Some(port));
         f.clients = clients;
-        f.affected_flows = flows.len() as u64;
+        f.affected_flows = attempts as u64;
         for (_, c) in flows.iter().take(6) {
             if let Some(fr) = c.syn_frame {
                 f.evidence.push(ctx.ev(

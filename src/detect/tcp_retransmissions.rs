@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .iter()
             .map(|(_, f)| (f.orig_retransmissions + f.resp_retransmissions) as u64)
             .sum();
-        let pkts: u64 = flows.iter().map(|(_, f)| f.orig_pkts + f.resp_pkts).sum();
+        let pkts: u64 = flows.iter().map(|(_, f)| f.all_pkts()).sum();
         let rate = rtx as f64 / pkts.max(1) as f64;
         let severity = if rtx >= HIGH.0 && rate >= HIGH.1 {
             Severity::High

@@ -35,16 +35,23 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             && f.conn_state == "S0"
             && f.resp_pkts == 0
             && !ctx.icmp_answered.contains(i)
-            && !ctx.scanners.contains(&f.orig_ip)
+            && ctx.not_only_scans(f)
+            && !(f.fold.is_some()
+                && ctx
+                    .icmp_services
+                    .contains(&(Proto::Tcp, f.resp_ip, f.resp_port)))
     });
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(unanswered) {
-        let syns: u64 = flows.iter().map(|(_, f)| f.orig_pkts).sum();
-        if flows.len() == 1 && syns == 1 && end - flows[0].1.first_ts_ns < END_GRACE_NS {
+        let syns: u64 = flows.iter().map(|(_, f)| f.all_orig_pkts()).sum();
+        let attempts: usize = flows.iter().map(|(_, f)| ctx.weight(f) as usize).sum();
+        if attempts == 1 && syns == 1 && end - flows[0].1.first_ts_ns < END_GRACE_NS {
             continue;
         }
         let ok = ctx.handshakes(ip, port);
-        let clients = ip_list(flows.iter().map(|(_, f)| f.orig_ip));
+        let origins = Origins::of(ctx, flows.iter().map(|(_, f)| *f));
+        let n_clients = origins.count();
+        let clients = origins.list();
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let server_talks = ctx.talkers.contains(&ip);
         let other_ports: BTreeSet<u16> = ctx
@@ -54,7 +61,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .unwrap_or_default();
         let severity = if ok > 0 {
             Severity::Medium
-        } else if flows.len() >= CRITICAL_ATTEMPTS || syns >= CRITICAL_SYNS {
+        } else if attempts >= CRITICAL_ATTEMPTS || syns >= CRITICAL_SYNS {
             Severity::Critical
         } else {
             Severity::High
@@ -66,15 +73,15 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             format!(
                 "TCP {svc} drops some connection attempts ({} of {})",
-                flows.len(),
-                flows.len() + ok
+                attempts,
+                attempts + ok
             )
         };
         let mut expl = format!(
             "{} from {} to {svc} sent {syns} SYNs between {} and {} and got no SYN-ACK, no RST \
              and no ICMP error back.",
-            plural(flows.len(), "connection attempt"),
-            plural(clients.len(), "client"),
+            plural(attempts, "connection attempt"),
+            plural(n_clients, "client"),
             rfc3339(first),
             rfc3339(last),
         );
@@ -116,7 +123,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         );
         f.server = server(ip, Some(port));
         f.clients = clients;
-        f.affected_flows = flows.len() as u64;
+        f.affected_flows = attempts as u64;
         for (_, c) in flows.iter().take(6) {
             let n = c.orig_pkts;
             let note = if n > 1 {

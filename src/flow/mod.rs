@@ -5,6 +5,7 @@
 //! [`FlowTable`] whatever shard handles them. Memory is bounded by the number of concurrent
 //! flows: idle flows are finished and summarised by [`FlowTable::expire`].
 
+pub mod fold;
 pub mod http;
 pub mod tcp;
 pub mod tls;
@@ -531,6 +532,10 @@ pub struct Conn {
     /// TTL of the first RST (a value unlike the sender's other packets hints at a middlebox).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rst_ttl: Option<u8>,
+    /// When this record stands for several flows folded together (beyond the record budget,
+    /// see [`fold`]): what they add up to. `None` for an ordinary flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<Box<fold::Fold>>,
 }
 
 fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
@@ -646,7 +651,55 @@ impl Conn {
             orig_ttl: f.orig_ttl,
             resp_ttl: f.resp_ttl,
             rst_ttl: f.rst_ttl,
+            fold: None,
         }
+    }
+
+    /// Flows this record stands for: 1, or all those folded into it.
+    pub fn weight(&self) -> u64 {
+        self.fold.as_ref().map_or(1, |f| f.flows)
+    }
+
+    /// Latest last packet of the flows it stands for.
+    pub fn until_ns(&self) -> i64 {
+        self.fold
+            .as_ref()
+            .map_or(self.last_ts_ns, |f| f.last_ts_ns.max(self.last_ts_ns))
+    }
+
+    /// Packets both ways, over the flows it stands for.
+    pub fn all_pkts(&self) -> u64 {
+        self.fold
+            .as_ref()
+            .map_or(self.orig_pkts + self.resp_pkts, |f| {
+                f.orig_pkts + f.resp_pkts
+            })
+    }
+
+    /// Packets the originators sent, over the flows it stands for.
+    pub fn all_orig_pkts(&self) -> u64 {
+        self.fold.as_ref().map_or(self.orig_pkts, |f| f.orig_pkts)
+    }
+
+    /// Originators and how many of the flows each opened: the record's own, or the listed
+    /// sources of its fold (see [`fold::Fold::unlisted_flows`] for the rest).
+    pub fn sources(&self) -> impl Iterator<Item = (IpAddr, u64)> + '_ {
+        let own = self.fold.is_none().then_some((self.orig_ip, 1));
+        own.into_iter().chain(
+            self.fold
+                .iter()
+                .flat_map(|f| f.sources.iter().map(|(ip, s)| (*ip, s.flows))),
+        )
+    }
+
+    /// Start times and how many flows started then (folded: per histogram bucket).
+    pub fn starts(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
+        let own = self.fold.is_none().then_some((self.first_ts_ns, 1));
+        own.into_iter().chain(
+            self.fold
+                .iter()
+                .flat_map(|f| f.starts.iter().map(|(t, n)| (*t, *n))),
+        )
     }
 
     /// Canonical order of finished flows: time, then capture and frame.
@@ -698,6 +751,8 @@ pub struct FlowTable {
     /// the new slots) costs 48 bytes a flow, not the whole flow.
     flows: FxHashMap<FlowKey, Box<Flow>>,
     pub finished: Vec<Conn>,
+    /// Finished records kept as they are at most; the rest are folded (see [`fold`]).
+    pub budget: fold::Budget,
     pub timeouts: Timeouts,
     /// Most flows alive at once in this table.
     pub peak_flows: usize,
@@ -736,7 +791,7 @@ impl FlowTable {
         for (_, k) in idle {
             if let Some(mut f) = self.flows.remove(&k) {
                 f.finish(&mut self.events);
-                self.finished.push(Conn::from_flow(&f));
+                self.budget.place(&mut self.finished, Conn::from_flow(&f));
                 self.evicted += 1;
             }
         }
@@ -758,7 +813,7 @@ impl FlowTable {
             }
             if let Some(mut old) = self.flows.remove(&key) {
                 old.finish(&mut self.events);
-                self.finished.push(Conn::from_flow(&old));
+                self.budget.place(&mut self.finished, Conn::from_flow(&old));
             }
         }
         let mut f = Box::new(Flow::new(key, src, dst, p));
@@ -791,12 +846,13 @@ impl FlowTable {
     pub fn expire(&mut self, now_ns: i64) {
         let t = self.timeouts;
         let finished = &mut self.finished;
+        let budget = &mut self.budget;
         let events = &mut self.events;
         self.flows.retain(|_, f| {
             let keep = now_ns.saturating_sub(f.last_ts_ns) <= t.of(f);
             if !keep {
                 f.finish(events);
-                finished.push(Conn::from_flow(f));
+                budget.place(finished, Conn::from_flow(f));
             }
             keep
         });
@@ -805,10 +861,14 @@ impl FlowTable {
 
     /// Finishes every flow (end of input).
     pub fn finish_all(&mut self) {
-        self.finished.reserve_exact(self.flows.len());
-        for (_, mut f) in std::mem::take(&mut self.flows) {
+        let room = self.budget.max_records.saturating_sub(self.finished.len());
+        self.finished.reserve_exact(self.flows.len().min(room));
+        // Oldest first, so the budget keeps the earliest flows whatever the hashing.
+        let mut live: Vec<Box<Flow>> = std::mem::take(&mut self.flows).into_values().collect();
+        live.sort_unstable_by_key(|f| (f.first_ts_ns, f.capture, f.first_frame));
+        for mut f in live {
             f.finish(&mut self.events);
-            self.finished.push(Conn::from_flow(&f));
+            self.budget.place(&mut self.finished, Conn::from_flow(&f));
             self.cap_events();
         }
     }

@@ -183,6 +183,32 @@ impl History {
     }
 }
 
+impl PartialEq for History {
+    fn eq(&self, other: &History) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for History {}
+
+impl std::hash::Hash for History {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl PartialOrd for History {
+    fn partial_cmp(&self, other: &History) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for History {
+    fn cmp(&self, other: &History) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
 impl PartialEq<&str> for History {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other

@@ -107,6 +107,12 @@ impl Analysis {
                 self.counters.flows_evicted
             ));
         }
+        if self.counters.flows_folded > 0 {
+            out.push(format!(
+                "{} finished flows beyond the record budget were folded into {} records, one per server and outcome: they are counted in full, but checks of single flows saw only their group's first flow (raise Config::max_records)",
+                self.counters.flows_folded, self.counters.fold_groups
+            ));
+        }
         out
     }
 
@@ -151,7 +157,7 @@ impl Analysis {
             schema: SCHEMA,
             captures,
             summary: Summary {
-                flows: self.flows.len() as u64,
+                flows: self.flow_count() as u64,
                 tcp_flows: self.flows_of(Proto::Tcp) as u64,
                 udp_flows: self.flows_of(Proto::Udp) as u64,
                 icmp_flows: self.flows_of(Proto::Icmp) as u64,

@@ -1,0 +1,425 @@
+//! The record budget: what keeps memory proportional to concurrent flows, not to all flows.
+//!
+//! Every finished flow becomes a [`Conn`] record. A flood of ten million SYNs spread over
+//! hours never has many flows alive at once, but ten million records would take gigabytes.
+//! So each flow table keeps at most its share of `Config::max_records` records as they are;
+//! beyond that, a flow with nothing particular about it is *folded*: added to the one record
+//! that stands for every such flow with the same responder (address, port, protocol, capture)
+//! and the same outcome (state, history, who answered, who reset, first-packet counts). The
+//! record is the group's earliest flow, unchanged, so its frames stay real evidence; its
+//! [`Fold`] counts the flows, packets and bytes of the whole group, their sources (the first
+//! [`MAX_LISTED_SOURCES`] listed with their flow counts, all of them counted exactly while few
+//! and estimated with HyperLogLog beyond) and their start times (a histogram whose bucket
+//! widens so it never exceeds [`MAX_BUCKETS`]).
+//!
+//! What counts as particular (see [`particular`]) is whatever a per-flow detector looks at:
+//! retransmitted or lost data, zero windows, a reset after data, data left unanswered or
+//! unacknowledged. Such flows are kept up to [`PARTICULAR_FACTOR`] times the budget, and only
+//! folded beyond that. Memory is then bounded by the live flows, the budget, and the number of
+//! distinct (responder, outcome) groups, whatever the length of the capture.
+//!
+//! Detectors read a folded record through [`Conn::weight`], [`Conn::sources`] and
+//! [`Conn::starts`]; the report's `summary.limits` says when folding happened.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use cardinality_estimator::CardinalityEstimator;
+
+use super::tcp::History;
+use super::{Conn, Proto};
+
+/// A distinct-count sketch of addresses: exact while small, HyperLogLog (2^12 registers,
+/// about 1.6% error) beyond.
+pub(crate) type Distinct = CardinalityEstimator<IpAddr>;
+
+/// Sources listed by name (with their flow counts) in one folded record.
+pub const MAX_LISTED_SOURCES: usize = 1024;
+/// Start-time histogram buckets in one folded record; the bucket width doubles beyond it.
+pub const MAX_BUCKETS: usize = 4096;
+/// Particular flows are kept up to this many times the record budget.
+pub const PARTICULAR_FACTOR: usize = 4;
+/// First bucket width of the start-time histogram.
+const BUCKET_NS: i64 = 1_000_000_000;
+
+/// What a folded group has in common: the responder and everything the detectors test on
+/// one flow, so any of its flows (the record shown) answers those tests for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FoldKey {
+    proto: Proto,
+    resp_ip: IpAddr,
+    resp_port: u16,
+    capture: u16,
+    vlan: Option<u16>,
+    conn_state: &'static str,
+    history: History,
+    syn: bool,
+    synack: bool,
+    rst_by: Option<&'static str>,
+    orig_data: bool,
+    resp_data: bool,
+    /// Packets each way, capped: "at most 4 packets" is a probe, one reply is not several.
+    orig_pkts: u8,
+    resp_pkts: u8,
+    resp_ttl: Option<u8>,
+    rst_ttl: Option<u8>,
+}
+
+impl FoldKey {
+    pub fn of(c: &Conn) -> FoldKey {
+        FoldKey {
+            proto: c.proto,
+            resp_ip: c.resp_ip,
+            resp_port: c.resp_port,
+            capture: c.capture,
+            vlan: c.vlan,
+            conn_state: c.conn_state,
+            history: c.history,
+            syn: c.syn_frame.is_some(),
+            synack: c.synack_frame.is_some(),
+            rst_by: c.rst_by,
+            orig_data: c.orig_bytes > 0,
+            resp_data: c.resp_bytes > 0,
+            orig_pkts: c.orig_pkts.min(5) as u8,
+            resp_pkts: c.resp_pkts.min(2) as u8,
+            resp_ttl: c.resp_ttl,
+            rst_ttl: c.rst_ttl,
+        }
+    }
+}
+
+/// Whether a per-flow detector may want this flow on its own (it is then kept, not folded,
+/// as long as the particular-flow allowance lasts).
+pub fn particular(c: &Conn) -> bool {
+    let data = c.orig_bytes > 0 || c.resp_bytes > 0;
+    c.missed_bytes > 0
+        || c.gap_frame.is_some()
+        || c.zero_window_frame.is_some()
+        || c.orig_unacked_bytes > 0
+        || c.resp_unacked_bytes > 0
+        || (data && (c.rtx_frame.is_some() || c.rst_frame.is_some()))
+        || (c.orig_bytes > 0 && c.resp_bytes == 0)
+}
+
+/// Flows of one source within a folded record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceFlows {
+    pub flows: u64,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+}
+
+/// The flows a folded record stands for (its own flow included).
+#[derive(Debug, Clone)]
+pub struct Fold {
+    pub flows: u64,
+    pub orig_pkts: u64,
+    pub resp_pkts: u64,
+    pub orig_bytes: u64,
+    pub resp_bytes: u64,
+    /// Latest last packet of any of the flows.
+    pub last_ts_ns: i64,
+    /// The first sources met (smallest addresses when groups merge), with their flows.
+    pub sources: BTreeMap<IpAddr, SourceFlows>,
+    /// Flows from sources not listed in `sources`.
+    pub unlisted_flows: u64,
+    distinct: Distinct,
+    /// Flow starts per bucket of `bucket_ns` (key: start of the bucket).
+    pub starts: BTreeMap<i64, u64>,
+    pub bucket_ns: i64,
+}
+
+impl Fold {
+    fn of(c: &Conn) -> Fold {
+        let mut f = Fold {
+            flows: 0,
+            orig_pkts: 0,
+            resp_pkts: 0,
+            orig_bytes: 0,
+            resp_bytes: 0,
+            last_ts_ns: c.last_ts_ns,
+            sources: BTreeMap::new(),
+            unlisted_flows: 0,
+            distinct: CardinalityEstimator::new(),
+            starts: BTreeMap::new(),
+            bucket_ns: BUCKET_NS,
+        };
+        f.add(c);
+        f
+    }
+
+    fn add(&mut self, c: &Conn) {
+        self.flows += 1;
+        self.orig_pkts += c.orig_pkts;
+        self.resp_pkts += c.resp_pkts;
+        self.orig_bytes += c.orig_bytes;
+        self.resp_bytes += c.resp_bytes;
+        self.last_ts_ns = self.last_ts_ns.max(c.last_ts_ns);
+        self.add_source(
+            c.orig_ip,
+            SourceFlows {
+                flows: 1,
+                first_ts_ns: c.first_ts_ns,
+                last_ts_ns: c.first_ts_ns,
+            },
+        );
+        self.distinct.insert(&c.orig_ip);
+        self.add_starts(c.first_ts_ns, 1);
+    }
+
+    fn add_source(&mut self, ip: IpAddr, s: SourceFlows) {
+        if let Some(e) = self.sources.get_mut(&ip) {
+            e.flows += s.flows;
+            e.first_ts_ns = e.first_ts_ns.min(s.first_ts_ns);
+            e.last_ts_ns = e.last_ts_ns.max(s.last_ts_ns);
+        } else if self.sources.len() < MAX_LISTED_SOURCES {
+            self.sources.insert(ip, s);
+        } else {
+            self.unlisted_flows += s.flows;
+        }
+    }
+
+    fn add_starts(&mut self, ts_ns: i64, n: u64) {
+        *self
+            .starts
+            .entry(ts_ns.div_euclid(self.bucket_ns) * self.bucket_ns)
+            .or_default() += n;
+        while self.starts.len() > MAX_BUCKETS {
+            self.widen(self.bucket_ns.saturating_mul(2));
+        }
+    }
+
+    /// Re-buckets the histogram with (wider) buckets of `width` ns.
+    fn widen(&mut self, width: i64) {
+        let mut wider: BTreeMap<i64, u64> = BTreeMap::new();
+        for (t, n) in std::mem::take(&mut self.starts) {
+            *wider.entry(t.div_euclid(width) * width).or_default() += n;
+        }
+        self.starts = wider;
+        self.bucket_ns = width;
+    }
+
+    /// Adds another group's flows (the same key, from another flow table).
+    fn merge(&mut self, o: Fold) {
+        self.flows += o.flows;
+        self.orig_pkts += o.orig_pkts;
+        self.resp_pkts += o.resp_pkts;
+        self.orig_bytes += o.orig_bytes;
+        self.resp_bytes += o.resp_bytes;
+        self.last_ts_ns = self.last_ts_ns.max(o.last_ts_ns);
+        self.distinct.merge(&o.distinct);
+        // Which sources stay listed must not depend on the merge order: the smallest ones.
+        let mut all = std::mem::take(&mut self.sources);
+        for (ip, s) in o.sources {
+            all.entry(ip)
+                .and_modify(|e| {
+                    e.flows += s.flows;
+                    e.first_ts_ns = e.first_ts_ns.min(s.first_ts_ns);
+                    e.last_ts_ns = e.last_ts_ns.max(s.last_ts_ns);
+                })
+                .or_insert(s);
+        }
+        self.unlisted_flows += o.unlisted_flows;
+        while all.len() > MAX_LISTED_SOURCES {
+            if let Some((_, s)) = all.pop_last() {
+                self.unlisted_flows += s.flows;
+            }
+        }
+        self.sources = all;
+        let width = self.bucket_ns.max(o.bucket_ns);
+        if width != self.bucket_ns {
+            self.widen(width);
+        }
+        for (t, n) in o.starts {
+            self.add_starts(t, n);
+        }
+    }
+
+    /// The sketch of its distinct sources.
+    pub(crate) fn distinct(&self) -> &Distinct {
+        &self.distinct
+    }
+
+    /// Distinct sources: exact while few, a HyperLogLog estimate (about 1.6%) beyond.
+    pub fn distinct_sources(&self) -> u64 {
+        (self.distinct.estimate() as u64).max(self.sources.len() as u64)
+    }
+}
+
+impl serde::Serialize for Fold {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Fold", 3)?;
+        st.serialize_field("flows", &self.flows)?;
+        st.serialize_field("sources", &self.distinct_sources())?;
+        st.serialize_field("last_ts", &crate::report::rfc3339(self.last_ts_ns))?;
+        st.end()
+    }
+}
+
+/// Folds `c` into the record that stands for its group, or starts that record.
+pub fn fold_into(groups: &mut rustc_hash::FxHashMap<FoldKey, Conn>, c: Conn) {
+    match groups.entry(FoldKey::of(&c)) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            let r = e.get_mut();
+            if c.sort_key() < r.sort_key() {
+                // The earliest flow is the one shown; the fold moves over to it.
+                let mut fold = r.fold.take();
+                if let Some(f) = fold.as_mut() {
+                    f.add(&c);
+                }
+                let old = std::mem::replace(r, c);
+                r.fold = fold;
+                drop(old);
+            } else if let Some(f) = r.fold.as_mut() {
+                f.add(&c);
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let mut c = c;
+            c.fold = Some(Box::new(Fold::of(&c)));
+            e.insert(c);
+        }
+    }
+}
+
+/// Merges the folded records of several flow tables (in a fixed order: the result does not
+/// depend on which thread finished first) into one record per group.
+pub fn merge_groups(tables: Vec<rustc_hash::FxHashMap<FoldKey, Conn>>) -> Vec<Conn> {
+    let mut all: BTreeMap<FoldKey, Conn> = BTreeMap::new();
+    for t in tables {
+        let mut t: Vec<(FoldKey, Conn)> = t.into_iter().collect();
+        t.sort_unstable_by_key(|(k, c)| (*k, c.sort_key()));
+        for (k, c) in t {
+            match all.entry(k) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(c);
+                }
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    let (k, a) = e.remove_entry();
+                    // The earlier record is shown; the other group's counts join its fold.
+                    let (mut shown, other) = if c.sort_key() < a.sort_key() {
+                        (c, a)
+                    } else {
+                        (a, c)
+                    };
+                    if shown.fold.is_none() {
+                        shown.fold = Some(Box::new(Fold::of(&shown)));
+                    }
+                    if let Some(x) = shown.fold.as_mut() {
+                        match other.fold {
+                            Some(y) => x.merge(*y),
+                            None => x.add(&other),
+                        }
+                    }
+                    all.insert(k, shown);
+                }
+            }
+        }
+    }
+    // A group of one flow is just that flow.
+    for c in all.values_mut() {
+        if c.fold.as_ref().is_some_and(|f| f.flows <= 1) {
+            c.fold = None;
+        }
+    }
+    all.into_values().collect()
+}
+
+/// Keeps the budget of one flow table (unlimited by default).
+#[derive(Debug)]
+pub struct Budget {
+    /// Records kept as they are, at most (this table's share of `Config::max_records`).
+    pub max_records: usize,
+    /// Flows folded into group records.
+    pub folded: u64,
+    /// Folded group records.
+    pub groups: rustc_hash::FxHashMap<FoldKey, Conn>,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            max_records: usize::MAX,
+            folded: 0,
+            groups: Default::default(),
+        }
+    }
+}
+
+impl Budget {
+    /// Keeps `c` in `kept` while the budget lasts, folds it otherwise.
+    pub fn place(&mut self, kept: &mut Vec<Conn>, c: Conn) {
+        let room = if particular(&c) {
+            self.max_records.saturating_mul(PARTICULAR_FACTOR)
+        } else {
+            self.max_records
+        };
+        if kept.len() < room {
+            kept.push(c);
+        } else {
+            self.folded += 1;
+            fold_into(&mut self.groups, c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(n: u64) -> Fold {
+        let mut f = Fold {
+            flows: 0,
+            orig_pkts: 0,
+            resp_pkts: 0,
+            orig_bytes: 0,
+            resp_bytes: 0,
+            last_ts_ns: 0,
+            sources: BTreeMap::new(),
+            unlisted_flows: 0,
+            distinct: Distinct::new(),
+            starts: BTreeMap::new(),
+            bucket_ns: BUCKET_NS,
+        };
+        for i in 0..n {
+            let ip = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
+            f.flows += 1;
+            f.add_source(
+                ip,
+                SourceFlows {
+                    flows: 1,
+                    first_ts_ns: i as i64,
+                    last_ts_ns: i as i64,
+                },
+            );
+            f.distinct.insert(&ip);
+            f.add_starts(i as i64 * 7_000_000_000, 1);
+        }
+        f
+    }
+
+    #[test]
+    fn histogram_and_source_list_stay_bounded() {
+        let f = group(20_000);
+        assert!(f.starts.len() <= MAX_BUCKETS);
+        assert_eq!(f.starts.values().sum::<u64>(), 20_000);
+        assert_eq!(f.sources.len(), MAX_LISTED_SOURCES);
+        assert_eq!(f.unlisted_flows, 20_000 - MAX_LISTED_SOURCES as u64);
+        let est = f.distinct_sources() as f64;
+        assert!((est / 20_000.0 - 1.0).abs() < 0.03, "{est}");
+    }
+
+    #[test]
+    fn merging_does_not_depend_on_order() {
+        let (a, b) = (group(3_000), group(1_500));
+        let (mut x, mut y) = (a.clone(), b.clone());
+        x.merge(b);
+        y.merge(a);
+        assert_eq!(x.flows, y.flows);
+        assert_eq!(x.sources, y.sources);
+        assert_eq!(x.unlisted_flows, y.unlisted_flows);
+        assert_eq!(x.starts, y.starts);
+        assert_eq!(x.distinct_sources(), y.distinct_sources());
+    }
+}
