@@ -48,7 +48,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             max_events: 1_000_000,
             max_flows: 4_000_000,
-            max_records: 256_000,
+            max_records: 128_000,
             ca_bundles: Vec::new(),
         }
     }

@@ -134,14 +134,12 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
     if folded {
         return true;
     }
-    let Some(v) = ctx.conn_starts.get(&client) else {
-        return false;
-    };
-    let i = v.partition_point(|&(t, _)| t <= t_ns);
+    let v = ctx.conn_starts(client);
+    let i = v.partition_point(|&(_, t, _)| t <= t_ns);
     v[i..]
         .iter()
-        .take_while(|(t, _)| t - t_ns <= CONNECT_AFTER_NS)
-        .any(|&(t, dst)| {
+        .take_while(|(_, t, _)| t - t_ns <= CONNECT_AFTER_NS)
+        .any(|&(_, t, dst)| {
             // `an.dns` is in time order: look only between the failure and the connection.
             let dns = &ctx.an.dns;
             let from = dns.partition_point(|e| e.ts_ns <= t_ns);

@@ -210,9 +210,10 @@ pub struct Ctx<'a> {
     pub answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
     /// TTLs of each host's packets in flows without resets (a reset with another TTL was
     /// probably forged by a middlebox).
-    pub host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>>,
-    /// Start times (sorted) of the non-DNS, non-ICMP connections each address opened.
-    pub conn_starts: rustc_hash::FxHashMap<IpAddr, Vec<(i64, IpAddr)>>,
+    host_ttls: Vec<(IpAddr, u8)>,
+    /// (originator, start, responder) of the non-DNS, non-ICMP connections, sorted: one flat
+    /// list, not a list per address (a flood has an address per flow).
+    conn_starts: Vec<(IpAddr, i64, IpAddr)>,
     /// Services (protocol, address, port) named by ICMP errors whose flow was folded away
     /// (see [`crate::flow::fold`]): their folded attempts may have been answered by ICMP.
     pub icmp_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
@@ -268,8 +269,8 @@ impl<'a> Ctx<'a> {
         let mut handshake_count: rustc_hash::FxHashMap<(IpAddr, u16), usize> = Default::default();
         let mut answered_ports: rustc_hash::FxHashMap<IpAddr, BTreeSet<u16>> = Default::default();
         let mut answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)> = Default::default();
-        let mut host_ttls: rustc_hash::FxHashMap<IpAddr, BTreeSet<u8>> = Default::default();
-        let mut conn_starts: rustc_hash::FxHashMap<IpAddr, Vec<(i64, IpAddr)>> = Default::default();
+        let mut host_ttls: Vec<(IpAddr, u8)> = Vec::new();
+        let mut conn_starts: Vec<(IpAddr, i64, IpAddr)> = Vec::new();
         for f in &an.flows {
             if f.proto == Proto::Tcp && handshake_ok(f) {
                 *handshake_count.entry((f.resp_ip, f.resp_port)).or_default() +=
@@ -284,17 +285,14 @@ impl<'a> Ctx<'a> {
             }
             if f.rst_frame.is_none() {
                 if let Some(t) = f.orig_ttl {
-                    host_ttls.entry(f.orig_ip).or_default().insert(t);
+                    host_ttls.push((f.orig_ip, t));
                 }
                 if let Some(t) = f.resp_ttl {
-                    host_ttls.entry(f.resp_ip).or_default().insert(t);
+                    host_ttls.push((f.resp_ip, t));
                 }
             }
             if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
-                conn_starts
-                    .entry(f.orig_ip)
-                    .or_default()
-                    .push((f.first_ts_ns, f.resp_ip));
+                conn_starts.push((f.orig_ip, f.first_ts_ns, f.resp_ip));
             }
         }
         let quoted_flow = quoted_flows(an);
@@ -363,15 +361,33 @@ impl<'a> Ctx<'a> {
             handshake_count,
             answered_ports,
             answered_services,
-            host_ttls,
-            conn_starts: conn_starts
-                .into_iter()
-                .map(|(k, mut v)| {
-                    v.sort_unstable();
-                    (k, v)
-                })
-                .collect(),
+            host_ttls: {
+                host_ttls.sort_unstable();
+                host_ttls.dedup();
+                host_ttls
+            },
+            conn_starts: {
+                conn_starts.sort_unstable();
+                conn_starts
+            },
         }
+    }
+
+    /// TTLs of `ip`'s packets in flows without resets.
+    pub fn host_ttls(&self, ip: IpAddr) -> BTreeSet<u8> {
+        let from = self.host_ttls.partition_point(|e| e.0 < ip);
+        self.host_ttls[from..]
+            .iter()
+            .take_while(|e| e.0 == ip)
+            .map(|e| e.1)
+            .collect()
+    }
+
+    /// (start, responder) of the connections `ip` opened, in time order.
+    pub fn conn_starts(&self, ip: IpAddr) -> &[(IpAddr, i64, IpAddr)] {
+        let from = self.conn_starts.partition_point(|e| e.0 < ip);
+        let to = self.conn_starts.partition_point(|e| e.0 <= ip);
+        &self.conn_starts[from..to]
     }
 
     /// Flows `f` stands for (1, or its folded flows), those opened by scanners left out.
@@ -423,6 +439,9 @@ impl<'a> Ctx<'a> {
 /// last flow with that 5-tuple that started before the error.
 fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
     use crate::flow::{Addr, FlowKey};
+    if an.icmp_errors.is_empty() {
+        return Vec::new();
+    }
     let mut index: rustc_hash::FxHashMap<FlowKey, Vec<usize>> = Default::default();
     for (i, f) in an.flows.iter().enumerate() {
         if matches!(f.proto, Proto::Tcp | Proto::Udp) {
@@ -587,19 +606,55 @@ pub fn span<'a>(flows: impl Iterator<Item = &'a Conn>) -> (i64, i64) {
     })
 }
 
-/// The most events within any `window` ns, from (time, count) pairs sorted by time: the count
-/// and the times of the first and last events of the earliest such window.
-pub fn peak_window(times: &[(i64, u64)], window: i64) -> (u64, i64, i64) {
+/// The most events within any `window` ns, and the times of the first and last events of the
+/// earliest such window. Events are (time, width, count): a width of 0 is `count` events at
+/// `time`; a wider one (a folded record's histogram bucket) is `count` events spread evenly
+/// over `[time, time+width)`, of which a window holds its share. Windows start at an event.
+pub fn peak_window(events: &mut [(i64, i64, u64)], window: i64) -> (u64, i64, i64) {
+    events.sort_unstable();
+    let mut pre = Vec::with_capacity(events.len() + 1);
+    pre.push(0u64);
+    for e in events.iter() {
+        pre.push(pre[pre.len() - 1] + e.2);
+    }
+    let spread: Vec<(i64, i64, u64)> = events.iter().copied().filter(|e| e.1 > 0).collect();
+    let widest = spread.iter().map(|e| e.1).max().unwrap_or(0);
     let mut best = (0, 0, 0);
-    let (mut j, mut sum) = (0, 0u64);
-    for (i, &(t, n)) in times.iter().enumerate() {
-        sum += n;
-        while t.saturating_sub(times[j].0) > window {
-            sum -= times[j].1;
-            j += 1;
+    let mut r = 0;
+    for j in 0..events.len() {
+        if j > 0 && events[j].0 == events[j - 1].0 {
+            continue; // the window from the first of equal times holds them all
+        }
+        let end = events[j].0.saturating_add(window);
+        while r < events.len() && events[r].0 <= end {
+            r += 1;
+        }
+        let mut sum = pre[r] - pre[j];
+        // Spread events that run past the window's end count only for their share inside.
+        let lo = end.saturating_sub(widest).max(events[j].0);
+        let from = spread.partition_point(|e| e.0 < lo);
+        for e in spread[from..].iter().take_while(|e| e.0 <= end) {
+            let past = e.0.saturating_add(e.1).saturating_sub(end).max(0);
+            if past > 0 {
+                let outside = (e.2 as f64 * (past as f64 / e.1 as f64)).round() as u64;
+                sum -= outside.min(e.2);
+            }
+        }
+        // Spread events begun before the window count for their share inside it.
+        let start = events[j].0;
+        let from = spread.partition_point(|e| e.0 < start.saturating_sub(widest));
+        for e in spread[from..].iter().take_while(|e| e.0 < start) {
+            let inside =
+                e.0.saturating_add(e.1)
+                    .min(end)
+                    .saturating_sub(start)
+                    .max(0);
+            if inside > 0 {
+                sum += (e.2 as f64 * (inside as f64 / e.1 as f64)).round() as u64;
+            }
         }
         if sum > best.0 {
-            best = (sum, times[j].0, times[i].0);
+            best = (sum, events[j].0, events[r - 1].0);
         }
     }
     best
@@ -714,6 +769,22 @@ pub fn handshake_ok(f: &Conn) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peak_window_counts_points_and_shares_of_buckets() {
+        const S: i64 = 1_000_000_000;
+        // Points: 3 within 10 s (at 0, 4 and 10 s), the 4th 11 s after the first.
+        let mut p = vec![(0, 0, 1), (4 * S, 0, 1), (10 * S, 0, 1), (11 * S, 0, 1)];
+        assert_eq!(peak_window(&mut p, 10 * S), (3, 0, 10 * S));
+        // 500 starts per second for 100 s, in 4 s buckets: a 10 s window holds 5,000, not
+        // the 6,000 of three whole buckets.
+        let mut b: Vec<_> = (0..25).map(|i| (i * 4 * S, 4 * S, 2_000)).collect();
+        assert_eq!(peak_window(&mut b, 10 * S).0, 5_000);
+        // Mixed: a point inside a bucket's window adds to its share.
+        let mut m = vec![(0, 4 * S, 400), (2 * S, 0, 7)];
+        assert_eq!(peak_window(&mut m, S).0, 107);
+        assert_eq!(peak_window(&mut [], S), (0, 0, 0));
+    }
 
     #[test]
     fn registry_is_complete_and_ids_unique() {

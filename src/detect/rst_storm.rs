@@ -35,7 +35,7 @@ fn reset_sender(f: &Conn) -> Option<(IpAddr, bool)> {
 struct Resets<'a> {
     f: &'a Conn,
     n: u64,
-    times: Vec<(i64, u64)>,
+    times: Vec<(i64, i64, u64)>,
     peers: Vec<(IpAddr, u16)>,
 }
 
@@ -55,7 +55,7 @@ fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
         let r = Resets {
             f,
             n: 1,
-            times: vec![(f.last_ts_ns, 1)],
+            times: vec![(f.last_ts_ns, 0, 1)],
             peers: vec![peer],
         };
         return vec![(sender, r)];
@@ -79,9 +79,9 @@ fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
         .iter()
         .filter(|(ip, _)| !ctx.scanners.contains(ip))
         .map(|(ip, s)| {
-            let mut times = vec![(s.first_ts_ns, 1)];
+            let mut times = vec![(s.first_ts_ns, 0, 1)];
             if s.flows > 1 {
-                times.push((s.last_ts_ns, s.flows - 1));
+                times.push((s.last_ts_ns, 0, s.flows - 1));
             }
             let r = Resets {
                 f,
@@ -112,9 +112,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         if total < MIN_CONNS as u64 {
             continue;
         }
-        let mut times: Vec<(i64, u64)> = rs.iter().flat_map(|r| r.times.iter().copied()).collect();
-        times.sort_unstable();
-        let peak = peak_window(&times, WINDOW_NS).0 as usize;
+        let mut times: Vec<(i64, i64, u64)> =
+            rs.iter().flat_map(|r| r.times.iter().copied()).collect();
+        let peak = peak_window(&mut times, WINDOW_NS).0 as usize;
         let peers: BTreeSet<(IpAddr, u16)> =
             rs.iter().flat_map(|r| r.peers.iter().copied()).collect();
         if peak < MIN_CONNS || peers.len() < MIN_PEERS {
@@ -141,7 +141,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         // Middlebox hint: resets whose TTL differs from every other packet of the sender.
         let rst_ttls: BTreeSet<u8> = flows.iter().filter_map(|f| f.rst_ttl).collect();
-        let other_ttls = ctx.host_ttls.get(&sender).cloned().unwrap_or_default();
+        let other_ttls = ctx.host_ttls(sender);
         let middlebox =
             !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
         let mut f = finding(

@@ -35,9 +35,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             continue;
         }
         // Start times with their counts (folded records give a histogram).
-        let mut times: Vec<(i64, u64)> = flows.iter().flat_map(|(_, f)| f.starts()).collect();
-        times.sort_unstable();
-        let (peak, from, to) = peak_window(&times, WINDOW_NS);
+        let mut times: Vec<(i64, i64, u64)> = flows.iter().flat_map(|(_, f)| f.starts()).collect();
+        let (peak, from, to) = peak_window(&mut times, WINDOW_NS);
         let peak = peak as usize;
         let sources = Origins::of(ctx, flows.iter().map(|(_, f)| *f));
         let n_sources = sources.count();

@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         // TTL of the resets versus the server's other packets: a middlebox hint.
         let rst_ttls: std::collections::BTreeSet<u8> =
             flows.iter().filter_map(|(_, f)| f.resp_ttl).collect();
-        let other_ttls = ctx.host_ttls.get(&ip).cloned().unwrap_or_default();
+        let other_ttls = ctx.host_ttls(ip);
         if !other_ttls.is_empty() && !rst_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls) {
             expl.push_str(&format!(
                 " The resets arrive with TTL {:?} while {ip}'s other packets have TTL {:?}: \

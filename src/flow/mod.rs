@@ -692,13 +692,14 @@ impl Conn {
         )
     }
 
-    /// Start times and how many flows started then (folded: per histogram bucket).
-    pub fn starts(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
-        let own = self.fold.is_none().then_some((self.first_ts_ns, 1));
+    /// When flows started: (time, width, count), a width of 0 for the record's own start,
+    /// or the folded flows' histogram buckets (`count` starts somewhere in `[time, time+width)`).
+    pub fn starts(&self) -> impl Iterator<Item = (i64, i64, u64)> + '_ {
+        let own = self.fold.is_none().then_some((self.first_ts_ns, 0, 1));
         own.into_iter().chain(
             self.fold
                 .iter()
-                .flat_map(|f| f.starts.iter().map(|(t, n)| (*t, *n))),
+                .flat_map(|f| f.starts.iter().map(|(t, n)| (*t, f.bucket_ns, *n))),
         )
     }
 
