@@ -380,7 +380,7 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
                 t.budget.max_records = if cfg.max_records == usize::MAX {
                     usize::MAX
                 } else {
-                    (cfg.max_records / SHARDS).max(16)
+                    cfg.max_records / SHARDS
                 };
                 t
             })

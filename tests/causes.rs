@@ -160,3 +160,41 @@ fn retries_after_errors_are_not_duplicates() {
     let r = analyze(&fixtures().join("http-duplicate.pcap"), 1).report();
     assert_eq!(r.root_causes[0].cause, "http_duplicate_request");
 }
+
+/// With a record budget of zero every finished flow is folded (see `pcap_rca::flow::fold`):
+/// the detectors then see one record per server and outcome. On every fixture the top cause,
+/// its server, the verdict and the flow count stay the same.
+#[test]
+fn folding_every_flow_keeps_the_top_cause_on_every_fixture() {
+    let rows = read_tsv(&fixtures().join("expected/causes.tsv"));
+    let mut failures = Vec::new();
+    for r in rows {
+        let file = &r["file"];
+        let path = fixtures().join(file);
+        let plain = analyze(&path, 1);
+        let mut cfg = pcap_rca::Config::default();
+        cfg.threads = 1;
+        cfg.max_records = 0;
+        let folded = pcap_rca::analyze_inputs(&[pcap_rca::Input::Path(path.clone())], &cfg)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let (p, f) = (plain.report(), folded.report());
+        let top = |r: &pcap_rca::report::Report| {
+            r.root_causes.first().map(|c| {
+                (
+                    c.cause.clone(),
+                    c.server.as_ref().map(|s| (s.ip.clone(), s.port)),
+                )
+            })
+        };
+        if top(&p) != top(&f) || p.summary.verdict != f.summary.verdict {
+            failures.push(format!("{file}: {:?} became {:?}", top(&p), top(&f)));
+        }
+        if p.summary.flows != f.summary.flows {
+            failures.push(format!(
+                "{file}: {} flows became {}",
+                p.summary.flows, f.summary.flows
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -179,3 +179,46 @@ fn tls_expectations_agree() {
     assert_eq!(r.summary.verdict, "healthy");
     assert!(r.root_causes.iter().all(|c| c.cause != "tls_alert"));
 }
+
+/// With every finished flow folded (a record budget of zero, see `pcap_rca::flow::fold`),
+/// every corpus capture keeps its verdict, its flow count and its top cause.
+#[test]
+fn folding_every_flow_keeps_the_verdict_on_every_corpus_capture() {
+    let Some(dir) = corpus() else { return };
+    let mut failures = Vec::new();
+    for path in files_under(&dir, &["pcap", "pcapng", "gz", "zst"]) {
+        let run = |max_records: usize| {
+            let mut c = cfg(1);
+            c.max_records = max_records;
+            pcap_rca::analyze_inputs(&[Input::Path(path.clone())], &c)
+                .ok()
+                .map(|a| a.report())
+        };
+        let (Some(p), Some(f)) = (run(usize::MAX), run(0)) else {
+            continue;
+        };
+        let top = |r: &pcap_rca::report::Report| {
+            r.root_causes.first().map(|c| {
+                (
+                    c.cause.clone(),
+                    c.server.as_ref().map(|s| (s.ip.clone(), s.port)),
+                )
+            })
+        };
+        if (top(&p), &p.summary.verdict, p.summary.flows)
+            != (top(&f), &f.summary.verdict, f.summary.flows)
+        {
+            failures.push(format!(
+                "{}: {:?} {} {} became {:?} {} {}",
+                path.display(),
+                top(&p),
+                p.summary.verdict,
+                p.summary.flows,
+                top(&f),
+                f.summary.verdict,
+                f.summary.flows
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

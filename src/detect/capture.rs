@@ -70,15 +70,21 @@ pub fn truncated(ctx: &Ctx<'_>) -> Vec<Finding> {
 }
 
 pub fn loss(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let flows: Vec<&Conn> = ctx.an.flows.iter().filter(|f| f.missed_bytes > 0).collect();
+    let flows: Vec<&Conn> = ctx
+        .an
+        .flows
+        .iter()
+        .filter(|f| f.totals().missed_bytes > 0)
+        .collect();
     if flows.is_empty() {
         return Vec::new();
     }
-    let missed: u64 = flows.iter().map(|f| f.missed_bytes).sum();
+    let missed: u64 = flows.iter().map(|f| f.totals().missed_bytes).sum();
+    let n = count(flows.iter().copied());
     let tcp = count(ctx.an.flows.iter().filter(|f| f.proto == Proto::Tcp));
     let first = flows.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
     let last = flows.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
-    let share = flows.len() as f64 / tcp.max(1) as f64;
+    let share = n as f64 / tcp.max(1) as f64;
     let mut f = finding(
         "capture_loss",
         Layer::Capture,
@@ -86,13 +92,13 @@ pub fn loss(ctx: &Ctx<'_>) -> Vec<Finding> {
         if share > 0.1 { 0.9 } else { 0.6 },
         format!(
             "The capture missed {missed} bytes in {}",
-            plural(flows.len(), "connection")
+            plural(n, "connection")
         ),
         format!(
             "In {} of {tcp} TCP connections the receiver acknowledged {missed} bytes that are \
              not in the capture: the capturing host or tap dropped packets. Missing packets are \
              not network loss, so conclusions drawn from absences are less certain.",
-            flows.len()
+            n
         ),
         first,
         last,
@@ -108,7 +114,7 @@ pub fn loss(ctx: &Ctx<'_>) -> Vec<Finding> {
             ),
         ));
     }
-    f.affected_flows = flows.len() as u64;
+    f.affected_flows = n as u64;
     f.wireshark_filter = "tcp.analysis.ack_lost_segment || tcp.analysis.lost_segment".into();
     f.remediation = vec![
         "Capture with a larger buffer (tcpdump -B), to a fast disk, or with a capture filter."

@@ -17,11 +17,14 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     });
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(aborted) {
-        let by_server = flows
-            .iter()
-            .filter(|(_, f)| f.rst_by == Some("resp"))
-            .count();
-        let by_client = flows.len() - by_server;
+        let by_server = count(
+            flows
+                .iter()
+                .filter(|(_, f)| f.rst_by == Some("resp"))
+                .map(|(_, f)| *f),
+        );
+        let n = count(flows.iter().map(|(_, f)| *f));
+        let by_client = n - by_server;
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let severity = if by_server >= MEDIUM_MIN {
             Severity::Medium
@@ -42,7 +45,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  sent by the server, {by_client} by the client while data was still in flight. \
                  Server aborts usually mean the application crashed, hit a timeout or a limit, or \
                  a proxy or firewall killed the session.",
-                plural(flows.len(), "connection")
+                plural(n, "connection")
             ),
             first,
             last,

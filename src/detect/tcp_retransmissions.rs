@@ -18,9 +18,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     for ((_, ip, port), flows) in by_service(tcp) {
         let rtx: u64 = flows
             .iter()
-            .map(|(_, f)| (f.orig_retransmissions + f.resp_retransmissions) as u64)
+            .map(|(_, f)| f.totals().retransmissions())
             .sum();
-        let pkts: u64 = flows.iter().map(|(_, f)| f.all_pkts()).sum();
+        let pkts: u64 = flows
+            .iter()
+            .map(|(_, f)| f.totals().orig_pkts + f.totals().resp_pkts)
+            .sum();
         let rate = rtx as f64 / pkts.max(1) as f64;
         let severity = if rtx >= HIGH.0 && rate >= HIGH.1 {
             Severity::High
@@ -43,7 +46,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         let by_server: u64 = flows
             .iter()
-            .map(|(_, f)| f.resp_retransmissions as u64)
+            .map(|(_, f)| f.totals().resp_retransmissions)
             .sum();
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
@@ -61,7 +64,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  sent by the server), in {} of them. Sustained loss like this slows every \
                  transfer and times out short requests: a saturated link, a duplex mismatch, a \
                  faulty cable or Wi-Fi, or a policer dropping bursts.",
-                plural(flows.len(), "connection"),
+                plural(count(flows.iter().map(|(_, f)| *f)), "connection"),
                 rate * 100.0,
                 plural(hit.len(), "connection")
             ),

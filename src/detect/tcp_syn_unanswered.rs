@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     });
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(unanswered) {
-        let syns: u64 = flows.iter().map(|(_, f)| f.all_orig_pkts()).sum();
+        let syns: u64 = flows.iter().map(|(_, f)| f.totals().orig_pkts).sum();
         let attempts: usize = flows.iter().map(|(_, f)| ctx.weight(f) as usize).sum();
         if attempts == 1 && syns == 1 && end - flows[0].1.first_ts_ns < END_GRACE_NS {
             continue;

@@ -9,14 +9,22 @@ pub const LOW_MIN: u64 = 5;
 pub const MEDIUM_MIN: u64 = 10;
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let tcp =
-        ctx.an.flows.iter().enumerate().filter(|(_, f)| {
-            f.proto == Proto::Tcp && f.orig_zero_windows + f.resp_zero_windows > 0
-        });
+    let tcp = ctx
+        .an
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.proto == Proto::Tcp && f.totals().zero_windows() > 0);
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(tcp) {
-        let by_client: u64 = flows.iter().map(|(_, f)| f.orig_zero_windows as u64).sum();
-        let by_server: u64 = flows.iter().map(|(_, f)| f.resp_zero_windows as u64).sum();
+        let by_client: u64 = flows
+            .iter()
+            .map(|(_, f)| f.totals().orig_zero_windows)
+            .sum();
+        let by_server: u64 = flows
+            .iter()
+            .map(|(_, f)| f.totals().resp_zero_windows)
+            .sum();
         let total = by_client + by_server;
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
@@ -41,7 +49,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 "{} with {svc} advertised a zero receive window {total} times ({by_client} by \
                  clients, {by_server} by the server): {who}. Transfers stall until the receiver \
                  reads.",
-                plural(flows.len(), "connection")
+                plural(count(flows.iter().map(|(_, f)| *f)), "connection")
             ),
             first,
             last,

@@ -101,6 +101,58 @@ pub fn particular(c: &Conn) -> bool {
         || (c.orig_bytes > 0 && c.resp_bytes == 0)
 }
 
+/// Packet, byte and event counts of one flow, or summed over the flows of a folded record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub orig_pkts: u64,
+    pub resp_pkts: u64,
+    pub orig_bytes: u64,
+    pub resp_bytes: u64,
+    pub orig_retransmissions: u64,
+    pub resp_retransmissions: u64,
+    pub orig_zero_windows: u64,
+    pub resp_zero_windows: u64,
+    pub missed_bytes: u64,
+}
+
+impl Totals {
+    pub fn of(c: &Conn) -> Totals {
+        Totals {
+            orig_pkts: c.orig_pkts,
+            resp_pkts: c.resp_pkts,
+            orig_bytes: c.orig_bytes,
+            resp_bytes: c.resp_bytes,
+            orig_retransmissions: c.orig_retransmissions.into(),
+            resp_retransmissions: c.resp_retransmissions.into(),
+            orig_zero_windows: c.orig_zero_windows.into(),
+            resp_zero_windows: c.resp_zero_windows.into(),
+            missed_bytes: c.missed_bytes,
+        }
+    }
+
+    fn add(&mut self, o: &Totals) {
+        self.orig_pkts += o.orig_pkts;
+        self.resp_pkts += o.resp_pkts;
+        self.orig_bytes += o.orig_bytes;
+        self.resp_bytes += o.resp_bytes;
+        self.orig_retransmissions += o.orig_retransmissions;
+        self.resp_retransmissions += o.resp_retransmissions;
+        self.orig_zero_windows += o.orig_zero_windows;
+        self.resp_zero_windows += o.resp_zero_windows;
+        self.missed_bytes += o.missed_bytes;
+    }
+
+    /// Retransmissions both ways.
+    pub fn retransmissions(&self) -> u64 {
+        self.orig_retransmissions + self.resp_retransmissions
+    }
+
+    /// Zero-window advertisements both ways.
+    pub fn zero_windows(&self) -> u64 {
+        self.orig_zero_windows + self.resp_zero_windows
+    }
+}
+
 /// Flows of one source within a folded record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceFlows {
@@ -113,10 +165,8 @@ pub struct SourceFlows {
 #[derive(Debug, Clone)]
 pub struct Fold {
     pub flows: u64,
-    pub orig_pkts: u64,
-    pub resp_pkts: u64,
-    pub orig_bytes: u64,
-    pub resp_bytes: u64,
+    /// Packets, bytes and events summed over the flows.
+    pub totals: Totals,
     /// Latest last packet of any of the flows.
     pub last_ts_ns: i64,
     /// The first sources met (smallest addresses when groups merge), with their flows.
@@ -133,10 +183,7 @@ impl Fold {
     fn of(c: &Conn) -> Fold {
         let mut f = Fold {
             flows: 0,
-            orig_pkts: 0,
-            resp_pkts: 0,
-            orig_bytes: 0,
-            resp_bytes: 0,
+            totals: Totals::default(),
             last_ts_ns: c.last_ts_ns,
             sources: BTreeMap::new(),
             unlisted_flows: 0,
@@ -150,10 +197,7 @@ impl Fold {
 
     fn add(&mut self, c: &Conn) {
         self.flows += 1;
-        self.orig_pkts += c.orig_pkts;
-        self.resp_pkts += c.resp_pkts;
-        self.orig_bytes += c.orig_bytes;
-        self.resp_bytes += c.resp_bytes;
+        self.totals.add(&Totals::of(c));
         self.last_ts_ns = self.last_ts_ns.max(c.last_ts_ns);
         self.add_source(
             c.orig_ip,
@@ -202,10 +246,7 @@ impl Fold {
     /// Adds another group's flows (the same key, from another flow table).
     fn merge(&mut self, o: Fold) {
         self.flows += o.flows;
-        self.orig_pkts += o.orig_pkts;
-        self.resp_pkts += o.resp_pkts;
-        self.orig_bytes += o.orig_bytes;
-        self.resp_bytes += o.resp_bytes;
+        self.totals.add(&o.totals);
         self.last_ts_ns = self.last_ts_ns.max(o.last_ts_ns);
         self.distinct.merge(&o.distinct);
         // Which sources stay listed must not depend on the merge order: the smallest ones.
@@ -371,10 +412,7 @@ mod tests {
     fn group(n: u64) -> Fold {
         let mut f = Fold {
             flows: 0,
-            orig_pkts: 0,
-            resp_pkts: 0,
-            orig_bytes: 0,
-            resp_bytes: 0,
+            totals: Totals::default(),
             last_ts_ns: 0,
             sources: BTreeMap::new(),
             unlisted_flows: 0,

@@ -667,18 +667,12 @@ impl Conn {
             .map_or(self.last_ts_ns, |f| f.last_ts_ns.max(self.last_ts_ns))
     }
 
-    /// Packets both ways, over the flows it stands for.
-    pub fn all_pkts(&self) -> u64 {
+    /// Packets, bytes, retransmissions, zero windows and missed bytes over the flows it
+    /// stands for.
+    pub fn totals(&self) -> fold::Totals {
         self.fold
             .as_ref()
-            .map_or(self.orig_pkts + self.resp_pkts, |f| {
-                f.orig_pkts + f.resp_pkts
-            })
-    }
-
-    /// Packets the originators sent, over the flows it stands for.
-    pub fn all_orig_pkts(&self) -> u64 {
-        self.fold.as_ref().map_or(self.orig_pkts, |f| f.orig_pkts)
+            .map_or_else(|| fold::Totals::of(self), |f| f.totals)
     }
 
     /// Originators and how many of the flows each opened: the record's own, or the listed
