@@ -3,9 +3,11 @@
 
   make-synthetic.py flows N OUT      N distinct TCP flows: a SYN from a random source
                                      (10.0.0.0/8, random port) to 10.255.0.5:443, 50 us apart
-  make-synthetic.py spread N OUT     N distinct TCP flows like `flows`, but 2 ms apart: a flood
-                                     that lasts hours, with few flows alive at any moment
-                                     (5,000,000 flows: 2.8 h, about 150,000 alive at once)
+  make-synthetic.py spread N OUT [GAP_US]
+                                     N distinct TCP flows like `flows`, but GAP_US (default
+                                     2000) apart: a flood that lasts hours, with few flows
+                                     alive at any moment (5,000,000 flows 2 ms apart: 2.8 h,
+                                     about 150,000 alive at once)
   make-synthetic.py longlived N OUT  8 connections that each stay open for the whole file:
                                      N data segments round-robin, acknowledged, 1 ms apart
 
@@ -38,7 +40,7 @@ def main():
             f.write(data)
         server = bytes([10, 255, 0, 5])
         if mode in ("flows", "spread"):
-            gap = 50 if mode == "flows" else 2000
+            gap = 50 if mode == "flows" else int(sys.argv[4]) if len(sys.argv) > 4 else 2000
             for i in range(n):
                 src = struct.pack("!I", (10 << 24) | rnd.randrange(1, 1 << 24))
                 rec(frame(src, server, rnd.randrange(1024, 65535), 443, rnd.getrandbits(32), 0, 0x02))
