@@ -87,6 +87,11 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<Server>,
     pub clients: Vec<String>,
+    /// How many clients there are when `clients` is not all of them: more than
+    /// [`MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
+    /// (see `flow::fold`), whose count is then an estimate within about 2%.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients_total: Option<u64>,
     pub affected_flows: u64,
     pub first_ts: String,
     pub last_ts: String,
@@ -109,6 +114,18 @@ pub struct Finding {
     pub last_ts_ns: i64,
 }
 
+/// Most clients listed by name in a finding or root cause.
+pub const MAX_CLIENTS: usize = 256;
+
+/// Keeps at most [`MAX_CLIENTS`] of `clients` (sorted), saying how many there were.
+pub fn cap_clients(clients: &mut Vec<String>, total: &mut Option<u64>) {
+    if clients.len() > MAX_CLIENTS {
+        *total = Some(total.unwrap_or(0).max(clients.len() as u64));
+        clients.sort();
+        clients.truncate(MAX_CLIENTS);
+    }
+}
+
 /// A ranked explanation, built from findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RootCause {
@@ -123,6 +140,11 @@ pub struct RootCause {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<Server>,
     pub clients: Vec<String>,
+    /// How many clients there are when `clients` is not all of them: more than
+    /// [`MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
+    /// (see `flow::fold`), whose count is then an estimate within about 2%.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients_total: Option<u64>,
     pub affected_flows: u64,
     pub first_ts: String,
     pub last_ts: String,

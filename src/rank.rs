@@ -90,6 +90,11 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
         .collect();
     clients.sort();
     clients.dedup();
+    let mut clients_total = members.iter().filter_map(|f| f.clients_total).max();
+    if let Some(t) = clients_total.as_mut() {
+        *t = (*t).max(clients.len() as u64);
+    }
+    crate::finding::cap_clients(&mut clients, &mut clients_total);
     let mut evidence = Vec::new();
     // Up to two frames of each supporting finding, the primary's first.
     for (k, f) in members.iter().enumerate() {
@@ -163,6 +168,7 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
         explanation,
         server: p.server.clone(),
         clients,
+        clients_total,
         affected_flows: affected,
         first_ts: crate::report::rfc3339(first),
         last_ts: crate::report::rfc3339(last),

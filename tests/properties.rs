@@ -235,6 +235,10 @@ fn finished_records_stay_within_the_budget_under_a_long_flood() {
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| panic!("{}", c.title));
     assert!((est / sources as f64 - 1.0).abs() < 0.03, "{}", c.title);
+    // The client list stays short; its total says how many there are.
+    assert!(c.clients.len() <= pcap_rca::finding::MAX_CLIENTS);
+    let total = c.clients_total.unwrap_or(0) as f64;
+    assert!((total / sources as f64 - 1.0).abs() < 0.03, "{total}");
     assert!(
         r.summary.limits.iter().any(|l| l.contains("folded")),
         "{:?}",

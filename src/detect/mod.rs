@@ -502,6 +502,7 @@ pub fn run_all(an: &Analysis) -> Vec<Finding> {
         for (i, mut f) in findings.into_iter().enumerate() {
             f.id = format!("{}#{}", d.id, i + 1);
             f.detector = d.id.to_string();
+            crate::finding::cap_clients(&mut f.clients, &mut f.clients_total);
             if let Some(s) = f.server.as_mut() {
                 if s.name.is_none() {
                     s.name =
@@ -539,6 +540,7 @@ pub fn finding(
         explanation,
         server: None,
         clients: Vec::new(),
+        clients_total: None,
         affected_flows: 0,
         first_ts: rfc3339(first_ts_ns),
         last_ts: rfc3339(last_ts_ns),
@@ -703,6 +705,11 @@ impl Origins {
                 d.estimate().max(self.listed.len())
             }
         }
+    }
+
+    /// The count, when the listed addresses are not all of them (folded flows joined).
+    pub fn total_if_partial(&self) -> Option<u64> {
+        self.folded.as_ref().map(|_| self.count() as u64)
     }
 
     /// The listed addresses as strings, sorted.

@@ -77,6 +77,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         );
         f.server = server(ip, Some(port));
         f.clients = sources.list().into_iter().take(20).collect();
+        f.clients_total = Some(n_sources as u64).filter(|&n| n > 20);
         f.affected_flows = total as u64;
         for (_, c) in flows.iter().take(4) {
             f.evidence.push(ctx.ev(

@@ -123,6 +123,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         );
         f.server = server(ip, Some(port));
         f.clients = clients;
+        f.clients_total = origins.total_if_partial();
         f.affected_flows = attempts as u64;
         for (_, c) in flows.iter().take(6) {
             let n = c.orig_pkts;
