@@ -345,9 +345,10 @@ fn names_link(cert: &CertInfo, issuer: &CertInfo) -> bool {
 }
 
 /// Trust anchors by subject (RFC 4514 strings, as [`CertInfo::subject`]), with their keys.
+/// Shared: clones are cheap, and adding to one copies it first.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    anchors: std::collections::BTreeMap<String, Vec<CertInfo>>,
+    anchors: std::sync::Arc<std::collections::BTreeMap<String, Vec<CertInfo>>>,
 }
 
 /// Why a CA bundle could not be used.
@@ -362,18 +363,25 @@ pub enum BundleError {
 impl TrustStore {
     /// Mozilla's roots, as shipped by webpki-root-certs.
     pub fn mozilla() -> TrustStore {
-        let mut t = TrustStore::default();
-        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-            if let Some(c) = parse_cert(der.as_ref()) {
-                t.add(c);
-            }
-        }
-        t
+        // Parsed once per process: every analysis (and every fuzz run) shares it.
+        static MOZILLA: std::sync::OnceLock<TrustStore> = std::sync::OnceLock::new();
+        MOZILLA
+            .get_or_init(|| {
+                let mut t = TrustStore::default();
+                for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+                    if let Some(c) = parse_cert(der.as_ref()) {
+                        t.add(c);
+                    }
+                }
+                t
+            })
+            .clone()
     }
 
     /// Adds one trust anchor.
     pub fn add(&mut self, c: CertInfo) {
-        let same = self.anchors.entry(c.subject.clone()).or_default();
+        let anchors = std::sync::Arc::make_mut(&mut self.anchors);
+        let same = anchors.entry(c.subject.clone()).or_default();
         if !same.contains(&c) {
             same.push(c);
         }
