@@ -93,6 +93,8 @@ pub struct Counters {
     /// records they were folded into.
     pub flows_folded: u64,
     pub fold_groups: u64,
+    /// Of the folded flows, those folded per source or per outcome (`Analysis::scattered`).
+    pub flows_scattered: u64,
 }
 
 /// An ARP packet, kept for the network-layer detectors.
@@ -146,8 +148,12 @@ pub fn is_dns_port(port: u16) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
     pub captures: Vec<CaptureStats>,
-    /// Finished flows, sorted by first packet time, capture, frame.
+    /// Finished flows, sorted by first packet time, capture, frame. Beyond
+    /// `Config::max_records`, one record may stand for many (see [`crate::flow::fold`]).
     pub flows: Vec<Conn>,
+    /// Folded flows that went to too many servers to fold per server: one record per source
+    /// (or per outcome), with the targets counted. Only the counts and `port_scan` read them.
+    pub scattered: Vec<Conn>,
     pub arp: Vec<ArpEvent>,
     pub icmp_errors: Vec<IcmpEvent>,
     /// DNS messages in time order (capture, frame for ties).
@@ -377,11 +383,9 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
                 let mut t = FlowTable::new(cfg.timeouts);
                 t.max_flows = (cfg.max_flows / SHARDS).max(16);
                 t.max_events = (cfg.max_events / SHARDS).max(16);
-                t.budget.max_records = if cfg.max_records == usize::MAX {
-                    usize::MAX
-                } else {
-                    cfg.max_records / SHARDS
-                };
+                if cfg.max_records != usize::MAX {
+                    t.budget = crate::flow::fold::Budget::new(cfg.max_records / SHARDS);
+                }
                 t
             })
             .collect(),
@@ -528,11 +532,15 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
         .sort_by_key(|e| (e.req_ts_ns, e.capture, e.req_frame, e.client_port));
     an.counters.flows_folded = tables.iter().map(|t| t.budget.folded).sum();
     let mut groups = Vec::with_capacity(SHARDS);
+    let mut scattered = Vec::with_capacity(SHARDS);
     for t in tables.iter_mut() {
         groups.push(std::mem::take(&mut t.budget.groups));
+        scattered.push(std::mem::take(&mut t.budget.scattered));
     }
     let groups = crate::flow::fold::merge_groups(groups);
-    an.counters.fold_groups = groups.len() as u64;
+    an.scattered = crate::flow::fold::merge_groups(scattered);
+    an.counters.fold_groups = (groups.len() + an.scattered.len()) as u64;
+    an.counters.flows_scattered = an.scattered.iter().map(|c| c.weight()).sum();
     // Move shard by shard so the peak is the flows once, not twice.
     let total = tables.iter().map(|t| t.finished.len()).sum::<usize>() + groups.len();
     let mut flows: Vec<Conn> = Vec::with_capacity(total);
@@ -689,13 +697,18 @@ fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config
 impl Analysis {
     /// Number of flows, folded ones included.
     pub fn flow_count(&self) -> usize {
-        self.flows.iter().map(|f| f.weight() as usize).sum()
+        self.flows
+            .iter()
+            .chain(&self.scattered)
+            .map(|f| f.weight() as usize)
+            .sum()
     }
 
     /// Number of flows of a protocol, folded ones included.
     pub fn flows_of(&self, proto: Proto) -> usize {
         self.flows
             .iter()
+            .chain(&self.scattered)
             .filter(|f| f.proto == proto)
             .map(|f| f.weight() as usize)
             .sum()

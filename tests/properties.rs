@@ -127,20 +127,29 @@ fn generated_pcap(pkts: &[(u8, u8, u8, u16, u16)]) -> Vec<u8> {
 /// A classic pcap of `n` SYNs to 10.0.0.5:8081, `gap_us` apart, from `sources` distinct
 /// addresses (round-robin) and distinct ports.
 fn syn_flood_pcap(n: u32, gap_us: u64, sources: u32) -> Vec<u8> {
+    syn_pcap(n, gap_us, |i| {
+        let s = i % sources;
+        let src = [10, 100 + (s >> 16) as u8, (s >> 8) as u8, s as u8];
+        (src, [10, 0, 0, 5], 1024 + (i % 60000) as u16, 8081)
+    })
+}
+
+/// A classic pcap of `n` SYNs, `gap_us` apart; `tuple(i)` gives the i-th one's source,
+/// destination, source port and destination port.
+fn syn_pcap(n: u32, gap_us: u64, tuple: impl Fn(u32) -> ([u8; 4], [u8; 4], u16, u16)) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     out.extend_from_slice(&65535u32.to_le_bytes());
     out.extend_from_slice(&1u32.to_le_bytes());
     for i in 0..n {
-        let s = i % sources;
-        let src = [10, 100 + (s >> 16) as u8, (s >> 8) as u8, s as u8];
+        let (src, dst, sport, dport) = tuple(i);
         let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0, 0x45, 0, 0, 40];
         f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
         f.extend_from_slice(&src);
-        f.extend_from_slice(&[10, 0, 0, 5]);
-        f.extend_from_slice(&(1024 + (i % 60000) as u16).to_be_bytes());
-        f.extend_from_slice(&8081u16.to_be_bytes());
+        f.extend_from_slice(&dst);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
         f.extend_from_slice(&i.to_be_bytes());
         f.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0x10, 0, 0, 0, 0, 0]);
         let t = 1_772_352_000u64 * 1_000_000 + i as u64 * gap_us;
@@ -246,6 +255,65 @@ fn finished_records_stay_within_the_budget_under_a_long_flood() {
     );
     let b = run(2);
     assert_eq!(r.to_json(), b.report().to_json());
+}
+
+/// A scan of 160,000 (host, port) targets from one source, with a 1,000-record budget: more
+/// servers than the flow tables keep groups for (16 x 4,096), so the rest fold per source.
+/// Records stay bounded; `port_scan` still names the scanner with about the right numbers of
+/// hosts and ports, and the flow count is exact.
+#[test]
+fn a_scan_of_many_targets_folds_per_source() {
+    let n = 160_000u32;
+    let out = syn_pcap(n, 500, |i| {
+        let host = i / 1000;
+        (
+            [10, 9, 9, 9],
+            [10, 50, (host >> 8) as u8, host as u8],
+            40000 + (i % 20000) as u16,
+            1 + (i % 1000) as u16,
+        )
+    });
+    let run = |threads| {
+        let mut cfg = pcap_rca::Config::default();
+        cfg.threads = threads;
+        cfg.max_records = 1_000;
+        cfg.timeouts.tcp_ns = 5_000_000_000;
+        pcap_rca::analyze_inputs(
+            &[Input::Bytes {
+                name: "scan".into(),
+                data: &out,
+            }],
+            &cfg,
+        )
+        .unwrap()
+    };
+    let a = run(1);
+    assert!(!a.scattered.is_empty());
+    assert!(a.scattered.len() <= 16, "{}", a.scattered.len());
+    assert!(a.flows.len() <= 1_000 + 16 * 4_096, "{}", a.flows.len());
+    assert_eq!(a.flow_count(), n as usize);
+    let r = a.report();
+    let scan = r
+        .findings
+        .iter()
+        .find(|f| f.cause == "port_scan")
+        .unwrap_or_else(|| panic!("{:#?}", r.root_causes));
+    assert_eq!(scan.affected_flows, n as u64);
+    // "10.9.9.9 scans 160 hosts and 1000 ports", the scattered part estimated.
+    let words: Vec<&str> = scan.title.split(' ').collect();
+    let hosts: f64 = words[2].parse().unwrap();
+    let ports: f64 = words[5].parse().unwrap();
+    assert!(
+        (hosts / 160.0 - 1.0).abs() < 0.1 && (ports / 1000.0 - 1.0).abs() < 0.1,
+        "{}",
+        scan.title
+    );
+    assert!(
+        r.summary.limits.iter().any(|l| l.contains("per source")),
+        "{:?}",
+        r.summary.limits
+    );
+    assert_eq!(r.to_json(), run(2).report().to_json());
 }
 
 /// Events beyond `max_events` are counted, not kept, and the report says so.

@@ -260,6 +260,9 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        for f in &an.scattered {
+            talkers.extend(f.sources().map(|(ip, _)| ip));
+        }
         for a in &an.arp {
             talkers.insert(IpAddr::V4(a.sender_ip));
         }

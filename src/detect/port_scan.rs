@@ -21,6 +21,8 @@ fn is_probe(f: &Conn) -> bool {
 
 /// Probes per source, for the sources `keep` accepts, with how many flows each record is of
 /// that source (a folded record counts for each source it lists; see [`crate::flow::fold`]).
+/// A source's flows to too many servers, folded per source (`Analysis::scattered`), come as
+/// one record whose fold counts its targets.
 fn targets(an: &Analysis, keep: impl Fn(&IpAddr) -> bool) -> BTreeMap<IpAddr, Vec<(&Conn, u64)>> {
     let mut m: BTreeMap<IpAddr, Vec<(&Conn, u64)>> = BTreeMap::new();
     for f in an.flows.iter().filter(|f| is_probe(f)) {
@@ -30,7 +32,37 @@ fn targets(an: &Analysis, keep: impl Fn(&IpAddr) -> bool) -> BTreeMap<IpAddr, Ve
             }
         }
     }
+    for f in an.scattered.iter().filter(|f| is_probe(f)) {
+        if let Some((ip, n)) = one_source(f) {
+            if keep(&ip) {
+                m.entry(ip).or_default().push((f, n));
+            }
+        }
+    }
     m
+}
+
+/// The source of a scattered record whose flows all came from one source.
+fn one_source(f: &Conn) -> Option<(IpAddr, u64)> {
+    let x = f.fold.as_ref()?;
+    x.targets.as_ref()?;
+    (x.sources.len() == 1 && x.unlisted_flows == 0).then_some((f.orig_ip, x.flows))
+}
+
+/// Distinct (address, port) targets, addresses and ports beyond the record's own, for a
+/// scattered record (estimates; 0 for the others).
+fn more_targets(f: &Conn) -> (u64, u64, u64) {
+    match f.fold.as_ref().and_then(|x| x.targets.as_ref()) {
+        Some(t) => {
+            let (p, h, o) = t.counts();
+            (
+                p.saturating_sub(1),
+                h.saturating_sub(1),
+                o.saturating_sub(1),
+            )
+        }
+        None => (0, 0, 0),
+    }
 }
 
 fn qualifies(probes: &[(&Conn, u64)]) -> bool {
@@ -38,8 +70,17 @@ fn qualifies(probes: &[(&Conn, u64)]) -> bool {
         .iter()
         .map(|(f, _)| (f.resp_ip, f.resp_port))
         .collect();
-    if pairs.len() < MIN_TARGETS {
+    let more: u64 = probes.iter().map(|(f, _)| more_targets(f).0).sum();
+    if (pairs.len() as u64 + more) < MIN_TARGETS as u64 {
         return false;
+    }
+    // Scattered records: many hosts or many ports among their targets.
+    let wide = probes.iter().any(|(f, _)| {
+        let (_, h, o) = more_targets(f);
+        h + 1 >= MIN_PORTS_OR_HOSTS as u64 || o + 1 >= MIN_PORTS_OR_HOSTS as u64
+    });
+    if wide {
+        return true;
     }
     let mut ports_per_host: BTreeMap<IpAddr, BTreeSet<u16>> = BTreeMap::new();
     let mut hosts_per_port: BTreeMap<u16, BTreeSet<IpAddr>> = BTreeMap::new();
@@ -94,6 +135,21 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let n_probes: u64 = probes.iter().map(|(_, n)| n).sum();
         let hosts: BTreeSet<IpAddr> = probes.iter().map(|(f, _)| f.resp_ip).collect();
         let ports: BTreeSet<u16> = probes.iter().map(|(f, _)| f.resp_port).collect();
+        // Scattered records add their targets (estimated, so a little approximate).
+        let scattered: Vec<&crate::flow::fold::Targets> = probes
+            .iter()
+            .filter_map(|(f, _)| f.fold.as_ref()?.targets.as_deref())
+            .collect();
+        let (n_hosts, n_ports) = if scattered.is_empty() {
+            (hosts.len(), ports.len())
+        } else {
+            let (h, p) = crate::flow::fold::Targets::union_counts(
+                scattered.into_iter(),
+                hosts.iter().copied(),
+                ports.iter().copied(),
+            );
+            (h as usize, p as usize)
+        };
         let open: BTreeSet<(IpAddr, u16)> = probes
             .iter()
             .filter(|(f, _)| handshake_ok(f))
@@ -118,16 +174,16 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             0.9,
             format!(
                 "{src} scans {} and {}",
-                plural(hosts.len(), "host"),
-                plural(ports.len(), "port")
+                plural(n_hosts, "host"),
+                plural(n_ports, "port")
             ),
             format!(
                 "{src} sent {} without payload to {} on {} within {}; {} answered as open{}. \
                  This is a scan (nmap or a vulnerability scanner): noise for a connectivity \
                  problem unless the scanner is unexpected.",
                 plural(n_probes as usize, "probe"),
-                plural(hosts.len(), "host"),
-                plural(ports.len(), "port"),
+                plural(n_hosts, "host"),
+                plural(n_ports, "port"),
                 secs(last - first),
                 plural(open.len(), "port"),
                 if open_list.is_empty() {

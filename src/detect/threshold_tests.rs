@@ -509,9 +509,7 @@ fn folded_records_give_the_same_causes_and_counts() {
     );
 
     // Two tables, 10 records each, the rest folded; then merged as the analysis does.
-    let (mut a, mut b) = (Budget::default(), Budget::default());
-    a.max_records = 10;
-    b.max_records = 10;
+    let (mut a, mut b) = (Budget::new(10), Budget::new(10));
     let (mut ka, mut kb) = (Vec::new(), Vec::new());
     for (i, c) in flows.into_iter().enumerate() {
         if i % 2 == 0 {

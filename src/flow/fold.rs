@@ -37,15 +37,30 @@ pub(crate) type Distinct = CardinalityEstimator<IpAddr>;
 pub const MAX_LISTED_SOURCES: usize = 1024;
 /// Start-time histogram buckets in one folded record; the bucket width doubles beyond it.
 pub const MAX_BUCKETS: usize = 4096;
+/// Groups per server a flow table holds at least, even with a smaller record budget.
+pub const MIN_GROUPS: usize = 4096;
 /// Particular flows are kept up to this many times the record budget.
 pub const PARTICULAR_FACTOR: usize = 4;
 /// First bucket width of the start-time histogram.
 const BUCKET_NS: i64 = 1_000_000_000;
 
-/// What a folded group has in common: the responder and everything the detectors test on
-/// one flow, so any of its flows (the record shown) answers those tests for all of them.
+/// How a group is keyed. Flows fold per server first; when a flow table holds
+/// `max_groups` server groups, flows to servers it has no group for fold per source (a scan
+/// of many hosts and ports), and beyond as many source groups, into one group per outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Server,
+    Source,
+    Anywhere,
+}
+
+/// What a folded group has in common: the responder (or, scattered, the source) and
+/// everything the detectors test on one flow, so any of its flows (the record shown) answers
+/// those tests for all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FoldKey {
+    level: Level,
+    source: Option<IpAddr>,
     proto: Proto,
     resp_ip: IpAddr,
     resp_port: u16,
@@ -68,6 +83,8 @@ pub struct FoldKey {
 impl FoldKey {
     pub fn of(c: &Conn) -> FoldKey {
         FoldKey {
+            level: Level::Server,
+            source: None,
             proto: c.proto,
             resp_ip: c.resp_ip,
             resp_port: c.resp_port,
@@ -85,6 +102,98 @@ impl FoldKey {
             resp_ttl: c.resp_ttl,
             rst_ttl: c.rst_ttl,
         }
+    }
+}
+
+impl FoldKey {
+    /// The key of `c`'s group per source (`Anywhere`: without the source either).
+    fn scattered(mut self, c: &Conn, level: Level) -> FoldKey {
+        self.level = level;
+        self.source = (level == Level::Source).then_some(c.orig_ip);
+        self.resp_ip = match c.resp_ip {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        };
+        self.resp_port = 0;
+        self.resp_ttl = None;
+        self.rst_ttl = None;
+        self
+    }
+}
+
+/// The servers (address, port) a scattered group's flows went to.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pairs: CardinalityEstimator<(IpAddr, u16)>,
+    hosts: CardinalityEstimator<IpAddr>,
+    ports: CardinalityEstimator<u16>,
+    /// The first targets met (the smallest when groups merge), for the report.
+    pub sample: std::collections::BTreeSet<(IpAddr, u16)>,
+}
+
+/// Targets listed by name in a scattered group.
+pub const MAX_LISTED_TARGETS: usize = 64;
+
+impl Targets {
+    fn new() -> Targets {
+        Targets {
+            pairs: CardinalityEstimator::new(),
+            hosts: CardinalityEstimator::new(),
+            ports: CardinalityEstimator::new(),
+            sample: Default::default(),
+        }
+    }
+
+    fn add(&mut self, ip: IpAddr, port: u16) {
+        self.pairs.insert(&(ip, port));
+        self.hosts.insert(&ip);
+        self.ports.insert(&port);
+        self.sample.insert((ip, port));
+        if self.sample.len() > MAX_LISTED_TARGETS {
+            self.sample.pop_last();
+        }
+    }
+
+    fn merge(&mut self, o: &Targets) {
+        self.pairs.merge(&o.pairs);
+        self.hosts.merge(&o.hosts);
+        self.ports.merge(&o.ports);
+        self.sample.extend(o.sample.iter().copied());
+        while self.sample.len() > MAX_LISTED_TARGETS {
+            self.sample.pop_last();
+        }
+    }
+
+    /// Distinct addresses and ports among several groups' targets and some more (listed)
+    /// ones: the estimate of their union, not a sum that counts shared ones twice.
+    pub fn union_counts<'a>(
+        groups: impl Iterator<Item = &'a Targets>,
+        hosts: impl Iterator<Item = IpAddr>,
+        ports: impl Iterator<Item = u16>,
+    ) -> (u64, u64) {
+        let mut h: CardinalityEstimator<IpAddr> = CardinalityEstimator::new();
+        let mut p: CardinalityEstimator<u16> = CardinalityEstimator::new();
+        for t in groups {
+            h.merge(&t.hosts);
+            p.merge(&t.ports);
+        }
+        for x in hosts {
+            h.insert(&x);
+        }
+        for x in ports {
+            p.insert(&x);
+        }
+        (h.estimate() as u64, p.estimate() as u64)
+    }
+
+    /// Distinct (address, port) targets, distinct addresses, distinct ports (estimates).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let n = self.sample.len();
+        (
+            self.pairs.estimate().max(n) as u64,
+            self.hosts.estimate() as u64,
+            self.ports.estimate() as u64,
+        )
     }
 }
 
@@ -177,10 +286,12 @@ pub struct Fold {
     /// Flow starts per bucket of `bucket_ns` (key: start of the bucket).
     pub starts: BTreeMap<i64, u64>,
     pub bucket_ns: i64,
+    /// For a group per source or per outcome: where its flows went.
+    pub targets: Option<Box<Targets>>,
 }
 
 impl Fold {
-    fn of(c: &Conn) -> Fold {
+    fn of(c: &Conn, level: Level) -> Fold {
         let mut f = Fold {
             flows: 0,
             totals: Totals::default(),
@@ -190,6 +301,7 @@ impl Fold {
             distinct: CardinalityEstimator::new(),
             starts: BTreeMap::new(),
             bucket_ns: BUCKET_NS,
+            targets: (level != Level::Server).then(|| Box::new(Targets::new())),
         };
         f.add(c);
         f
@@ -209,6 +321,9 @@ impl Fold {
         );
         self.distinct.insert(&c.orig_ip);
         self.add_starts(c.first_ts_ns, 1);
+        if let Some(t) = self.targets.as_mut() {
+            t.add(c.resp_ip, c.resp_port);
+        }
     }
 
     fn add_source(&mut self, ip: IpAddr, s: SourceFlows) {
@@ -249,6 +364,11 @@ impl Fold {
         self.totals.add(&o.totals);
         self.last_ts_ns = self.last_ts_ns.max(o.last_ts_ns);
         self.distinct.merge(&o.distinct);
+        match (self.targets.as_mut(), o.targets.as_ref()) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.targets = Some(b.clone()),
+            _ => {}
+        }
         // Which sources stay listed must not depend on the merge order: the smallest ones.
         let mut all = std::mem::take(&mut self.sources);
         for (ip, s) in o.sources {
@@ -298,9 +418,10 @@ impl serde::Serialize for Fold {
     }
 }
 
-/// Folds `c` into the record that stands for its group, or starts that record.
-pub fn fold_into(groups: &mut rustc_hash::FxHashMap<FoldKey, Conn>, c: Conn) {
-    match groups.entry(FoldKey::of(&c)) {
+/// Folds `c` into the record that stands for its group `key`, or starts that record.
+fn fold_into(groups: &mut rustc_hash::FxHashMap<FoldKey, Conn>, key: FoldKey, c: Conn) {
+    let level = key.level;
+    match groups.entry(key) {
         std::collections::hash_map::Entry::Occupied(mut e) => {
             let r = e.get_mut();
             if c.sort_key() < r.sort_key() {
@@ -318,7 +439,7 @@ pub fn fold_into(groups: &mut rustc_hash::FxHashMap<FoldKey, Conn>, c: Conn) {
         }
         std::collections::hash_map::Entry::Vacant(e) => {
             let mut c = c;
-            c.fold = Some(Box::new(Fold::of(&c)));
+            c.fold = Some(Box::new(Fold::of(&c, level)));
             e.insert(c);
         }
     }
@@ -345,7 +466,7 @@ pub fn merge_groups(tables: Vec<rustc_hash::FxHashMap<FoldKey, Conn>>) -> Vec<Co
                         (a, c)
                     };
                     if shown.fold.is_none() {
-                        shown.fold = Some(Box::new(Fold::of(&shown)));
+                        shown.fold = Some(Box::new(Fold::of(&shown, k.level)));
                     }
                     if let Some(x) = shown.fold.as_mut() {
                         match other.fold {
@@ -372,23 +493,38 @@ pub fn merge_groups(tables: Vec<rustc_hash::FxHashMap<FoldKey, Conn>>) -> Vec<Co
 pub struct Budget {
     /// Records kept as they are, at most (this table's share of `Config::max_records`).
     pub max_records: usize,
+    /// Groups per server at most (then per source, then per outcome).
+    pub max_groups: usize,
     /// Flows folded into group records.
     pub folded: u64,
-    /// Folded group records.
+    /// Folded group records per server.
     pub groups: rustc_hash::FxHashMap<FoldKey, Conn>,
+    /// Folded group records per source or per outcome (flows to too many servers).
+    pub scattered: rustc_hash::FxHashMap<FoldKey, Conn>,
 }
 
 impl Default for Budget {
     fn default() -> Budget {
         Budget {
             max_records: usize::MAX,
+            max_groups: usize::MAX,
             folded: 0,
             groups: Default::default(),
+            scattered: Default::default(),
         }
     }
 }
 
 impl Budget {
+    /// A budget of `max_records` records, and as many groups (at least [`MIN_GROUPS`]).
+    pub fn new(max_records: usize) -> Budget {
+        Budget {
+            max_records,
+            max_groups: max_records.max(MIN_GROUPS),
+            ..Budget::default()
+        }
+    }
+
     /// Keeps `c` in `kept` while the budget lasts, folds it otherwise.
     pub fn place(&mut self, kept: &mut Vec<Conn>, c: Conn) {
         let room = if particular(&c) {
@@ -398,10 +534,19 @@ impl Budget {
         };
         if kept.len() < room {
             kept.push(c);
-        } else {
-            self.folded += 1;
-            fold_into(&mut self.groups, c);
+            return;
         }
+        self.folded += 1;
+        let key = FoldKey::of(&c);
+        if self.groups.len() < self.max_groups || self.groups.contains_key(&key) {
+            return fold_into(&mut self.groups, key, c);
+        }
+        let by_source = key.scattered(&c, Level::Source);
+        if self.scattered.len() < self.max_groups || self.scattered.contains_key(&by_source) {
+            return fold_into(&mut self.scattered, by_source, c);
+        }
+        let anywhere = key.scattered(&c, Level::Anywhere);
+        fold_into(&mut self.scattered, anywhere, c);
     }
 }
 
@@ -419,6 +564,7 @@ mod tests {
             distinct: Distinct::new(),
             starts: BTreeMap::new(),
             bucket_ns: BUCKET_NS,
+            targets: None,
         };
         for i in 0..n {
             let ip = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);

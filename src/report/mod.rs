@@ -113,6 +113,12 @@ impl Analysis {
                 self.counters.flows_folded, self.counters.fold_groups
             ));
         }
+        if self.counters.flows_scattered > 0 {
+            out.push(format!(
+                "{} of them went to more servers than the flow tables keep groups for, and were folded per source: only the flow counts and port_scan see them",
+                self.counters.flows_scattered
+            ));
+        }
         out
     }
 
