@@ -8,6 +8,9 @@
                                      2000) apart: a flood that lasts hours, with few flows
                                      alive at any moment (5,000,000 flows 2 ms apart: 2.8 h,
                                      about 150,000 alive at once)
+  make-synthetic.py scan N OUT       N SYNs from one source (10.9.9.9) to random hosts of
+                                     10.64.0.0/10 and random ports, 2 ms apart: every flow
+                                     goes to a server of its own (3,000,000: 1.7 h)
   make-synthetic.py longlived N OUT  8 connections that each stay open for the whole file:
                                      N data segments round-robin, acknowledged, 1 ms apart
 
@@ -45,6 +48,12 @@ def main():
                 src = struct.pack("!I", (10 << 24) | rnd.randrange(1, 1 << 24))
                 rec(frame(src, server, rnd.randrange(1024, 65535), 443, rnd.getrandbits(32), 0, 0x02))
                 t += gap
+        elif mode == "scan":
+            scanner = bytes([10, 9, 9, 9])
+            for i in range(n):
+                dst = struct.pack("!I", (10 << 24) | (64 << 16) | rnd.randrange(0, 1 << 22))
+                rec(frame(scanner, dst, 40000 + i % 20000, rnd.randrange(1, 65536), rnd.getrandbits(32), 0, 0x02))
+                t += 2000
         elif mode == "longlived":
             conns = []
             for c in range(8):
@@ -63,6 +72,6 @@ def main():
                 rec(frame(server, c[0], 443, 40000 + i % 8, c[2], c[1], 0x10))
                 t += 500
         else:
-            sys.exit("mode: flows | spread | longlived")
+            sys.exit("mode: flows | spread | scan | longlived")
 
 main()
