@@ -278,6 +278,30 @@ struct Shards {
     lists: Vec<Vec<(u16, u32)>>,
 }
 
+/// The worker pool of `n` threads, made once per process and shared by every analysis that
+/// asks for that many: threads are not started and stopped per analysis (a library called
+/// for many small captures, or a fuzzer, would mostly be doing that).
+fn pool(n: usize) -> std::result::Result<std::sync::Arc<rayon::ThreadPool>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Pools = std::collections::BTreeMap<usize, Arc<rayon::ThreadPool>>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("pcap-rca-{i}"))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let p = Arc::new(p);
+    pools.insert(n, p.clone());
+    Ok(p)
+}
+
 /// Runs the analysis over `inputs`, merged as one incident.
 pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     if inputs.is_empty() {
@@ -298,9 +322,7 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     let reader_thread =
         inputs.len() == 1 && threads >= 2 && !matches!(inputs[0], Input::Bytes { .. });
     let pool_threads = if reader_thread { threads - 1 } else { threads };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(pool_threads)
-        .build()
+    let pool = pool(pool_threads)
         .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
     let mut trust = crate::tls::TrustStore::mozilla();
     for b in &cfg.ca_bundles {
