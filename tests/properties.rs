@@ -124,6 +124,25 @@ fn generated_pcap(pkts: &[(u8, u8, u8, u16, u16)]) -> Vec<u8> {
     out
 }
 
+/// Analyses `data` on `threads` threads with the default configuration changed by `tweak`.
+fn analyze_with(
+    data: &[u8],
+    threads: usize,
+    tweak: impl Fn(&mut pcap_rca::Config),
+) -> pcap_rca::Analysis {
+    let mut cfg = pcap_rca::Config::default();
+    cfg.threads = threads;
+    tweak(&mut cfg);
+    pcap_rca::analyze_inputs(
+        &[Input::Bytes {
+            name: "generated".into(),
+            data,
+        }],
+        &cfg,
+    )
+    .unwrap()
+}
+
 /// A classic pcap of `n` SYNs to 10.0.0.5:8081, `gap_us` apart, from `sources` distinct
 /// addresses (round-robin) and distinct ports.
 fn syn_flood_pcap(n: u32, gap_us: u64, sources: u32) -> Vec<u8> {
@@ -170,17 +189,9 @@ fn flow_table_stays_within_its_bound_under_a_syn_flood() {
     let n = 60_000u32;
     let out = syn_flood_pcap(n, 20, n);
     let run = |threads| {
-        let mut cfg = pcap_rca::Config::default();
-        cfg.threads = threads;
-        cfg.max_flows = 4_000;
-        pcap_rca::analyze_inputs(
-            &[Input::Bytes {
-                name: "flood".into(),
-                data: &out,
-            }],
-            &cfg,
-        )
-        .unwrap()
+        analyze_with(&out, threads, |cfg| {
+            cfg.max_flows = 4_000;
+        })
     };
     let a = run(1);
     assert!(a.peak_flows <= 4_000 + 16, "peak {}", a.peak_flows);
@@ -208,18 +219,10 @@ fn finished_records_stay_within_the_budget_under_a_long_flood() {
     let (n, sources) = (150_000u32, 40_000u32);
     let out = syn_flood_pcap(n, 2_000, sources);
     let run = |threads| {
-        let mut cfg = pcap_rca::Config::default();
-        cfg.threads = threads;
-        cfg.max_records = 2_000;
-        cfg.timeouts.tcp_ns = 5_000_000_000;
-        pcap_rca::analyze_inputs(
-            &[Input::Bytes {
-                name: "long flood".into(),
-                data: &out,
-            }],
-            &cfg,
-        )
-        .unwrap()
+        analyze_with(&out, threads, |cfg| {
+            cfg.max_records = 2_000;
+            cfg.timeouts.tcp_ns = 5_000_000_000;
+        })
     };
     let a = run(1);
     // Few flows alive at once: 5 s of a 300 s flood, plus one read chunk (expiry runs per
@@ -274,18 +277,10 @@ fn a_scan_of_many_targets_folds_per_source() {
         )
     });
     let run = |threads| {
-        let mut cfg = pcap_rca::Config::default();
-        cfg.threads = threads;
-        cfg.max_records = 1_000;
-        cfg.timeouts.tcp_ns = 5_000_000_000;
-        pcap_rca::analyze_inputs(
-            &[Input::Bytes {
-                name: "scan".into(),
-                data: &out,
-            }],
-            &cfg,
-        )
-        .unwrap()
+        analyze_with(&out, threads, |cfg| {
+            cfg.max_records = 1_000;
+            cfg.timeouts.tcp_ns = 5_000_000_000;
+        })
     };
     let a = run(1);
     assert!(!a.scattered.is_empty());
