@@ -181,22 +181,32 @@ fn tls_expectations_agree() {
 }
 
 /// With every finished flow folded (a record budget of zero, see `pcap_rca::flow::fold`),
-/// every corpus capture keeps its verdict, its flow count and its top cause.
+/// every corpus capture keeps its verdict, its flow count and its top cause, and its report
+/// does not depend on the thread count.
 #[test]
 fn folding_every_flow_keeps_the_verdict_on_every_corpus_capture() {
     let Some(dir) = corpus() else { return };
     let mut failures = Vec::new();
     for path in files_under(&dir, &["pcap", "pcapng", "gz", "zst"]) {
-        let run = |max_records: usize| {
-            let mut c = cfg(1);
+        let run = |max_records: usize, threads: usize| {
+            let mut c = cfg(threads);
             c.max_records = max_records;
             pcap_rca::analyze_inputs(&[Input::Path(path.clone())], &c)
                 .ok()
                 .map(|a| a.report())
         };
-        let (Some(p), Some(f)) = (run(usize::MAX), run(0)) else {
+        let (Some(p), Some(f)) = (run(usize::MAX, 1), run(0, 1)) else {
             continue;
         };
+        // Folded, the report still does not depend on the thread count.
+        if let Some(f4) = run(0, 4) {
+            if f4.to_json() != f.to_json() {
+                failures.push(format!(
+                    "{}: folded, 1 and 4 threads differ",
+                    path.display()
+                ));
+            }
+        }
         let top = |r: &pcap_rca::report::Report| {
             r.root_causes.first().map(|c| {
                 (

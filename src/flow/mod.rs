@@ -885,13 +885,16 @@ mod tests {
     #[test]
     fn print_sizes() {
         eprintln!(
-            "Flow {} TcpConn {} Endpoint {} Conn {} TlsFlow {} HttpFlow {}",
+            "Flow {} TcpConn {} Endpoint {} Conn {} TlsFlow {} HttpFlow {} DnsEvent {} HttpEvent {} TlsSession {}",
             std::mem::size_of::<Flow>(),
             std::mem::size_of::<TcpConn>(),
             std::mem::size_of::<tcp::Endpoint>(),
             std::mem::size_of::<Conn>(),
             std::mem::size_of::<tls::TlsFlow>(),
-            std::mem::size_of::<http::HttpFlow>()
+            std::mem::size_of::<http::HttpFlow>(),
+            std::mem::size_of::<crate::analysis::DnsEvent>(),
+            std::mem::size_of::<http::HttpEvent>(),
+            std::mem::size_of::<tls::TlsSession>()
         );
     }
 
