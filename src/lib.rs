@@ -8,6 +8,14 @@
 //!   -> analysis -> findings and root causes -> report (JSON contract, text)
 //! ```
 //!
+//! # Memory
+//!
+//! Memory follows the flows alive at once, not the size of the capture: idle flows expire,
+//! the flow table holds at most `Config::max_flows`, finished flows beyond
+//! `Config::max_records` are folded into one record per server and outcome
+//! ([`flow::fold`]), and each kind of event is capped at `Config::max_events`. What was
+//! counted but not kept is listed in the report's `summary.limits`.
+//!
 //! # Example
 //!
 //! ```
