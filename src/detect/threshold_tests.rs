@@ -6,7 +6,7 @@ use super::*;
 use crate::analysis::{Analysis, ArpEvent, CaptureStats};
 use crate::flow::tcp::History;
 
-fn ip(a: u8, b: u8) -> IpAddr {
+pub(crate) fn ip(a: u8, b: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 9, a, b))
 }
 
@@ -19,7 +19,7 @@ fn hist(s: &str) -> History {
 }
 
 /// A TCP flow record as the flow table would finish it.
-fn conn(
+pub(crate) fn conn(
     orig: IpAddr,
     oport: u16,
     resp: IpAddr,

@@ -15,8 +15,13 @@
 //! What counts as particular (see [`particular`]) is whatever a per-flow detector looks at:
 //! retransmitted or lost data, zero windows, a reset after data, data left unanswered or
 //! unacknowledged. Such flows are kept up to [`PARTICULAR_FACTOR`] times the budget, and only
-//! folded beyond that. Memory is then bounded by the live flows, the budget, and the number of
-//! distinct (responder, outcome) groups, whatever the length of the capture.
+//! folded beyond that.
+//!
+//! Groups are bounded too. Once a flow table holds `max_groups` server groups (its record
+//! budget, at least [`MIN_GROUPS`]), flows to servers without a group are folded per source
+//! instead (a scan of many hosts and ports: `Analysis::scattered`, with the targets counted),
+//! and beyond as many source groups, per outcome alone. Memory is then bounded by the live
+//! flows and the budget, whatever the length of the capture.
 //!
 //! Detectors read a folded record through [`Conn::weight`], [`Conn::sources`] and
 //! [`Conn::starts`]; the report's `summary.limits` says when folding happened.
@@ -545,7 +550,13 @@ impl Budget {
         if self.scattered.len() < self.max_groups || self.scattered.contains_key(&by_source) {
             return fold_into(&mut self.scattered, by_source, c);
         }
-        let anywhere = key.scattered(&c, Level::Anywhere);
+        let mut anywhere = key.scattered(&c, Level::Anywhere);
+        if self.scattered.len() >= self.max_groups.saturating_mul(2)
+            && !self.scattered.contains_key(&anywhere)
+        {
+            // Even the outcomes are too many (odd histories): state alone.
+            anywhere.history = History::default();
+        }
         fold_into(&mut self.scattered, anywhere, c);
     }
 }
@@ -605,5 +616,53 @@ mod tests {
         assert_eq!(x.unlisted_flows, y.unlisted_flows);
         assert_eq!(x.starts, y.starts);
         assert_eq!(x.distinct_sources(), y.distinct_sources());
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use crate::detect::threshold_tests::{conn, ip};
+
+    /// 10 sources each probing the same 10 services, with room for 4 groups: 4 server groups,
+    /// then 4 source groups, then one group for the rest; every flow counted once.
+    #[test]
+    fn groups_fall_back_per_source_then_per_outcome() {
+        let mut b = Budget {
+            max_records: 0,
+            max_groups: 4,
+            ..Budget::default()
+        };
+        let mut kept = Vec::new();
+        for s in 0..10u8 {
+            for p in 0..10u16 {
+                let t = s as i64 * 100 + p as i64;
+                b.place(
+                    &mut kept,
+                    conn(ip(1, s), 1000 + p, ip(2, 0), 1 + p, "S0", "S", t),
+                );
+            }
+        }
+        assert!(kept.is_empty());
+        assert_eq!(b.folded, 100);
+        assert_eq!(b.groups.len(), 4);
+        let levels: Vec<Level> = b.scattered.keys().map(|k| k.level).collect();
+        assert_eq!(levels.iter().filter(|l| **l == Level::Source).count(), 4);
+        assert_eq!(levels.iter().filter(|l| **l == Level::Anywhere).count(), 1);
+        let total: u64 = b
+            .groups
+            .values()
+            .chain(b.scattered.values())
+            .map(|c| c.weight())
+            .sum();
+        assert_eq!(total, 100);
+        // A source group counts its targets.
+        let by_source = b
+            .scattered
+            .iter()
+            .find(|(k, _)| k.level == Level::Source)
+            .and_then(|(_, c)| c.fold.as_ref()?.targets.as_ref())
+            .map(|t| t.counts());
+        assert_eq!(by_source, Some((6, 1, 6)));
     }
 }
