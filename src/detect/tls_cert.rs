@@ -76,6 +76,19 @@ fn alert_fits(cause: &str, desc: u8) -> bool {
     }
 }
 
+/// For `tls_weak_key`, what is weak: its severity and title depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Weak {
+    /// Not a weak-key hit.
+    NotKey,
+    /// The server's ephemeral DH group or ECDH curve (ServerKeyExchange).
+    Ephemeral,
+    /// The server's own certificate key.
+    ServerKey,
+    /// A CA's key, or a signature algorithm in the chain.
+    Chain,
+}
+
 /// A handshake, its parsed chain, and why it is reported.
 /// The frame and time shown as evidence.
 type Hit<'a> = (
@@ -83,6 +96,7 @@ type Hit<'a> = (
     Vec<CertInfo>,
     String,
     Option<(u64, i64, &'static str)>,
+    Weak,
 );
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -121,6 +135,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                         chain.clone(),
                         why,
                         Some((frame, ts, "ServerKeyExchange")),
+                        Weak::Ephemeral,
                     ));
             }
         }
@@ -133,6 +148,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     chain.clone(),
                     why,
                     s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate")),
+                    Weak::NotKey,
                 ));
         };
         let Some(leaf) = chain.first() else { continue };
@@ -298,14 +314,28 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 } else {
                     format!("{} is signed with {}", c.subject, c.sig_alg)
                 };
-                add("tls_weak_key", what);
+                // (Pushed here rather than through `add`: the kind decides the severity.)
+                groups
+                    .entry((s.server, s.server_port, "tls_weak_key"))
+                    .or_default()
+                    .push((
+                        s,
+                        chain.clone(),
+                        what,
+                        s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate")),
+                        if weak_key && i == 0 {
+                            Weak::ServerKey
+                        } else {
+                            Weak::Chain
+                        },
+                    ));
                 break;
             }
         }
     }
     let mut out = Vec::new();
     for ((ip, port, cause), hits) in groups {
-        let (s0, chain0, why0, _) = &hits[0];
+        let (s0, chain0, why0, ..) = &hits[0];
         let no_cert = CertInfo::default();
         let leaf = chain0.first().unwrap_or(&no_cert);
         let sni = s0.offer.as_ref().and_then(|o| o.sni.clone());
@@ -315,7 +345,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         let rejected = hits
             .iter()
-            .filter(|(s, _, _, _)| {
+            .filter(|(s, ..)| {
                 // The client refused: its own fatal alert (one that can mean this cause), or
                 // it went silent without the server having aborted first (a server's alert is
                 // a different failure).
@@ -333,12 +363,16 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 o.server == ip && o.server_port == port && o.certs == s0.certs && accepted(o)
             });
         // The client went on to exchange encrypted data: it did not (or could not) validate.
-        let accepted = hits.iter().filter(|(s, _, _, _)| accepted(s)).count();
+        let accepted = hits.iter().filter(|(s, ..)| accepted(s)).count();
         let severity = match cause {
             "tls_unknown_ca" | "tls_chain_incomplete" if same_chain_accepted => Severity::Low,
             _ if rejected > 0 => Severity::Critical,
             // A weak ephemeral DH group or a short leaf key: updated clients refuse it.
-            "tls_weak_key" if hits.iter().any(|h| h.2.starts_with("the server's")) => {
+            "tls_weak_key"
+                if hits
+                    .iter()
+                    .any(|h| matches!(h.4, Weak::Ephemeral | Weak::ServerKey)) =>
+            {
                 Severity::Medium
             }
             "tls_weak_key" => Severity::Low,
@@ -409,28 +443,19 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 "tls_hostname_mismatch" => {
                     format!("Certificate on {tgt} does not match the requested name")
                 }
-                _ if hits
-                    .iter()
-                    .all(|h| h.2.starts_with("the server's ephemeral")) =>
-                {
+                _ if hits.iter().all(|h| h.4 == Weak::Ephemeral) => {
                     format!("Weak ephemeral key exchange on {tgt}")
                 }
                 _ => format!("Weak key or signature in the certificate chain of {tgt}"),
             },
             expl,
-            hits.iter()
-                .map(|(s, _, _, _)| s.first_ts_ns)
-                .min()
-                .unwrap_or(0),
-            hits.iter()
-                .map(|(s, _, _, _)| s.last_ts_ns)
-                .max()
-                .unwrap_or(0),
+            hits.iter().map(|(s, ..)| s.first_ts_ns).min().unwrap_or(0),
+            hits.iter().map(|(s, ..)| s.last_ts_ns).max().unwrap_or(0),
         );
         f.server = super::tls::tls_server(ip, port, s0);
-        f.clients = ip_list(hits.iter().map(|(s, _, _, _)| s.client));
+        f.clients = ip_list(hits.iter().map(|(s, ..)| s.client));
         f.affected_flows = hits.len() as u64;
-        for (s, _, why, at) in hits.iter().take(4) {
+        for (s, _, why, at, _) in hits.iter().take(4) {
             if let Some((fr, ts, what)) = *at {
                 f.evidence
                     .push(ctx.ev(s.capture, fr, ts, format!("{what}: {why}")));
