@@ -243,12 +243,8 @@ impl<'a> Ctx<'a> {
         }
         let mut folded_spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>> =
             Default::default();
-        for fold in an
-            .flows
-            .iter()
-            .filter_map(|f| f.fold.as_ref().map(|x| (f, x)))
-        {
-            let (f, x) = fold;
+        for f in &an.flows {
+            let Some(x) = &f.fold else { continue };
             for (ip, s) in &x.sources {
                 talkers.insert(*ip);
                 if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
