@@ -538,6 +538,10 @@ pub struct Conn {
     pub fold: Option<Box<fold::Fold>>,
 }
 
+fn nz(x: Option<std::num::NonZeroU64>) -> Option<u64> {
+    x.map(std::num::NonZeroU64::get)
+}
+
 fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -632,15 +636,15 @@ impl Conn {
             rtx_frame: f
                 .tcp
                 .as_ref()
-                .and_then(|c| min_opt(c.orig.first_rtx_frame, c.resp.first_rtx_frame)),
+                .and_then(|c| min_opt(nz(c.orig.first_rtx_frame), nz(c.resp.first_rtx_frame))),
             gap_frame: f
                 .tcp
                 .as_ref()
-                .and_then(|c| min_opt(c.orig.first_gap_frame, c.resp.first_gap_frame)),
+                .and_then(|c| min_opt(nz(c.orig.first_gap_frame), nz(c.resp.first_gap_frame))),
             zero_window_frame: f.tcp.as_ref().and_then(|c| {
                 min_opt(
-                    c.orig.first_zero_window_frame,
-                    c.resp.first_zero_window_frame,
+                    nz(c.orig.first_zero_window_frame),
+                    nz(c.resp.first_zero_window_frame),
                 )
             }),
             vlan: f.vlan,

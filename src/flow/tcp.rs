@@ -67,9 +67,9 @@ pub struct Endpoint {
     last_fin: Option<u32>,
     last_rst: Option<u32>,
     pub did_close: bool,
-    /// Holes: ranges of sequence space skipped by a later segment, not (yet) filled.
-    holes: [(u32, u32, i64); 4],
-    n_holes: u8,
+    /// Holes: ranges of sequence space skipped by a later segment, not (yet) filled; at most
+    /// [`MAX_HOLES`]. Allocated only when one appears (most connections never have one).
+    holes: Vec<(u32, u32, i64)>,
     pub retransmissions: u32,
     pub zero_windows: u32,
     pub gaps: u32,
@@ -81,14 +81,18 @@ pub struct Endpoint {
     /// Largest payload among this side's retransmitted segments.
     pub max_rtx_len: u32,
     /// Frames of this side's first retransmission and first zero-window advertisement.
-    pub first_rtx_frame: Option<u64>,
-    pub first_zero_window_frame: Option<u64>,
+    /// (Frame numbers start at 1: `NonZeroU64` keeps each `Option` at 8 bytes.)
+    pub first_rtx_frame: Option<std::num::NonZeroU64>,
+    pub first_zero_window_frame: Option<std::num::NonZeroU64>,
     /// Frame of the first acknowledgement of bytes the capture never saw (from the peer).
-    pub first_gap_frame: Option<u64>,
+    pub first_gap_frame: Option<std::num::NonZeroU64>,
     /// Last acknowledgement number this side sent, and how many pure ACKs repeated it.
     last_ack_sent: u32,
     dup_acks: u32,
 }
+
+/// Holes remembered per side.
+const MAX_HOLES: usize = 4;
 
 /// A segment filling a hole within this time of the hole appearing is reordering, not a
 /// retransmission (Wireshark uses the same 3 ms default for "out-of-order").
@@ -124,7 +128,7 @@ impl Endpoint {
 
     /// Whether `seq..end` fills a hole this side left; returns the time the hole appeared.
     fn in_holes(&mut self, seq: u32, end: u32) -> Option<i64> {
-        for i in 0..self.n_holes as usize {
+        for i in 0..self.holes.len() {
             let (hs, he, since) = self.holes[i];
             if seq_delta(seq, he) < 0 && seq_delta(end, hs) > 0 {
                 // Fill what overlaps; keep it simple: shrink from whichever side it touches.
@@ -142,15 +146,13 @@ impl Endpoint {
     }
 
     fn remove_hole(&mut self, i: usize) {
-        let n = self.n_holes as usize;
-        self.holes.copy_within(i + 1..n, i);
-        self.n_holes -= 1;
+        self.holes.remove(i);
     }
 
     fn add_hole(&mut self, from: u32, to: u32, ts_ns: i64) {
-        if (self.n_holes as usize) < self.holes.len() {
-            self.holes[self.n_holes as usize] = (from, to, ts_ns);
-            self.n_holes += 1;
+        if self.holes.len() < MAX_HOLES {
+            self.holes.reserve_exact(MAX_HOLES);
+            self.holes.push((from, to, ts_ns));
         }
     }
 
@@ -449,7 +451,9 @@ impl TcpConn {
             && endpoint.state != EndpointState::Reset
         {
             endpoint.zero_windows += 1;
-            endpoint.first_zero_window_frame.get_or_insert(frame);
+            if endpoint.first_zero_window_frame.is_none() {
+                endpoint.first_zero_window_frame = std::num::NonZeroU64::new(frame);
+            }
             scaled(&mut self.history, is_orig, b'w', endpoint.zero_windows);
         }
 
@@ -502,7 +506,9 @@ impl TcpConn {
                 ts_ns.saturating_sub(since) <= reorder_ns && peer.dup_acks < 2
             });
             if !reordered {
-                endpoint.first_rtx_frame.get_or_insert(frame);
+                if endpoint.first_rtx_frame.is_none() {
+                    endpoint.first_rtx_frame = std::num::NonZeroU64::new(frame);
+                }
                 endpoint.retransmissions += 1;
                 endpoint.max_rtx_len = endpoint.max_rtx_len.max(len);
                 scaled(&mut self.history, is_orig, b't', endpoint.retransmissions);
@@ -528,7 +534,7 @@ impl TcpConn {
             };
             let mut missed = 0u64;
             let mut i = 0;
-            while i < peer.n_holes as usize {
+            while i < peer.holes.len() {
                 let (hs, he, _) = peer.holes[i];
                 if seq_delta(ack_no, he) >= 0 {
                     missed += seq_delta(he, hs).max(0) as u64;
@@ -544,7 +550,9 @@ impl TcpConn {
                 peer.data_end = ack_no;
             }
             if missed > 0 {
-                peer.first_gap_frame.get_or_insert(frame);
+                if peer.first_gap_frame.is_none() {
+                    peer.first_gap_frame = std::num::NonZeroU64::new(frame);
+                }
                 peer.missed_bytes += missed;
                 peer.gaps += 1;
                 scaled(&mut self.history, !is_orig, b'g', peer.gaps);
