@@ -443,10 +443,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
                 while !*done {
                     let mut d = back_rx.try_recv().unwrap_or_default();
                     let r = read_frames(reader, &mut d, done);
-                    if matches!(r, Ok(true)) && queued.load(Relaxed) > 0 {
+                    let more = matches!(r, Ok(true));
+                    if more && queued.load(Relaxed) > 0 {
                         d.decode_here(0);
                     }
-                    let more = matches!(r, Ok(true));
                     queued.fetch_add(1, Relaxed);
                     if (more || r.is_err()) && tx.send(r.map(|_| d)).is_err() {
                         break;
@@ -719,21 +719,17 @@ fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config
 impl Analysis {
     /// Number of flows, folded ones included.
     pub fn flow_count(&self) -> usize {
-        self.flows
-            .iter()
-            .chain(&self.scattered)
-            .map(|f| f.weight() as usize)
-            .sum()
+        self.count_flows(|_| true)
     }
 
     /// Number of flows of a protocol, folded ones included.
     pub fn flows_of(&self, proto: Proto) -> usize {
-        self.flows
-            .iter()
-            .chain(&self.scattered)
-            .filter(|f| f.proto == proto)
-            .map(|f| f.weight() as usize)
-            .sum()
+        self.count_flows(|f| f.proto == proto)
+    }
+
+    fn count_flows(&self, keep: impl Fn(&Conn) -> bool) -> usize {
+        let all = self.flows.iter().chain(&self.scattered);
+        all.filter(|f| keep(f)).map(|f| f.weight() as usize).sum()
     }
 }
 

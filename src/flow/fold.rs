@@ -275,6 +275,15 @@ pub struct SourceFlows {
     pub last_ts_ns: i64,
 }
 
+impl SourceFlows {
+    /// Adds another count of the same source's flows.
+    fn absorb(&mut self, o: SourceFlows) {
+        self.flows += o.flows;
+        self.first_ts_ns = self.first_ts_ns.min(o.first_ts_ns);
+        self.last_ts_ns = self.last_ts_ns.max(o.last_ts_ns);
+    }
+}
+
 /// The flows a folded record stands for (its own flow included).
 #[derive(Debug, Clone)]
 pub struct Fold {
@@ -333,9 +342,7 @@ impl Fold {
 
     fn add_source(&mut self, ip: IpAddr, s: SourceFlows) {
         if let Some(e) = self.sources.get_mut(&ip) {
-            e.flows += s.flows;
-            e.first_ts_ns = e.first_ts_ns.min(s.first_ts_ns);
-            e.last_ts_ns = e.last_ts_ns.max(s.last_ts_ns);
+            e.absorb(s);
         } else if self.sources.len() < MAX_LISTED_SOURCES {
             self.sources.insert(ip, s);
         } else {
@@ -377,13 +384,7 @@ impl Fold {
         // Which sources stay listed must not depend on the merge order: the smallest ones.
         let mut all = std::mem::take(&mut self.sources);
         for (ip, s) in o.sources {
-            all.entry(ip)
-                .and_modify(|e| {
-                    e.flows += s.flows;
-                    e.first_ts_ns = e.first_ts_ns.min(s.first_ts_ns);
-                    e.last_ts_ns = e.last_ts_ns.max(s.last_ts_ns);
-                })
-                .or_insert(s);
+            all.entry(ip).and_modify(|e| e.absorb(s)).or_insert(s);
         }
         self.unlisted_flows += o.unlisted_flows;
         while all.len() > MAX_LISTED_SOURCES {
@@ -427,27 +428,41 @@ impl serde::Serialize for Fold {
 fn fold_into(groups: &mut rustc_hash::FxHashMap<FoldKey, Conn>, key: FoldKey, c: Conn) {
     let level = key.level;
     match groups.entry(key) {
-        std::collections::hash_map::Entry::Occupied(mut e) => {
-            let r = e.get_mut();
-            if c.sort_key() < r.sort_key() {
-                // The earliest flow is the one shown; the fold moves over to it.
-                let mut fold = r.fold.take();
-                if let Some(f) = fold.as_mut() {
-                    f.add(&c);
-                }
-                let old = std::mem::replace(r, c);
-                r.fold = fold;
-                drop(old);
-            } else if let Some(f) = r.fold.as_mut() {
-                f.add(&c);
-            }
-        }
+        std::collections::hash_map::Entry::Occupied(mut e) => join(e.get_mut(), c, level),
         std::collections::hash_map::Entry::Vacant(e) => {
             let mut c = c;
             c.fold = Some(Box::new(Fold::of(&c, level)));
             e.insert(c);
         }
     }
+}
+
+/// Adds `other` (one flow, or another table's record of the same group) to the group record
+/// `r`. The earlier of the two is the one shown; the counts of both end up in its fold.
+fn join(r: &mut Conn, mut other: Conn, level: Level) {
+    if other.sort_key() < r.sort_key() {
+        std::mem::swap(r, &mut other);
+    }
+    let fold = match (r.fold.take(), other.fold.take()) {
+        (Some(mut a), Some(b)) => {
+            a.merge(*b);
+            a
+        }
+        (Some(mut a), None) => {
+            a.add(&other);
+            a
+        }
+        (None, Some(mut b)) => {
+            b.add(r);
+            b
+        }
+        (None, None) => {
+            let mut a = Box::new(Fold::of(r, level));
+            a.add(&other);
+            a
+        }
+    };
+    r.fold = Some(fold);
 }
 
 /// Merges the folded records of several flow tables (in a fixed order: the result does not
@@ -462,24 +477,8 @@ pub fn merge_groups(tables: Vec<rustc_hash::FxHashMap<FoldKey, Conn>>) -> Vec<Co
                 std::collections::btree_map::Entry::Vacant(e) => {
                     e.insert(c);
                 }
-                std::collections::btree_map::Entry::Occupied(e) => {
-                    let (k, a) = e.remove_entry();
-                    // The earlier record is shown; the other group's counts join its fold.
-                    let (mut shown, other) = if c.sort_key() < a.sort_key() {
-                        (c, a)
-                    } else {
-                        (a, c)
-                    };
-                    if shown.fold.is_none() {
-                        shown.fold = Some(Box::new(Fold::of(&shown, k.level)));
-                    }
-                    if let Some(x) = shown.fold.as_mut() {
-                        match other.fold {
-                            Some(y) => x.merge(*y),
-                            None => x.add(&other),
-                        }
-                    }
-                    all.insert(k, shown);
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    join(e.get_mut(), c, k.level)
                 }
             }
         }

@@ -91,6 +91,13 @@ pub struct Endpoint {
     dup_acks: u32,
 }
 
+/// Records `frame` in `slot` unless an earlier frame is there already.
+fn note_first(slot: &mut Option<std::num::NonZeroU64>, frame: u64) {
+    if slot.is_none() {
+        *slot = std::num::NonZeroU64::new(frame);
+    }
+}
+
 /// Holes remembered per side.
 const MAX_HOLES: usize = 4;
 
@@ -451,9 +458,7 @@ impl TcpConn {
             && endpoint.state != EndpointState::Reset
         {
             endpoint.zero_windows += 1;
-            if endpoint.first_zero_window_frame.is_none() {
-                endpoint.first_zero_window_frame = std::num::NonZeroU64::new(frame);
-            }
+            note_first(&mut endpoint.first_zero_window_frame, frame);
             scaled(&mut self.history, is_orig, b'w', endpoint.zero_windows);
         }
 
@@ -506,9 +511,7 @@ impl TcpConn {
                 ts_ns.saturating_sub(since) <= reorder_ns && peer.dup_acks < 2
             });
             if !reordered {
-                if endpoint.first_rtx_frame.is_none() {
-                    endpoint.first_rtx_frame = std::num::NonZeroU64::new(frame);
-                }
+                note_first(&mut endpoint.first_rtx_frame, frame);
                 endpoint.retransmissions += 1;
                 endpoint.max_rtx_len = endpoint.max_rtx_len.max(len);
                 scaled(&mut self.history, is_orig, b't', endpoint.retransmissions);
@@ -550,9 +553,7 @@ impl TcpConn {
                 peer.data_end = ack_no;
             }
             if missed > 0 {
-                if peer.first_gap_frame.is_none() {
-                    peer.first_gap_frame = std::num::NonZeroU64::new(frame);
-                }
+                note_first(&mut peer.first_gap_frame, frame);
                 peer.missed_bytes += missed;
                 peer.gaps += 1;
                 scaled(&mut self.history, !is_orig, b'g', peer.gaps);

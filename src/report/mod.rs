@@ -57,7 +57,8 @@ pub struct Summary {
     pub packets: u64,
     pub verdict: String,
     /// What the analysis counted but did not keep because of its memory limits (events
-    /// beyond `max_events`, flows finished early beyond `max_flows`); empty normally.
+    /// beyond `max_events`, flows finished early beyond `max_flows`, flows folded beyond
+    /// `max_records`); empty normally.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<String>,
 }
