@@ -110,7 +110,7 @@ pub fn tls(data: &[u8]) {
 /// (at most 8); the last one is also made a trust anchor. Parses them, walks the chain,
 /// checks every signature pair and the host-name match.
 pub fn certs(data: &[u8]) {
-    use crate::tls::{TrustStore, hostname_matches, parse_cert, verify_signature, walk_chain};
+    use crate::cert::{TrustStore, hostname_matches, parse_cert, verify_signature, walk_chain};
     let mut rest = data;
     let mut chain = Vec::new();
     while rest.len() >= 2 && chain.len() < 8 {

@@ -1,73 +1,104 @@
 //! pcap-rca reads packet captures and explains, ranked and with evidence, why clients fail to
 //! reach a server.
 //!
-//! The pipeline (see `DESIGN.md` in the shared folder for the whole picture):
+//! # Using the library
 //!
-//! ```text
-//! capture bytes -> frames (capture) -> packets (decode, parallel) -> flows (flow, sharded)
-//!   -> analysis -> findings and root causes -> report (JSON contract, text)
-//! ```
-//!
-//! # Memory
-//!
-//! Memory follows the flows alive at once, not the size of the capture: idle flows expire,
-//! the flow table holds at most `Config::max_flows`, finished flows beyond
-//! `Config::max_records` are folded into one record per server and outcome
-//! ([`flow::fold`]), and each kind of event is capped at `Config::max_events`. What was
-//! counted but not kept is listed in the report's `summary.limits`.
-//!
-//! # Example
+//! [`analyze_path`] (or [`analyze_bytes`]) takes a capture and a [`Config`] and returns the
+//! [`Report`]: the JSON contract `pcap-rca.report/1` as Rust types, with its text rendering
+//! ([`Report::to_text`]) and JSON ([`Report::to_json`]). [`analyze_inputs`] analyses several
+//! captures as one incident and returns the [`Analysis`], which also lists every flow
+//! ([`Analysis::flows`]) before it is turned into a report ([`Analysis::report`]).
 //!
 //! ```
 //! let cfg = pcap_rca::Config::default();
 //! let report = pcap_rca::analyze_path("fixtures/healthy-mix.pcap", &cfg)?;
 //! assert_eq!(report.schema, "pcap-rca.report/1");
 //! assert!(report.captures[0].packets > 0);
-//! println!("{}", report.to_json());
+//! if let Some(top) = report.root_causes.first() {
+//!     println!("{} ({}): {}", top.cause, top.severity.as_str(), top.title);
+//! }
 //! # Ok::<(), pcap_rca::Error>(())
 //! ```
+//!
+//! # A newcomer's map
+//!
+//! Data flows one way through the stages below; a module imports only the modules above it
+//! in this list (a test, `tests/layers.rs`, checks it).
+//!
+//! | stage | module | owns |
+//! |---|---|---|
+//! | shared | `units`, `config`, `error` | RFC 3339 times and rounding; [`Config`], [`Timeouts`]; [`Error`] |
+//! | 1. frames | `capture` | pcap/pcapng/gzip/zstd reading in chunks: `FrameReader`, `Batch`, [`Input`], frame numbers as Wireshark counts them |
+//! | 2. packets | `decode` | one frame to a `Packet` (link, IP, TCP/UDP/ICMP, ARP) and the application parsers (DNS, HTTP heads, TLS records); wire numbers are named here |
+//! | 3. certificates | `cert` | X.509 as presented (x509-cert), the `TrustStore`, chain walking and signature checks (ring) |
+//! | 4. events | `event` | the notable messages kept for the detectors: `ArpEvent`, `IcmpEvent`, `DnsEvent`, `HttpEvent`, `TlsSession` |
+//! | 5. flows | `flow` | sharded flow tables with Zeek's TCP state machine and timeouts, stream reassembly for DNS/HTTP/TLS events, the finished record [`Conn`] and folding beyond the record budget |
+//! | 6. analysis | `analysis` | the pass over the captures (read, decode in parallel, merge, flows) and what it produced: [`Analysis`] |
+//! | 7. detection | `detect` | one file per detector, each declaring its id, causes and tunables; the registry; `Ctx`; the [`Finding`] schema |
+//! | 8. links | `explain` | capture caveats, and which finding explains which (`Link`, `Rule`) |
+//! | 9. ranking | `rank` | one [`RootCause`] per incident, scored and ordered |
+//! | 10. report | `report` | [`Report`] assembled from the stages above; JSON and text renderings, which only render |
+//!
+//! Everything is deterministic: the flow shards are fixed (not tied to the thread count) and
+//! every list that comes out of a stage is sorted canonically, so the report is the same
+//! whatever `Config::threads` is.
+//!
+//! # Memory
+//!
+//! Memory follows the flows alive at once, not the size of the capture: idle flows expire,
+//! the flow table holds at most `Config::max_flows`, finished flows beyond
+//! `Config::max_records` are folded into one record per server and outcome, and each kind of
+//! event is capped at `Config::max_events`. What was counted but not kept is listed in the
+//! report's `summary.limits`.
+//!
+//! # Features
+//!
+//! - `internals`: makes the stages' modules public, for the benches and white-box tests.
+//!   They carry no stability promise.
+//! - `fuzzing`: the fuzz targets' entry points (`fuzzing`); implies `internals`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-pub mod analysis;
-pub mod capture;
-pub mod decode;
-pub mod detect;
-pub mod finding;
-pub mod flow;
+/// Declares a pipeline stage's module: crate-private, or public with the `internals` feature
+/// (benches and white-box tests), where its items are not part of the documented surface.
+macro_rules! stage {
+    ($name:ident) => {
+        #[cfg(feature = "internals")]
+        #[allow(missing_docs)]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        pub(crate) mod $name;
+    };
+}
+
+mod config;
+mod error;
+mod units;
+
+stage!(capture);
+stage!(decode);
+stage!(cert);
+stage!(event);
+stage!(flow);
+stage!(analysis);
+stage!(detect);
+stage!(explain);
+stage!(rank);
+stage!(report);
+
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod rank;
-pub mod report;
-pub mod tls;
 
 use std::path::Path;
 
-pub use analysis::{Analysis, Config};
+pub use analysis::Analysis;
 pub use capture::Input;
-pub use finding::{Finding, RootCause, Severity};
-pub use flow::Conn;
-pub use report::Report;
-
-/// Why an analysis could not be done at all. Problems with single packets or records never
-/// end up here: they are counted and reported.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The input could not be opened or read.
-    #[error("{name}: cannot read: {source}")]
-    Io {
-        name: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The input is not a pcap or pcapng capture (plain, gzip or zstd).
-    #[error("{name}: not a packet capture (pcap or pcapng): looks like {what}")]
-    NotACapture { name: String, what: String },
-    /// The configuration is unusable.
-    #[error("invalid configuration: {0}")]
-    Config(String),
-}
-
-/// Result type of the library.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use config::{Config, Timeouts};
+pub use detect::finding::{Evidence, Finding, Layer, Server, Severity};
+pub use error::{Error, Result};
+pub use flow::{Conn, Proto};
+pub use rank::RootCause;
+pub use report::{CaptureReport, Report, SCHEMA, Summary};
 
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).
 pub fn analyze_path(path: impl AsRef<Path>, cfg: &Config) -> Result<Report> {
@@ -87,4 +118,44 @@ pub fn analyze_bytes(bytes: &[u8], cfg: &Config) -> Result<Report> {
 /// Analyses several captures as one incident, their packets merged in timestamp order.
 pub fn analyze_inputs(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     analysis::analyze(inputs, cfg)
+}
+
+impl Analysis {
+    /// Runs the stages after the pass: detection, links, ranking, and the report.
+    pub fn report(&self) -> Report {
+        let mut findings = detect::run_all(self);
+        explain::capture_caveats(&mut findings);
+        let links = explain::link(&findings);
+        let root_causes = rank::rank(&findings, &links);
+        report::build(self, findings, root_causes)
+    }
+
+    /// Every finished flow (one record per connection unless `Config::max_records` folded
+    /// some), sorted by first packet time, capture and frame.
+    pub fn flows(&self) -> &[Conn] {
+        &self.flows
+    }
+
+    /// The flows as a text table, one row per connection like Zeek's conn.log.
+    pub fn flows_text(&self) -> String {
+        report::text::flows(&self.flows, self.captures.len() > 1)
+    }
+
+    /// The flows as a JSON array (the fields are documented on [`Conn`]).
+    pub fn flows_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.flows).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Problems with the capture files themselves (a cut-off file, a corrupt record), as
+    /// (file name, warning).
+    pub fn warnings(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.captures.iter().flat_map(|c| {
+            c.meta
+                .warnings
+                .iter()
+                .map(move |w| (c.meta.name.as_str(), w.as_str()))
+        })
+    }
 }

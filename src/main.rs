@@ -120,10 +120,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Flows { .. } => cfg.max_records = usize::MAX,
     }
     let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg).map_err(|e| e.to_string())?;
-    for c in &analysis.captures {
-        for w in &c.meta.warnings {
-            eprintln!("pcap-rca: warning: {}: {w}", c.meta.name);
-        }
+    for (name, w) in analysis.warnings() {
+        eprintln!("pcap-rca: warning: {name}: {w}");
     }
     match cli.cmd {
         Cmd::Analyze {
@@ -150,14 +148,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Flows { common, format, .. } => {
             let text = match format {
-                FlowFormat::Text => {
-                    pcap_rca::report::text::flows(&analysis.flows, analysis.captures.len() > 1)
-                }
-                FlowFormat::Json => {
-                    let mut s = serde_json::to_string_pretty(&analysis.flows).unwrap_or_default();
-                    s.push('\n');
-                    s
-                }
+                FlowFormat::Text => analysis.flows_text(),
+                FlowFormat::Json => analysis.flows_json(),
             };
             write_out(&common.output, &text)?;
             Ok(ExitCode::SUCCESS)

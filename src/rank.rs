@@ -1,24 +1,49 @@
-//! The ranking engine: findings in, ranked root causes out.
+//! The ranking engine: related findings in, ranked root causes out.
 //!
-//! 1. **Capture caveats.** Findings that rest on something *not* seen (`from_absence`: no
-//!    reply, no ACK) lose confidence when the capture itself is doubtful: multiplied by
-//!    `1 - 0.5 × confidence(capture_one_sided)` and `1 - 0.3 × confidence(capture_loss)`.
-//! 2. **Grouping.** Findings with the same `group` (for example every finding about
-//!    `tcp 10.0.0.5:8081`: the SYNs nobody answered and the ICMP admin-prohibited that
-//!    answered some of them) become one root cause. The primary finding is the one with the
-//!    highest (severity, weight, confidence); the others add their evidence, clients, filter
-//!    and remediation, and their explanation as a further sentence.
-//! 3. **Score** (0-120):
+//! 1. **One root cause per incident.** The link stage ([`crate::explain`]) says which finding
+//!    explains which; each finding nothing explains becomes a root cause, and the findings it
+//!    explains add their evidence, clients, filter and remediation, and their explanation as
+//!    a further sentence.
+//! 2. **Score** (0-120):
 //!    `score = S(severity) × confidence + min(10, 3 × log2(1 + affected_flows))
 //!             + min(5, clients) + min(5, duration_minutes)`
 //!    with S = info 5, low 25, medium 50, high 75, critical 100. Rounded to 0.1.
-//! 4. **Order**: score, then severity (descending), then cause name, title, first time and
+//! 3. **Order**: score, then severity (descending), then cause name, title, first time and
 //!    finding ids (ascending), so equal scores always come out in the same order whatever
 //!    order the findings arrived in.
 
-use std::collections::BTreeMap;
+use serde::Serialize;
 
-use crate::finding::{Finding, RootCause, Severity};
+use crate::detect::finding::{Evidence, Finding, Layer, Server, Severity};
+use crate::explain::Links;
+
+/// A ranked explanation, built from findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RootCause {
+    pub rank: u32,
+    pub cause: String,
+    pub layer: Layer,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub score: f64,
+    pub title: String,
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<Server>,
+    pub clients: Vec<String>,
+    /// How many clients there are when `clients` is not all of them: more than
+    /// [`crate::detect::finding::MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
+    /// (see `flow::fold`), whose count is then an estimate within about 2%.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients_total: Option<u64>,
+    pub affected_flows: u64,
+    pub first_ts: String,
+    pub last_ts: String,
+    pub evidence: Vec<Evidence>,
+    pub wireshark_filter: String,
+    pub remediation: Vec<String>,
+    pub findings: Vec<String>,
+}
 
 /// Weight of a severity in the score.
 pub fn severity_weight(s: Severity) -> f64 {
@@ -34,32 +59,20 @@ pub fn severity_weight(s: Severity) -> f64 {
 /// Most evidence frames kept per root cause.
 pub const MAX_EVIDENCE: usize = 8;
 
-/// Applies capture caveats to `findings` (in place) and builds the ranked root causes.
-pub fn rank(findings: &mut [Finding]) -> Vec<RootCause> {
-    let caveat = |cause: &str| {
-        findings
-            .iter()
-            .filter(|f| f.cause == cause)
-            .map(|f| f.confidence)
-            .fold(0.0f64, f64::max)
-    };
-    let one_sided = caveat("capture_one_sided");
-    let loss = caveat("capture_loss");
-    for f in findings.iter_mut() {
-        if f.from_absence {
-            f.confidence =
-                crate::detect::round2(f.confidence * (1.0 - 0.5 * one_sided) * (1.0 - 0.3 * loss));
-        }
-    }
-
-    // Group, keeping the first appearance order for determinism.
-    let mut groups: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        let key = f.group.clone().unwrap_or_else(|| format!("~{i:08}"));
-        groups.entry(key).or_default().push(f);
-    }
-
-    let mut causes: Vec<RootCause> = groups.into_values().map(merge).collect();
+/// Builds the ranked root causes from `findings` and the links between them.
+pub fn rank(findings: &[Finding], links: &Links) -> Vec<RootCause> {
+    let mut causes: Vec<RootCause> = links
+        .incidents()
+        .into_iter()
+        .map(|(root, mut members)| {
+            members.sort_by(|&a, &b| stronger(&findings[a], &findings[b]));
+            let all: Vec<&Finding> = std::iter::once(root)
+                .chain(members)
+                .map(|i| &findings[i])
+                .collect();
+            merge(all)
+        })
+        .collect();
     causes.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
@@ -75,14 +88,18 @@ pub fn rank(findings: &mut [Finding]) -> Vec<RootCause> {
     causes
 }
 
-fn merge(mut members: Vec<&Finding>) -> RootCause {
-    members.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(b.weight.cmp(&a.weight))
-            .then(b.confidence.total_cmp(&a.confidence))
-            .then(a.id.cmp(&b.id))
-    });
+/// Order among the findings a root cause explains: severity, the detector's weight,
+/// confidence (all descending), then id.
+fn stronger(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(b.weight.cmp(&a.weight))
+        .then(b.confidence.total_cmp(&a.confidence))
+        .then(a.id.cmp(&b.id))
+}
+
+/// One root cause: `members[0]` explains the others.
+fn merge(members: Vec<&Finding>) -> RootCause {
     let p = members[0];
     let mut clients: Vec<String> = members
         .iter()
@@ -94,7 +111,7 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
     if let Some(t) = clients_total.as_mut() {
         *t = (*t).max(clients.len() as u64);
     }
-    crate::finding::cap_clients(&mut clients, &mut clients_total);
+    crate::detect::finding::cap_clients(&mut clients, &mut clients_total);
     let mut evidence = Vec::new();
     // Up to two frames of each supporting finding, the primary's first.
     for (k, f) in members.iter().enumerate() {
@@ -103,7 +120,7 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
             // One note per frame: the first (most explanatory) finding's.
             if !evidence
                 .iter()
-                .any(|x: &crate::finding::Evidence| x.frame == e.frame && x.capture == e.capture)
+                .any(|x: &Evidence| x.frame == e.frame && x.capture == e.capture)
             {
                 evidence.push(e.clone());
             }
@@ -170,8 +187,8 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
         clients,
         clients_total,
         affected_flows: affected,
-        first_ts: crate::report::rfc3339(first),
-        last_ts: crate::report::rfc3339(last),
+        first_ts: crate::units::rfc3339(first),
+        last_ts: crate::units::rfc3339(last),
         evidence,
         wireshark_filter,
         remediation,
@@ -183,7 +200,13 @@ fn merge(mut members: Vec<&Finding>) -> RootCause {
 mod tests {
     use super::*;
     use crate::detect::finding;
-    use crate::finding::Layer;
+
+    /// The link stage and the ranking, as the pipeline runs them.
+    fn ranked(v: &mut [Finding]) -> Vec<RootCause> {
+        crate::explain::capture_caveats(v);
+        let links = crate::explain::link(v);
+        rank(v, &links)
+    }
 
     fn f(cause: &str, sev: Severity, conf: f64, group: Option<&str>, id: &str) -> Finding {
         let mut x = finding(
@@ -220,7 +243,7 @@ mod tests {
             ),
             f("port_scan", Severity::Low, 0.9, None, "c#1"),
         ];
-        let rc = rank(&mut v);
+        let rc = ranked(&mut v);
         assert_eq!(rc.len(), 2);
         assert_eq!(rc[0].cause, "icmp_unreachable");
         assert_eq!(rc[0].findings, vec!["b#1", "a#1"]);
@@ -237,10 +260,10 @@ mod tests {
                 f("d", Severity::Low, 0.9, Some("g"), "d#1"),
             ]
         };
-        let base = rank(&mut mk());
+        let base = ranked(&mut mk());
         let mut rev = mk();
         rev.reverse();
-        assert_eq!(rank(&mut rev), base);
+        assert_eq!(ranked(&mut rev), base);
     }
 
     #[test]
@@ -248,7 +271,7 @@ mod tests {
         let mut a = f("tcp_syn_unanswered", Severity::Critical, 0.9, None, "a#1");
         a.from_absence = true;
         let mut v = vec![a, f("capture_one_sided", Severity::Low, 0.8, None, "b#1")];
-        let rc = rank(&mut v);
+        let rc = ranked(&mut v);
         let syn = rc.iter().find(|r| r.cause == "tcp_syn_unanswered").unwrap();
         assert!((syn.confidence - 0.54).abs() < 1e-9, "{}", syn.confidence);
     }

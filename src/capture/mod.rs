@@ -22,12 +22,9 @@ use std::path::PathBuf;
 use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified};
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le};
 
-use crate::Error;
+use crate::error::Error;
 
-/// Default size of one read chunk. A batch holds the complete records of one chunk. 512 KiB
-/// keeps a batch in the L2 cache while it is decoded and run through the flows: on the
-/// benchmark capture it ran 10% faster than 4 MiB at one thread and at two (perf stat -r 10).
-pub const CHUNK_BYTES: usize = 512 << 10;
+pub use crate::config::CHUNK_BYTES;
 /// Largest packet record accepted in a classic pcap file (Wireshark's limit for the common
 /// link types; a larger `caplen` means the file is corrupt from that record on).
 pub const MAX_PCAP_RECORD: usize = 262_144;

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use super::*;
-use crate::analysis::ArpEvent;
+use crate::event::ArpEvent;
 
 pub const STORM_WINDOW_NS: i64 = 1_000_000_000;
 /// Requests from one sender within [`STORM_WINDOW_NS`] from which it is a storm.

@@ -9,6 +9,13 @@
 
 use super::*;
 
+/// Packets cut by the snaplen.
+pub const CAPTURE_TRUNCATED: Cause = Cause::new("capture_truncated");
+/// Data acknowledged but never seen.
+pub const CAPTURE_LOSS: Cause = Cause::new("capture_loss");
+/// Connections seen in one direction only.
+pub const CAPTURE_ONE_SIDED: Cause = Cause::new("capture_one_sided");
+
 /// One-way TCP connections (not counting unanswered SYNs) from which a capture is one-sided.
 pub const ONE_SIDED_MIN_FLOWS: usize = 3;
 /// ... and their share of the TCP connections.

@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::analysis::DnsEvent;
+use crate::event::DnsEvent;
 use crate::decode::dns::{qtype_name, rcode_name};
 
 /// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
@@ -48,7 +48,7 @@ pub fn transactions(an: &Analysis) -> (Vec<Txn<'_>>, Vec<&DnsEvent>) {
     for e in &an.dns {
         let m = &e.msg;
         if !m.is_response {
-            if !crate::analysis::is_dns_port(e.dst_port) {
+            if !crate::event::is_dns_port(e.dst_port) {
                 continue; // not a query to a DNS server (garbage or an odd reply)
             }
             let k = (

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::flow::http::HttpEvent;
+use crate::event::HttpEvent;
 
 pub const SLOW_NS: i64 = 1_000_000_000;
 pub const SLOW_FACTOR: i64 = 5;

@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     let mut quoted_by_ptb = std::collections::BTreeSet::new();
     for ((router, dst), idx) in groups {
-        let errs: Vec<&crate::analysis::IcmpEvent> =
+        let errs: Vec<&crate::event::IcmpEvent> =
             idx.iter().map(|&i| &an.icmp_errors[i]).collect();
         let flows: Vec<&Conn> = idx
             .iter()

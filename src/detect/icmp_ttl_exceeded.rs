@@ -14,7 +14,7 @@ pub const LOOP_MIN_ERRORS: usize = 3;
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
-    let mut groups: BTreeMap<IpAddr, Vec<&crate::analysis::IcmpEvent>> = BTreeMap::new();
+    let mut groups: BTreeMap<IpAddr, Vec<&crate::event::IcmpEvent>> = BTreeMap::new();
     for e in &an.icmp_errors {
         let exceeded = if e.icmp.v6 {
             e.icmp.icmp_type == 3 && e.icmp.code == 0

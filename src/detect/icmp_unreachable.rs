@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+/// The cause this detector reports.
+pub const ICMP_UNREACHABLE: Cause = Cause::new("icmp_unreachable");
+
 /// Name of an ICMPv4 destination-unreachable code.
 pub fn v4_code(code: u8) -> &'static str {
     match code {
@@ -57,7 +60,7 @@ fn prohibited(v6: bool, code: u8) -> bool {
     }
 }
 
-fn dst_sender(errs: &[&crate::analysis::IcmpEvent]) -> String {
+fn dst_sender(errs: &[&crate::event::IcmpEvent]) -> String {
     ip_list(errs.iter().filter_map(|e| e.icmp.quoted.map(|q| q.src))).join(", ")
 }
 
@@ -81,7 +84,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((dst, proto, port, v6, code), idx) in groups {
-        let errs: Vec<&crate::analysis::IcmpEvent> =
+        let errs: Vec<&crate::event::IcmpEvent> =
             idx.iter().map(|&i| &an.icmp_errors[i]).collect();
         let flows: Vec<&Conn> = idx
             .iter()

@@ -9,10 +9,11 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use crate::analysis::Analysis;
-use crate::finding::{Evidence, Finding, Layer, Server, Severity};
+pub use finding::{Cause, Evidence, Finding, Layer, Server, Severity};
 use crate::flow::{Conn, Proto};
-use crate::report::rfc3339;
+use crate::units::{rfc3339, round2};
 
+pub mod finding;
 pub mod arp;
 pub mod capture;
 pub mod dns;
@@ -247,7 +248,7 @@ impl<'a> Ctx<'a> {
             let Some(x) = &f.fold else { continue };
             for (ip, s) in &x.sources {
                 talkers.insert(*ip);
-                if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
+                if f.proto != Proto::Icmp && !crate::event::is_dns_port(f.resp_port) {
                     folded_spans.entry(*ip).or_default().push((
                         s.first_ts_ns,
                         s.last_ts_ns,
@@ -290,7 +291,7 @@ impl<'a> Ctx<'a> {
                     host_ttls.push((f.resp_ip, t));
                 }
             }
-            if f.proto != Proto::Icmp && !crate::analysis::is_dns_port(f.resp_port) {
+            if f.proto != Proto::Icmp && !crate::event::is_dns_port(f.resp_port) {
                 conn_starts.push((f.orig_ip, f.first_ts_ns, f.resp_ip));
             }
         }
@@ -501,7 +502,7 @@ pub fn run_all(an: &Analysis) -> Vec<Finding> {
         for (i, mut f) in findings.into_iter().enumerate() {
             f.id = format!("{}#{}", d.id, i + 1);
             f.detector = d.id.to_string();
-            crate::finding::cap_clients(&mut f.clients, &mut f.clients_total);
+            crate::detect::finding::cap_clients(&mut f.clients, &mut f.clients_total);
             if let Some(s) = f.server.as_mut() {
                 if s.name.is_none() {
                     s.name =
@@ -554,9 +555,6 @@ pub fn finding(
     }
 }
 
-pub fn round2(x: f64) -> f64 {
-    (x.clamp(0.0, 1.0) * 100.0).round() / 100.0
-}
 
 /// `ip:port`, with brackets for IPv6.
 pub fn ep(ip: IpAddr, port: u16) -> String {

@@ -16,6 +16,9 @@ use std::collections::BTreeSet;
 
 use super::*;
 
+/// The cause this detector reports.
+pub const TCP_SYN_UNANSWERED: Cause = Cause::new("tcp_syn_unanswered");
+
 /// A lone SYN this close to the end of the capture may simply not have been answered yet.
 pub const END_GRACE_NS: i64 = 1_000_000_000;
 /// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.

@@ -3,7 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::*;
-use crate::analysis::{Analysis, ArpEvent, CaptureStats};
+use crate::analysis::{Analysis, CaptureStats};
+use crate::event::ArpEvent;
 use crate::flow::tcp::History;
 
 pub(crate) fn ip(a: u8, b: u8) -> IpAddr {

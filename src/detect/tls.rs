@@ -22,7 +22,7 @@ use super::*;
 use crate::decode::tls::{
     ClientOffer, alert_name, is_sm_suite, suite_name, suite_weakness, version_name,
 };
-use crate::flow::tls::{TlsAlert, TlsSession};
+use crate::event::{TlsAlert, TlsSession};
 
 /// An encrypted client record this short after the server's TLS 1.3 flight is an alert
 /// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::decode::tls::{KeyExchange, group_bits, group_name};
-use crate::flow::tls::TlsSession;
-use crate::tls::{CertInfo, ChainEnd, hostname_matches, parse_cert};
+use crate::event::TlsSession;
+use crate::cert::{CertInfo, ChainEnd, hostname_matches, parse_cert};
 
 pub const MIN_RSA_BITS: u32 = 2048;
 pub const MIN_EC_BITS: u32 = 224;
@@ -213,7 +213,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
         }
         // Link the chain by names to a trust anchor (Mozilla's roots and --ca-bundle).
-        match crate::tls::walk_chain(&chain, &ctx.an.trust) {
+        match crate::cert::walk_chain(&chain, &ctx.an.trust) {
             Some(ChainEnd::MissingIssuer { depth: 0, issuer }) if !leaf.self_issued => {
                 let why = if chain.len() > 1 {
                     format!(

@@ -419,7 +419,7 @@ impl serde::Serialize for Fold {
         let mut st = s.serialize_struct("Fold", 3)?;
         st.serialize_field("flows", &self.flows)?;
         st.serialize_field("sources", &self.distinct_sources())?;
-        st.serialize_field("last_ts", &crate::report::rfc3339(self.last_ts_ns))?;
+        st.serialize_field("last_ts", &crate::units::rfc3339(self.last_ts_ns))?;
         st.end()
     }
 }

@@ -8,34 +8,11 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use crate::decode::http::{BodyDone, HttpHead, HttpStream};
+use crate::event::HttpEvent;
 use crate::decode::{Packet, TcpInfo};
 
 /// Requests waiting for their response, per flow.
 const MAX_PENDING: usize = 64;
-
-/// One request and, when seen, its response.
-#[derive(Debug, Clone)]
-pub struct HttpEvent {
-    pub capture: u16,
-    pub client: IpAddr,
-    pub client_port: u16,
-    pub server: IpAddr,
-    pub server_port: u16,
-    pub req_frame: u64,
-    pub req_ts_ns: i64,
-    pub method: String,
-    pub uri: String,
-    pub host: Option<String>,
-    /// FNV-1a of the request body (first 64 KiB) and its length.
-    pub body_hash: u64,
-    pub body_len: u64,
-    pub resp_frame: Option<u64>,
-    pub resp_ts_ns: Option<i64>,
-    pub status: Option<u16>,
-    pub reason: Option<String>,
-    pub retry_after: Option<String>,
-    pub auth_scheme: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct HttpFlow {

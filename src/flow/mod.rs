@@ -16,7 +16,10 @@ use std::net::IpAddr;
 use rustc_hash::{FxHashMap, FxHasher};
 use serde::Serialize;
 
+pub use crate::config::Timeouts;
 use crate::decode::{Network, Packet, Transport};
+use crate::event::{DnsEvent, HttpEvent, TlsSession, is_dns_port};
+use crate::units::rfc3339;
 use tcp::TcpConn;
 
 /// Transport protocol of a flow.
@@ -175,9 +178,9 @@ pub struct Flow {
 /// Events produced by flows besides their summary.
 #[derive(Debug, Default)]
 pub struct FlowEvents {
-    pub dns: Vec<crate::analysis::DnsEvent>,
-    pub http: Vec<http::HttpEvent>,
-    pub tls: Vec<tls::TlsSession>,
+    pub dns: Vec<DnsEvent>,
+    pub http: Vec<HttpEvent>,
+    pub tls: Vec<TlsSession>,
     /// Distinct certificate chains of `tls`, shared between sessions.
     chains: rustc_hash::FxHashSet<std::sync::Arc<Vec<Vec<u8>>>>,
 }
@@ -291,8 +294,8 @@ impl Flow {
             resp_ttl: None,
             rst_ttl: None,
             dns_tcp: (key.proto == Proto::Tcp
-                && (crate::analysis::is_dns_port(key.lo.port)
-                    || crate::analysis::is_dns_port(key.hi.port)))
+                && (is_dns_port(key.lo.port)
+                    || is_dns_port(key.hi.port)))
             .then(Box::default),
             http: None,
             tls: None,
@@ -414,7 +417,7 @@ impl DnsStreams {
         payload: &[u8],
         p: &Packet,
         ip: &crate::decode::IpInfo,
-        out: &mut Vec<crate::analysis::DnsEvent>,
+        out: &mut Vec<DnsEvent>,
     ) {
         let order = &mut self.order[dir];
         let Some(payload) = order.accept(t, payload) else {
@@ -441,7 +444,7 @@ impl DnsStreams {
                 break;
             }
             if let Ok(msg) = crate::decode::dns::parse(&buf[2..2 + len]) {
-                out.push(crate::analysis::DnsEvent {
+                out.push(DnsEvent {
                     capture: p.capture,
                     frame: p.frame,
                     ts_ns: p.ts_ns,
@@ -551,13 +554,13 @@ fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 fn ser_ts<S: serde::Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::report::rfc3339(*ns))
+    s.serialize_str(&rfc3339(*ns))
 }
 
 impl Conn {
     /// First packet's time, RFC 3339.
     pub fn ts(&self) -> String {
-        crate::report::rfc3339(self.first_ts_ns)
+        rfc3339(self.first_ts_ns)
     }
 
     fn from_flow(f: &Flow) -> Conn {
@@ -707,38 +710,16 @@ impl Conn {
     }
 }
 
-/// Idle timeouts after which a flow is finished (Zeek's defaults: 5 min TCP, 1 min UDP/ICMP).
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    pub tcp_ns: i64,
-    pub udp_ns: i64,
-    pub icmp_ns: i64,
-    /// A TCP connection both sides closed (FIN), or one side reset, is over after this much
-    /// quiet (Zeek's tcp_close_delay): it stops taking memory long before the idle timeout.
-    pub tcp_closed_ns: i64,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            tcp_ns: 300 * 1_000_000_000,
-            udp_ns: 60 * 1_000_000_000,
-            icmp_ns: 60 * 1_000_000_000,
-            tcp_closed_ns: 5 * 1_000_000_000,
-        }
-    }
-}
-
-impl Timeouts {
-    /// How long `f` may stay quiet before it is over.
-    fn of(&self, f: &Flow) -> i64 {
+/// How long `f` may stay quiet before it is over.
+fn idle_limit(t: &Timeouts, f: &Flow) -> i64 {
+    {
         match f.key.proto {
             Proto::Tcp if f.tcp.as_ref().is_some_and(|c| c.is_over()) => {
-                self.tcp_closed_ns.min(self.tcp_ns)
+                t.tcp_closed_ns.min(t.tcp_ns)
             }
-            Proto::Tcp => self.tcp_ns,
-            Proto::Udp => self.udp_ns,
-            Proto::Icmp => self.icmp_ns,
+            Proto::Tcp => t.tcp_ns,
+            Proto::Udp => t.udp_ns,
+            Proto::Icmp => t.icmp_ns,
         }
     }
 }
@@ -801,7 +782,7 @@ impl FlowTable {
     /// connection reusing the ports of one that ended.
     pub fn add(&mut self, p: &Packet, payload: &[u8], key: FlowKey, src: Addr, dst: Addr) {
         if let Some(f) = self.flows.get_mut(&key) {
-            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > self.timeouts.of(f);
+            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&self.timeouts, f);
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
                 (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
                 _ => false,
@@ -848,7 +829,7 @@ impl FlowTable {
         let budget = &mut self.budget;
         let events = &mut self.events;
         self.flows.retain(|_, f| {
-            let keep = now_ns.saturating_sub(f.last_ts_ns) <= t.of(f);
+            let keep = now_ns.saturating_sub(f.last_ts_ns) <= idle_limit(&t, f);
             if !keep {
                 f.finish(events);
                 budget.place(finished, Conn::from_flow(f));
@@ -896,9 +877,9 @@ mod tests {
             std::mem::size_of::<Conn>(),
             std::mem::size_of::<tls::TlsFlow>(),
             std::mem::size_of::<http::HttpFlow>(),
-            std::mem::size_of::<crate::analysis::DnsEvent>(),
-            std::mem::size_of::<http::HttpEvent>(),
-            std::mem::size_of::<tls::TlsSession>()
+            std::mem::size_of::<DnsEvent>(),
+            std::mem::size_of::<HttpEvent>(),
+            std::mem::size_of::<TlsSession>()
         );
     }
 

@@ -5,60 +5,9 @@
 
 use std::net::IpAddr;
 
-use crate::decode::tls::{ClientOffer, KeyExchange, TlsItem, TlsStream};
+use crate::decode::tls::{TlsItem, TlsStream};
+use crate::event::{TlsAlert, TlsSession};
 use crate::decode::{Packet, TcpInfo};
-
-/// A plaintext alert with its sender and the handshake step it interrupted.
-#[derive(Debug, Clone)]
-pub struct TlsAlert {
-    pub frame: u64,
-    pub ts_ns: i64,
-    pub by_server: bool,
-    pub level: u8,
-    pub description: u8,
-    /// The last handshake message seen before it ("ClientHello", "ServerHello", ...).
-    pub after: &'static str,
-}
-
-/// One TLS connection's handshake, as far as the capture shows it.
-#[derive(Debug, Clone)]
-pub struct TlsSession {
-    pub capture: u16,
-    pub client: IpAddr,
-    pub client_port: u16,
-    pub server: IpAddr,
-    pub server_port: u16,
-    pub first_frame: u64,
-    pub first_ts_ns: i64,
-    pub last_ts_ns: i64,
-    pub offer: Option<ClientOffer>,
-    pub client_hello_frame: Option<u64>,
-    /// Frame, version and suite of the ServerHello.
-    pub server_hello: Option<(u64, u16, u16)>,
-    /// Frame of a TLS 1.3 HelloRetryRequest, and the group it asked for.
-    pub hello_retry: Option<(u64, Option<u16>)>,
-    /// The server's ephemeral key exchange (ServerKeyExchange), with its frame and time.
-    pub key_exchange: Option<(u64, i64, KeyExchange)>,
-    pub certificates: u16,
-    /// The server sent a CertificateRequest (it wants a client certificate).
-    pub cert_requested: bool,
-    pub alerts: Vec<TlsAlert>,
-    /// Encrypted records each side sent (after ChangeCipherSpec, or after a TLS 1.3
-    /// ServerHello), and the length of the client's first one.
-    pub client_encrypted: u32,
-    pub server_encrypted: u32,
-    pub client_first_encrypted_len: Option<u16>,
-    /// Frame of the client's first encrypted record.
-    pub client_first_encrypted_frame: Option<u64>,
-    /// Records of type application data the client sent (in TLS 1.3 this includes its
-    /// encrypted Finished).
-    pub client_app_records: u32,
-    /// The server's certificate chain as sent (DER, leaf first), with the frame and time of
-    /// the packet that completed it: certificates are judged at that time.
-    pub certs: std::sync::Arc<Vec<Vec<u8>>>,
-    pub cert_frame: Option<u64>,
-    pub cert_ts_ns: i64,
-}
 
 const MAX_ALERTS: usize = 8;
 

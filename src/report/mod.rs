@@ -1,4 +1,6 @@
-//! The report: the JSON contract (`pcap-rca.report/1`) and its text rendering.
+//! The report: the JSON contract (`pcap-rca.report/1`), assembled by [`build`] from what the
+//! earlier stages computed, and its renderings (JSON here, text in [`text`]), which only
+//! render.
 //!
 //! # JSON fields (stable: fields and cause names are added, never renamed or removed)
 //!
@@ -24,7 +26,9 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::capture::Compression;
 use crate::decode::link_type_name;
-use crate::finding::{Finding, RootCause, Severity};
+use crate::detect::finding::{Finding, Severity};
+use crate::rank::RootCause;
+use crate::units::rfc3339;
 use crate::flow::Proto;
 
 /// Schema identifier of the JSON report.
@@ -92,128 +96,87 @@ impl Report {
     }
 }
 
-impl Analysis {
-    /// What was counted but not kept, in words.
-    fn limits(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.counters.events_dropped > 0 {
-            out.push(format!(
-                "{} DNS/HTTP/TLS/ARP/ICMP events beyond the limit per kind were counted but not kept for the detectors: causes built on them may be undercounted (raise Config::max_events)",
-                self.counters.events_dropped
-            ));
-        }
-        if self.counters.flows_evicted > 0 {
-            out.push(format!(
-                "{} flows were finished early because more flows were alive at once than the flow table holds: a flow that continued afterwards appears as two (raise Config::max_flows)",
-                self.counters.flows_evicted
-            ));
-        }
-        if self.counters.flows_folded > 0 {
-            out.push(format!(
-                "{} finished flows beyond the record budget were folded into {} records, one per server and outcome: they are counted in full, but checks of single flows saw only their group's first flow (raise Config::max_records)",
-                self.counters.flows_folded, self.counters.fold_groups
-            ));
-        }
-        if self.counters.flows_scattered > 0 {
-            out.push(format!(
-                "{} of them went to more servers than the flow tables keep groups for, and were folded per source: only the flow counts and port_scan see them",
-                self.counters.flows_scattered
-            ));
-        }
-        out
-    }
-
-    /// Builds the report contract from the analysis.
-    pub fn report(&self) -> Report {
-        let captures = self
-            .captures
-            .iter()
-            .map(|c| CaptureReport {
-                file: c.meta.name.clone(),
-                format: c.meta.format.map(|f| f.to_string()).unwrap_or_default(),
-                compression: match c.meta.compression {
-                    Some(Compression::Gzip) => "gzip",
-                    Some(Compression::Zstd) => "zstd",
-                    _ => "none",
-                }
-                .to_string(),
-                link_types: c
-                    .meta
-                    .link_types
-                    .iter()
-                    .map(|&l| link_type_name(l))
-                    .collect(),
-                packets: c.meta.packets,
-                bytes: c.meta.bytes,
-                first_ts: c.first_ts_ns.map(rfc3339),
-                last_ts: c.last_ts_ns.map(rfc3339),
-                decoded_packets: c.decoded_packets,
-                truncated_packets: c.truncated_packets,
-                undecoded_packets: c.undecoded_packets,
-                warnings: c.meta.warnings.clone(),
-            })
-            .collect();
-        let mut findings = crate::detect::run_all(self);
-        let root_causes: Vec<RootCause> = crate::rank::rank(&mut findings);
-        let verdict = if root_causes.iter().any(|r| r.severity >= Severity::Medium) {
-            "problems_found"
-        } else {
-            "healthy"
-        };
-        Report {
-            schema: SCHEMA,
-            captures,
-            summary: Summary {
-                flows: self.flow_count() as u64,
-                tcp_flows: self.flows_of(Proto::Tcp) as u64,
-                udp_flows: self.flows_of(Proto::Udp) as u64,
-                icmp_flows: self.flows_of(Proto::Icmp) as u64,
-                packets: self.counters.packets,
-                verdict: verdict.to_string(),
-                limits: self.limits(),
-            },
-            root_causes,
-            findings,
-        }
+/// Builds the report contract from the analysis, its findings and their ranked root causes.
+/// Everything the report says was computed by the earlier stages; this only assembles it.
+pub fn build(an: &Analysis, findings: Vec<Finding>, root_causes: Vec<RootCause>) -> Report {
+    let captures = an
+        .captures
+        .iter()
+        .map(|c| CaptureReport {
+            file: c.meta.name.clone(),
+            format: c.meta.format.map(|f| f.to_string()).unwrap_or_default(),
+            compression: match c.meta.compression {
+                Some(Compression::Gzip) => "gzip",
+                Some(Compression::Zstd) => "zstd",
+                _ => "none",
+            }
+            .to_string(),
+            link_types: c
+                .meta
+                .link_types
+                .iter()
+                .map(|&l| link_type_name(l))
+                .collect(),
+            packets: c.meta.packets,
+            bytes: c.meta.bytes,
+            first_ts: c.first_ts_ns.map(rfc3339),
+            last_ts: c.last_ts_ns.map(rfc3339),
+            decoded_packets: c.decoded_packets,
+            truncated_packets: c.truncated_packets,
+            undecoded_packets: c.undecoded_packets,
+            warnings: c.meta.warnings.clone(),
+        })
+        .collect();
+    let verdict = if root_causes.iter().any(|r| r.severity >= Severity::Medium) {
+        "problems_found"
+    } else {
+        "healthy"
+    };
+    Report {
+        schema: SCHEMA,
+        captures,
+        summary: Summary {
+            flows: an.flow_count() as u64,
+            tcp_flows: an.flows_of(Proto::Tcp) as u64,
+            udp_flows: an.flows_of(Proto::Udp) as u64,
+            icmp_flows: an.flows_of(Proto::Icmp) as u64,
+            packets: an.counters.packets,
+            verdict: verdict.to_string(),
+            limits: limits(an),
+        },
+        root_causes,
+        findings,
     }
 }
 
-/// Formats nanoseconds since the epoch as RFC 3339 UTC with microseconds
-/// (`2026-03-01T08:00:00.000000Z`), truncating toward the past like Wireshark.
-pub fn rfc3339(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let micros = ns.rem_euclid(1_000_000_000) / 1000;
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-            t.year(),
-            t.month() as u8,
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            micros
-        ),
-        Err(_) => format!("{secs}.{micros:06}"),
+/// What was counted but not kept, in words.
+fn limits(an: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    if an.counters.events_dropped > 0 {
+        out.push(format!(
+            "{} DNS/HTTP/TLS/ARP/ICMP events beyond the limit per kind were counted but not kept for the detectors: causes built on them may be undercounted (raise Config::max_events)",
+            an.counters.events_dropped
+        ));
     }
+    if an.counters.flows_evicted > 0 {
+        out.push(format!(
+            "{} flows were finished early because more flows were alive at once than the flow table holds: a flow that continued afterwards appears as two (raise Config::max_flows)",
+            an.counters.flows_evicted
+        ));
+    }
+    if an.counters.flows_folded > 0 {
+        out.push(format!(
+            "{} finished flows beyond the record budget were folded into {} records, one per server and outcome: they are counted in full, but checks of single flows saw only their group's first flow (raise Config::max_records)",
+            an.counters.flows_folded, an.counters.fold_groups
+        ));
+    }
+    if an.counters.flows_scattered > 0 {
+        out.push(format!(
+            "{} of them went to more servers than the flow tables keep groups for, and were folded per source: only the flow counts and port_scan see them",
+            an.counters.flows_scattered
+        ));
+    }
+    out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
 
-    #[test]
-    fn rfc3339_formats_microseconds() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(
-            rfc3339(1_772_352_000_123_456_789),
-            "2026-03-01T08:00:00.123456Z"
-        );
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999Z");
-        // Beyond 32-bit signed time_t (arkime/y2038-bgp.pcap).
-        assert_eq!(
-            rfc3339(2_164_247_948_451_000_000),
-            "2038-08-01T03:59:08.451000Z"
-        );
-    }
-}

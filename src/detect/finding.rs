@@ -1,5 +1,6 @@
-//! The one schema for what detectors find ([`Finding`]) and what the report ranks
-//! ([`RootCause`]). JSON, text and every other output are derived from these types.
+//! What detectors find: the [`Finding`] schema and the words it is built from ([`Severity`],
+//! [`Layer`], [`Evidence`], [`Server`]). The link stage ([`crate::explain`]) relates findings
+//! and the ranking ([`crate::rank`]) turns them into root causes; the report shows both.
 
 use serde::Serialize;
 
@@ -70,8 +71,9 @@ pub struct Server {
     pub name: Option<String>,
 }
 
-/// One detector's observation. The ranking engine ([`crate::rank`]) groups findings that
-/// describe one problem (same `group`) into one [`RootCause`].
+/// One detector's observation. The link stage ([`crate::explain`]) relates the findings that
+/// describe one problem, and the ranking ([`crate::rank`]) makes each cause with the findings
+/// it explains one [`crate::rank::RootCause`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     /// Stable id, `detector#n` (n counts that detector's findings in report order).
@@ -126,30 +128,32 @@ pub fn cap_clients(clients: &mut Vec<String>, total: &mut Option<u64>) {
     }
 }
 
-/// A ranked explanation, built from findings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RootCause {
-    pub rank: u32,
-    pub cause: String,
-    pub layer: Layer,
-    pub severity: Severity,
-    pub confidence: f64,
-    pub score: f64,
-    pub title: String,
-    pub explanation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<Server>,
-    pub clients: Vec<String>,
-    /// How many clients there are when `clients` is not all of them: more than
-    /// [`MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
-    /// (see `flow::fold`), whose count is then an estimate within about 2%.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub clients_total: Option<u64>,
-    pub affected_flows: u64,
-    pub first_ts: String,
-    pub last_ts: String,
-    pub evidence: Vec<Evidence>,
-    pub wireshark_filter: String,
-    pub remediation: Vec<String>,
-    pub findings: Vec<String>,
+/// A cause a detector can report: its stable name in the JSON contract (`tcp_syn_unanswered`).
+/// Each detector declares the causes it reports as constants at the top of its file; nothing
+/// else spells the names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cause(&'static str);
+
+impl Cause {
+    /// A cause named `name` (lower snake case, stable once published).
+    pub const fn new(name: &'static str) -> Cause {
+        Cause(name)
+    }
+
+    /// Its name in the report.
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl PartialEq<Cause> for String {
+    fn eq(&self, c: &Cause) -> bool {
+        self == c.0
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
 }

@@ -1,0 +1,100 @@
+//! The analysis: what the pass over the captures produced ([`Analysis`]), read by the
+//! detectors. The pass itself is [`pass`]: captures in, flows, events and counters out.
+//!
+//! Each capture is read in chunks (bounded memory); the frames of a chunk are decoded in
+//! parallel with rayon; packets are partitioned into shards by their direction-free flow key
+//! so every flow is processed in frame order by one worker; several captures are merged in
+//! timestamp order (ties: capture order, then frame number). Everything that comes out is
+//! sorted canonically, so the result is the same whatever the thread count.
+
+pub(crate) mod pass;
+
+use crate::capture::CaptureMeta;
+use crate::event::{ArpEvent, DnsEvent, HttpEvent, IcmpEvent, TlsSession};
+use crate::flow::{Conn, Proto};
+
+pub use pass::analyze;
+
+/// Per-capture counters and facts.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureStats {
+    pub meta: CaptureMeta,
+    pub decoded_packets: u64,
+    pub truncated_packets: u64,
+    pub undecoded_packets: u64,
+    pub first_ts_ns: Option<i64>,
+    pub last_ts_ns: Option<i64>,
+    /// The first few truncated frames (evidence for `capture_truncated`).
+    pub truncated_sample: Vec<u64>,
+}
+
+/// Protocol counters over all captures.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub arp: u64,
+    pub tcp: u64,
+    pub udp: u64,
+    pub icmp: u64,
+    pub other_ip: u64,
+    pub other_link: u64,
+    pub ip_fragments: u64,
+    pub ipv4_with_options: u64,
+    pub vlan_tagged: u64,
+    pub events_dropped: u64,
+    pub flows_evicted: u64,
+    /// Finished flows folded into group records beyond `Config::max_records`, and the
+    /// records they were folded into.
+    pub flows_folded: u64,
+    pub fold_groups: u64,
+    /// Of the folded flows, those folded per source or per outcome (`Analysis::scattered`).
+    pub flows_scattered: u64,
+}
+
+/// Everything the detectors work from.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub captures: Vec<CaptureStats>,
+    /// Finished flows, sorted by first packet time, capture, frame. Beyond
+    /// `Config::max_records`, one record may stand for many (see [`crate::flow::fold`]).
+    pub flows: Vec<Conn>,
+    /// Folded flows that went to too many servers to fold per server: one record per source
+    /// (or per outcome), with the targets counted. Only the counts and `port_scan` read them.
+    pub scattered: Vec<Conn>,
+    pub arp: Vec<ArpEvent>,
+    pub icmp_errors: Vec<IcmpEvent>,
+    /// DNS messages in time order (capture, frame for ties).
+    pub dns: Vec<DnsEvent>,
+    /// HTTP/1.x requests with their responses, in request time order.
+    pub http: Vec<HttpEvent>,
+    /// TLS handshakes, in time order.
+    pub tls: Vec<TlsSession>,
+    /// Trust anchors certificate chains are judged against.
+    pub trust: crate::cert::TrustStore,
+    pub counters: Counters,
+    /// Most flows alive at once (summed over shards at their peaks: an upper bound).
+    pub peak_flows: usize,
+    /// Threads the analysis ran on; the detectors use as many (1: sequentially).
+    pub threads: usize,
+}
+
+impl Analysis {
+    /// Number of flows, folded ones included.
+    pub fn flow_count(&self) -> usize {
+        self.count_flows(|_| true)
+    }
+
+    /// Number of flows of a protocol, folded ones included.
+    pub fn flows_of(&self, proto: Proto) -> usize {
+        self.count_flows(|f| f.proto == proto)
+    }
+
+    fn count_flows(&self, keep: impl Fn(&Conn) -> bool) -> usize {
+        let all = self.flows.iter().chain(&self.scattered);
+        all.filter(|f| keep(f)).map(|f| f.weight() as usize).sum()
+    }
+}
+

@@ -1,0 +1,589 @@
+//! The pass over the captures: read (chunked), decode (in parallel), merge several captures in
+//! time order, account each packet (counters and per-packet events), and run flows through
+//! the sharded flow tables. Three ways to drive it, chosen by [`analyze`]: a reader thread
+//! beside the pool (one file, several threads), read-while-processing in the pool (one
+//! capture in memory, or one thread), and a timestamp merge (several captures).
+
+use rayon::prelude::*;
+
+use super::{Analysis, CaptureStats};
+use crate::capture::{Batch, FrameReader, Input};
+use crate::config::Config;
+use crate::decode::{self, DecodeStatus, Network, Packet, Transport};
+use crate::error::{Error, Result};
+use crate::event::{ArpEvent, DnsEvent, IcmpEvent};
+use crate::flow::{Addr, Conn, FlowKey, FlowTable};
+
+/// Number of flow shards. Fixed (not tied to the thread count) so the work split, and with it
+/// every result, is the same for any `threads`.
+const SHARDS: usize = 16;
+
+type Tuple = Option<(FlowKey, Addr, Addr, u8)>;
+
+/// A batch of raw frames and their decoded packets (with each packet's flow tuple and shard).
+#[derive(Default)]
+struct Decoded {
+    batch: Batch,
+    packets: Vec<Packet>,
+    tuples: Vec<Tuple>,
+}
+
+impl Decoded {
+    /// Decodes the batch's frames on the calling thread (a pool of one thread).
+    fn decode_here(&mut self, capture: u16) {
+        let batch = &self.batch;
+        self.packets.clear();
+        self.packets
+            .extend(batch.frames.iter().map(|f| decode_frame(batch, f, capture)));
+        self.tuples.clear();
+        self.tuples.extend(self.packets.iter().map(tuple_of));
+    }
+
+    /// Decodes the batch's frames in parallel.
+    fn decode(&mut self, capture: u16) {
+        let batch = &self.batch;
+        batch
+            .frames
+            .par_iter()
+            .map(|f| decode_frame(batch, f, capture))
+            .collect_into_vec(&mut self.packets);
+        self.packets
+            .par_iter()
+            .map(tuple_of)
+            .collect_into_vec(&mut self.tuples);
+    }
+}
+
+fn decode_frame(batch: &Batch, f: &crate::capture::RawFrame, capture: u16) -> Packet {
+    decode::decode(
+        capture,
+        f.number,
+        f.ts_ns,
+        f.linktype,
+        batch.data(f),
+        f.origlen,
+        f.malformed,
+    )
+}
+
+/// A packet's flow tuple and the shard it goes to.
+fn tuple_of(p: &Packet) -> Tuple {
+    crate::flow::flow_tuple(p).map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
+}
+
+/// Reads and decodes the next non-empty batch of `reader` into `out`; false at the end.
+fn read_batch(
+    reader: &mut FrameReader<'_>,
+    out: &mut Decoded,
+    capture: u16,
+    done: &mut bool,
+) -> Result<bool> {
+    let more = read_frames(reader, out, done)?;
+    if more {
+        out.decode(capture);
+    }
+    Ok(more)
+}
+
+/// Reads the next batch holding frames into `out`, without decoding them (the reader
+/// thread's part); false at the end.
+fn read_frames(reader: &mut FrameReader<'_>, out: &mut Decoded, done: &mut bool) -> Result<bool> {
+    out.packets.clear();
+    out.tuples.clear();
+    out.batch.frames.clear();
+    while !*done && out.batch.frames.is_empty() {
+        if !reader.next_batch(&mut out.batch)? {
+            *done = true;
+        }
+    }
+    Ok(!out.batch.frames.is_empty())
+}
+
+/// Batches the reader thread may decode ahead of the flows.
+const READ_AHEAD: usize = 4;
+
+/// One capture being read.
+struct Stream<'a> {
+    reader: FrameReader<'a>,
+    cur: Decoded,
+    pos: usize,
+    done: bool,
+}
+
+impl Stream<'_> {
+    fn head_key(&self, idx: usize) -> Option<(i64, usize, u64)> {
+        self.cur
+            .packets
+            .get(self.pos)
+            .map(|p| (p.ts_ns, idx, p.frame))
+    }
+}
+
+/// The flow shards and the per-batch lists of packets each one gets.
+struct Shards {
+    tables: Vec<FlowTable>,
+    lists: Vec<Vec<(u16, u32)>>,
+}
+
+/// The worker pool of `n` threads, made once per process and shared by every analysis that
+/// asks for that many: threads are not started and stopped per analysis (a library called
+/// for many small captures, or a fuzzer, would mostly be doing that).
+fn pool(n: usize) -> std::result::Result<std::sync::Arc<rayon::ThreadPool>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Pools = std::collections::BTreeMap<usize, Arc<rayon::ThreadPool>>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("pcap-rca-{i}"))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let p = Arc::new(p);
+    pools.insert(n, p.clone());
+    Ok(p)
+}
+
+/// Runs the analysis over `inputs`, merged as one incident.
+pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
+    if inputs.is_empty() {
+        return Err(Error::Config("no capture given".into()));
+    }
+    if inputs.len() > u16::MAX as usize {
+        return Err(Error::Config("too many captures in one analysis".into()));
+    }
+    let threads = if cfg.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        cfg.threads
+    };
+    // One capture on several threads: a reader thread reads, walks and decodes batches ahead
+    // while the pool (the other threads) runs them through the flows.
+    // (Bytes already in memory cost nothing to read: there the pool does everything, reading
+    // each next batch while it runs the current one through the flows.)
+    let reader_thread =
+        inputs.len() == 1 && threads >= 2 && !matches!(inputs[0], Input::Bytes { .. });
+    let pool_threads = if reader_thread { threads - 1 } else { threads };
+    let pool = pool(pool_threads)
+        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+    let mut trust = crate::cert::TrustStore::mozilla();
+    for b in &cfg.ca_bundles {
+        trust
+            .add_pem_file(b)
+            .map_err(|e| Error::Config(e.to_string()))?;
+    }
+    let mut an = pool.install(|| analyze_in_pool(inputs, cfg, reader_thread))?;
+    an.trust = trust;
+    an.threads = threads;
+    Ok(an)
+}
+
+/// Accounts one merged batch in order (counters, notable events, UDP DNS), then runs its
+/// packets through the flow shards in parallel, each flow's packets in order. Idle flows are
+/// expired against the latest time of this batch (not of the whole capture so far), so a
+/// capture whose clock jumps backwards, or one packet with a far-future timestamp, does not
+/// expire every flow that follows.
+fn process(
+    merged: &[(u16, u32)],
+    views: &[&Decoded],
+    stats: &mut [CaptureStats],
+    an: &mut Analysis,
+    cfg: &Config,
+    shards: &mut Shards,
+) {
+    let mut now_ns = i64::MIN;
+    for list in shards.lists.iter_mut() {
+        list.clear();
+    }
+    for &(si, pi) in merged {
+        let d = views[si as usize];
+        let p = &d.packets[pi as usize];
+        account(&mut stats[si as usize], an, p, cfg);
+        if let Some(ev) = DnsEvent::of_udp(p, d.batch.data(&d.batch.frames[pi as usize])) {
+            let dropped = &mut an.counters.events_dropped;
+            keep(&mut an.dns, ev, cfg.max_events, dropped);
+        }
+        now_ns = now_ns.max(p.ts_ns);
+        if let Some((_, _, _, shard)) = d.tuples[pi as usize] {
+            shards.lists[shard as usize].push((si, pi));
+        }
+    }
+    shards
+        .tables
+        .par_iter_mut()
+        .zip(shards.lists.par_iter())
+        .for_each(|(table, list)| {
+            for &(si, pi) in list {
+                let d = views[si as usize];
+                if let Some((key, src, dst, _)) = d.tuples[pi as usize] {
+                    let p = &d.packets[pi as usize];
+                    let payload = p.payload(d.batch.data(&d.batch.frames[pi as usize]));
+                    table.add(p, payload, key, src, dst);
+                }
+            }
+            table.expire(now_ns);
+        });
+}
+
+/// What the pass accumulates: per-capture counters, the analysis so far and the flow shards.
+struct Pass<'c> {
+    cfg: &'c Config,
+    stats: Vec<CaptureStats>,
+    an: Analysis,
+    shards: Shards,
+    /// The packets of the batch being processed, as (stream, packet index), in order.
+    merged: Vec<(u16, u32)>,
+}
+
+impl<'c> Pass<'c> {
+    fn new(cfg: &'c Config, captures: usize) -> Pass<'c> {
+        let tables = (0..SHARDS)
+            .map(|_| {
+                let mut t = FlowTable::new(cfg.timeouts);
+                t.max_flows = (cfg.max_flows / SHARDS).max(16);
+                t.max_events = (cfg.max_events / SHARDS).max(16);
+                if cfg.max_records != usize::MAX {
+                    t.budget = crate::flow::fold::Budget::new(cfg.max_records / SHARDS);
+                }
+                t
+            })
+            .collect();
+        Pass {
+            cfg,
+            stats: vec![CaptureStats::default(); captures],
+            an: Analysis::default(),
+            shards: Shards {
+                tables,
+                lists: vec![Vec::new(); SHARDS],
+            },
+            merged: Vec::new(),
+        }
+    }
+
+    /// Runs every packet of `batch`, the only capture's, through.
+    fn whole_batch(&mut self, batch: &Decoded) {
+        self.merged.clear();
+        self.merged
+            .extend((0..batch.packets.len() as u32).map(|i| (0u16, i)));
+        self.merged_batch(&[batch]);
+    }
+
+    /// Runs the packets listed in `self.merged` through (`views`: each stream's batch).
+    fn merged_batch(&mut self, views: &[&Decoded]) {
+        process(
+            &self.merged,
+            views,
+            &mut self.stats,
+            &mut self.an,
+            self.cfg,
+            &mut self.shards,
+        );
+    }
+
+    /// Finishes every flow and moves the flows and events into the analysis, sorted.
+    fn finish(self, streams: Vec<Stream<'_>>) -> Analysis {
+        let Pass {
+            stats,
+            mut an,
+            shards,
+            ..
+        } = self;
+        let mut tables = shards.tables;
+        for t in tables.iter_mut() {
+            t.finish_all();
+        }
+        an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
+        an.counters.flows_evicted = tables.iter().map(|t| t.evicted).sum();
+        an.counters.events_dropped += tables.iter().map(|t| t.events_dropped).sum::<u64>();
+        for t in tables.iter_mut() {
+            an.dns.append(&mut t.events.dns);
+            an.http.append(&mut t.events.http);
+            an.tls.append(&mut t.events.tls);
+        }
+        an.tls
+            .sort_by_key(|s| (s.first_ts_ns, s.capture, s.first_frame));
+        an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
+        an.http
+            .sort_by_key(|e| (e.req_ts_ns, e.capture, e.req_frame, e.client_port));
+        an.counters.flows_folded = tables.iter().map(|t| t.budget.folded).sum();
+        let mut groups = Vec::with_capacity(SHARDS);
+        let mut scattered = Vec::with_capacity(SHARDS);
+        for t in tables.iter_mut() {
+            groups.push(std::mem::take(&mut t.budget.groups));
+            scattered.push(std::mem::take(&mut t.budget.scattered));
+        }
+        let groups = crate::flow::fold::merge_groups(groups);
+        an.scattered = crate::flow::fold::merge_groups(scattered);
+        an.counters.fold_groups = (groups.len() + an.scattered.len()) as u64;
+        an.counters.flows_scattered = an.scattered.iter().map(|c| c.weight()).sum();
+        // Move shard by shard so the peak is the flows once, not twice.
+        let total = tables.iter().map(|t| t.finished.len()).sum::<usize>() + groups.len();
+        let mut flows: Vec<Conn> = Vec::with_capacity(total);
+        for t in tables {
+            flows.extend(t.finished);
+        }
+        flows.extend(groups);
+        sort_flows(&mut flows);
+        an.flows = flows;
+        for (s, mut st) in streams.into_iter().zip(stats) {
+            st.meta = s.reader.meta;
+            an.captures.push(st);
+        }
+        an
+    }
+}
+
+fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> Result<Analysis> {
+    let mut streams = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let reader = FrameReader::open(input)?;
+        let reader = FrameReader::with_chunk(reader, cfg.chunk_bytes);
+        streams.push(Stream {
+            reader,
+            cur: Decoded::default(),
+            pos: 0,
+            done: false,
+        });
+    }
+    let mut pass = Pass::new(cfg, streams.len());
+    for (i, s) in streams.iter_mut().enumerate() {
+        read_batch(&mut s.reader, &mut s.cur, i as u16, &mut s.done)?;
+    }
+    match streams.as_mut_slice() {
+        [s] if reader_thread => with_reader_thread(s, &mut pass)?,
+        [s] => read_while_processing(s, &mut pass)?,
+        _ => merge_in_time(&mut streams, &mut pass)?,
+    }
+    Ok(pass.finish(streams))
+}
+
+/// One capture, a reader thread: it reads and walks records up to READ_AHEAD batches ahead
+/// and hands them over in order; the pool decodes them and runs them through the flows;
+/// buffers come back for reuse. The two sides meet only at the channel (no per-batch
+/// barrier), and the split is even: on the benchmark capture reading was 40% of the work,
+/// decoding and flows 60% (perf, per thread).
+fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
+    let Stream {
+        reader, cur, done, ..
+    } = s;
+    let first = std::mem::take(cur);
+    let queued_count = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Decoded>>(READ_AHEAD);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Decoded>();
+        // Batches handed over and not yet taken. When the flows side already has work
+        // waiting, the reader also decodes what it reads (so the split between the two
+        // sides follows whichever is slower on this capture: reading a file with large
+        // packets, or decoding many small ones).
+        let queued = &queued_count;
+        scope.spawn(move || {
+            use std::sync::atomic::Ordering::Relaxed;
+            while !*done {
+                let mut d = back_rx.try_recv().unwrap_or_default();
+                let r = read_frames(reader, &mut d, done);
+                let more = matches!(r, Ok(true));
+                if more && queued.load(Relaxed) > 0 {
+                    d.decode_here(0);
+                }
+                queued.fetch_add(1, Relaxed);
+                if (more || r.is_err()) && tx.send(r.map(|_| d)).is_err() {
+                    break;
+                }
+                if !more {
+                    break;
+                }
+            }
+        });
+        let mut batch = first;
+        loop {
+            if batch.packets.is_empty() && !batch.batch.frames.is_empty() {
+                if rayon::current_num_threads() == 1 {
+                    batch.decode_here(0);
+                } else {
+                    batch.decode(0);
+                }
+            }
+            if batch.packets.is_empty() {
+                break;
+            }
+            pass.whole_batch(&batch);
+            let used = std::mem::take(&mut batch);
+            let _ = back_tx.send(used);
+            batch = match rx.recv() {
+                Ok(r) => {
+                    queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    r?
+                }
+                Err(_) => Decoded::default(), // the reader is done
+            };
+        }
+        Ok(())
+    })
+}
+
+/// One capture, no reader thread: read and decode the next batch while this one goes
+/// through the flows.
+fn read_while_processing(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
+    let mut next = Decoded::default();
+    while !s.cur.packets.is_empty() {
+        let Stream {
+            reader, cur, done, ..
+        } = s;
+        let (_, read) = rayon::join(
+            || pass.whole_batch(cur),
+            || read_batch(reader, &mut next, 0, done),
+        );
+        read?;
+        std::mem::swap(cur, &mut next);
+    }
+    Ok(())
+}
+
+/// Several captures: merge the streams' current batches in timestamp order until one runs
+/// dry, process what was merged, refill, repeat.
+fn merge_in_time(streams: &mut [Stream<'_>], pass: &mut Pass<'_>) -> Result<()> {
+    loop {
+        pass.merged.clear();
+        loop {
+            let mut best: Option<(i64, usize, u64)> = None;
+            for (i, s) in streams.iter().enumerate() {
+                if let Some(k) = s.head_key(i) {
+                    if best.is_none_or(|b| k < b) {
+                        best = Some(k);
+                    }
+                }
+            }
+            let Some((_, i, _)) = best else { break };
+            let s = &mut streams[i];
+            pass.merged.push((i as u16, s.pos as u32));
+            s.pos += 1;
+            if s.pos >= s.cur.packets.len() && !s.done {
+                break;
+            }
+        }
+        if pass.merged.is_empty() {
+            return Ok(());
+        }
+        let views: Vec<&Decoded> = streams.iter().map(|s| &s.cur).collect();
+        pass.merged_batch(&views);
+        // Refill whatever ran dry.
+        for (i, s) in streams.iter_mut().enumerate() {
+            if s.pos >= s.cur.packets.len() && !s.done {
+                s.pos = 0;
+                read_batch(&mut s.reader, &mut s.cur, i as u16, &mut s.done)?;
+            }
+        }
+    }
+}
+
+/// Sorts flows canonically (time, capture, frame). Flow records are large, so the sort runs
+/// on small keys and the records are then moved once each, cycle by cycle.
+fn sort_flows(flows: &mut [Conn]) {
+    let mut keys: Vec<((i64, u16, u64), usize)> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.sort_key(), i))
+        .collect();
+    keys.par_sort_unstable();
+    let perm: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+    apply_permutation(flows, &perm);
+}
+
+/// Reorders `v` so that position `k` holds the element that was at `perm[k]`.
+fn apply_permutation<T>(v: &mut [T], perm: &[usize]) {
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done[start] {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            done[k] = true;
+            let src = perm[k];
+            if src == start {
+                break;
+            }
+            v.swap(k, src);
+            k = src;
+        }
+    }
+}
+
+/// Keeps `ev` in `list` unless it holds `max` already; counts it in `dropped` then.
+fn keep<T>(list: &mut Vec<T>, ev: T, max: usize, dropped: &mut u64) {
+    if list.len() < max {
+        list.push(ev);
+    } else {
+        *dropped += 1;
+    }
+}
+
+fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config) {
+    match p.status {
+        DecodeStatus::Decoded => stats.decoded_packets += 1,
+        DecodeStatus::Truncated => {
+            stats.truncated_packets += 1;
+            if stats.truncated_sample.len() < 8 {
+                stats.truncated_sample.push(p.frame);
+            }
+        }
+        DecodeStatus::Undecodable => stats.undecoded_packets += 1,
+    }
+    stats.first_ts_ns = Some(stats.first_ts_ns.map_or(p.ts_ns, |t| t.min(p.ts_ns)));
+    stats.last_ts_ns = Some(stats.last_ts_ns.map_or(p.ts_ns, |t| t.max(p.ts_ns)));
+    let c = &mut an.counters;
+    c.packets += 1;
+    c.bytes += p.wire_len as u64;
+    if p.vlan.is_some() {
+        c.vlan_tagged += 1;
+    }
+    match &p.net {
+        Network::Arp(_) => {
+            c.arp += 1;
+            if let Some(ev) = ArpEvent::of(p) {
+                keep(&mut an.arp, ev, cfg.max_events, &mut c.events_dropped);
+            }
+        }
+        Network::Ip(ip) => {
+            if ip.src.is_ipv4() {
+                c.ipv4 += 1;
+            } else {
+                c.ipv6 += 1;
+            }
+            if ip.fragment != decode::Fragment::None {
+                c.ip_fragments += 1;
+            }
+            if ip.has_options {
+                c.ipv4_with_options += 1;
+            }
+            match &ip.transport {
+                Transport::Tcp(_) => c.tcp += 1,
+                Transport::Udp(_) => c.udp += 1,
+                Transport::Icmp(_) => {
+                    c.icmp += 1;
+                    if let Some(ev) = IcmpEvent::of(p) {
+                        keep(&mut an.icmp_errors, ev, cfg.max_events, &mut c.events_dropped);
+                    }
+                }
+                Transport::Other(_) | Transport::Fragment(_) => c.other_ip += 1,
+            }
+        }
+        Network::Other(_) => c.other_link += 1,
+        Network::None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permutation_is_applied_in_place() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        super::apply_permutation(&mut v, &[3, 0, 4, 1, 2]);
+        assert_eq!(v, vec!['d', 'a', 'e', 'b', 'c']);
+    }
+}
