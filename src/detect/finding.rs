@@ -8,14 +8,20 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Context: nothing failed because of it.
     Info,
+    /// Hygiene, or a problem nobody in the capture suffered from.
     Low,
+    /// Some attempts fail, or a defect that current clients refuse.
     Medium,
+    /// Many attempts fail, or the service is degraded for everyone.
     High,
+    /// A service the clients use is unreachable, or every attempt fails.
     Critical,
 }
 
 impl Severity {
+    /// Its name in the report (`info` ... `critical`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -43,18 +49,26 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layer {
+    /// Addresses, ARP, ICMP, routing, MTU.
     Network,
+    /// TCP and UDP: handshakes, resets, retransmissions, windows.
     Transport,
+    /// DNS and HTTP.
     Application,
+    /// TLS and certificates.
     Security,
+    /// The capture itself: truncated, lossy or one-sided.
     Capture,
 }
 
 /// One frame that shows a cause, as Wireshark numbers it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
+    /// Frame number, 1-based in file order, as Wireshark shows it.
     pub frame: u64,
+    /// The frame's time, RFC 3339 UTC with microseconds.
     pub ts: String,
+    /// What the frame shows.
     pub note: String,
     /// Which capture the frame is in, when several were analysed together.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,9 +78,12 @@ pub struct Evidence {
 /// The server a cause is about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Server {
+    /// Its address.
     pub ip: String,
+    /// The port, when the cause is about one service.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// A name for it seen in the capture (DNS answer, HTTP Host, TLS SNI).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -80,40 +97,54 @@ pub struct Finding {
     pub id: String,
     /// Detector that produced it (`area.name`).
     pub detector: String,
+    /// The cause, from the report contract's vocabulary (`tcp_syn_unanswered`).
     pub cause: String,
+    /// The layer the cause belongs to.
     pub layer: Layer,
+    /// How bad it is for the clients in the capture.
     pub severity: Severity,
+    /// How sure the detector is, 0 to 1 (two decimals).
     pub confidence: f64,
+    /// One line: what is wrong, where.
     pub title: String,
+    /// Why the detector concluded it, with the numbers.
     pub explanation: String,
+    /// The server or host it is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<Server>,
+    /// The clients affected (addresses, sorted; at most [`MAX_CLIENTS`]).
     pub clients: Vec<String>,
     /// How many clients there are when `clients` is not all of them: more than
     /// [`MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
     /// (see `flow::fold`), whose count is then an estimate within about 2%.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients_total: Option<u64>,
+    /// Connections (flows) affected.
     pub affected_flows: u64,
+    /// First and last time the problem shows, RFC 3339 UTC.
     pub first_ts: String,
+    /// See `first_ts`.
     pub last_ts: String,
+    /// Frames that show it.
     pub evidence: Vec<Evidence>,
+    /// A Wireshark display filter that shows the evidence.
     pub wireshark_filter: String,
+    /// What to do, most useful first.
     pub remediation: Vec<String>,
     /// Findings with the same group describe one problem (e.g. `svc tcp 10.0.0.5:8081`).
     #[serde(skip)]
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
     /// The finding rests on something *not* seen (no reply, no ACK): a one-sided or lossy
     /// capture makes it less certain.
     #[serde(skip)]
-    pub from_absence: bool,
+    pub(crate) from_absence: bool,
     /// Finer order among findings of a group: the higher, the more it explains.
     #[serde(skip)]
-    pub weight: u8,
+    pub(crate) weight: u8,
     #[serde(skip)]
-    pub first_ts_ns: i64,
+    pub(crate) first_ts_ns: i64,
     #[serde(skip)]
-    pub last_ts_ns: i64,
+    pub(crate) last_ts_ns: i64,
 }
 
 /// Most clients listed by name in a finding or root cause.
