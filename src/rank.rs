@@ -275,4 +275,37 @@ mod tests {
         let syn = rc.iter().find(|r| r.cause == "tcp_syn_unanswered").unwrap();
         assert!((syn.confidence - 0.54).abs() < 1e-9, "{}", syn.confidence);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn ranking_of_random_findings_does_not_depend_on_their_order(
+            specs in proptest::collection::vec((0u8..5, 0u8..100, 0u8..4, 0u8..6), 1..12),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let sevs = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+            let causes = ["a", "b", "c", "d", "e", "f"];
+            let groups = [None, Some("g1"), Some("g2"), Some("g3")];
+            let base: Vec<Finding> = specs
+                .iter()
+                .enumerate()
+                .map(|(i, &(sev, conf, group, cause))| {
+                    let mut x = f(causes[cause as usize], sevs[sev as usize], conf as f64 / 100.0, groups[group as usize], &format!("d#{i}"));
+                    x.title = format!("t{cause}");
+                    x.first_ts_ns = i as i64;
+                    x.last_ts_ns = i as i64 + 5;
+                    x
+                })
+                .collect();
+            let mut shuffled = base.clone();
+            // A deterministic shuffle driven by the seed.
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            proptest::prop_assert_eq!(ranked(&mut base.clone()), ranked(&mut shuffled));
+        }
+    }
 }

@@ -50,7 +50,7 @@ fn expected_cause_ranks_first_on_every_fixture() {
         let packets = report.captures[0].packets;
         assert!(!top.evidence.is_empty(), "{file}: no evidence");
         assert!(
-            !top.wireshark_filter.is_empty() || top.layer == pcap_rca::finding::Layer::Capture,
+            !top.wireshark_filter.is_empty() || top.layer == pcap_rca::Layer::Capture,
             "{file}: no filter"
         );
         for e in &top.evidence {
@@ -178,7 +178,7 @@ fn folding_every_flow_keeps_the_top_cause_on_every_fixture() {
         let folded = pcap_rca::analyze_inputs(&[pcap_rca::Input::Path(path.clone())], &cfg)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         let (p, f) = (plain.report(), folded.report());
-        let top = |r: &pcap_rca::report::Report| {
+        let top = |r: &pcap_rca::Report| {
             r.root_causes.first().map(|c| {
                 (
                     c.cause.clone(),

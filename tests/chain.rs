@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use pcap_rca::tls::{
+use pcap_rca::cert::{
     CertInfo, ChainEnd, SigCheck, TrustStore, hostname_matches, parse_cert, verify_signature,
     walk_chain,
 };

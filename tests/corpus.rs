@@ -207,7 +207,7 @@ fn folding_every_flow_keeps_the_verdict_on_every_corpus_capture() {
                 ));
             }
         }
-        let top = |r: &pcap_rca::report::Report| {
+        let top = |r: &pcap_rca::Report| {
             r.root_causes.first().map(|c| {
                 (
                     c.cause.clone(),

@@ -224,11 +224,7 @@ fn vlan_qinq_fragments_and_ipv6_extensions() {
     assert_eq!(q.proto, 17);
     let a = analyze(&dir.join("ipv6-ext.pcap"), 1);
     assert!(a.counters.ipv6 >= 6, "{:?}", a.counters);
-    assert!(
-        a.flows
-            .iter()
-            .any(|f| f.proto == pcap_rca::flow::Proto::Tcp)
-    );
+    assert!(a.flows.iter().any(|f| f.proto == pcap_rca::Proto::Tcp));
     assert_eq!(a.captures[0].undecoded_packets, 0);
 }
 
@@ -243,7 +239,7 @@ fn multi_interface_copies_are_not_retransmissions() {
     let tcp: Vec<_> = a
         .flows
         .iter()
-        .filter(|f| f.proto == pcap_rca::flow::Proto::Tcp)
+        .filter(|f| f.proto == pcap_rca::Proto::Tcp)
         .collect();
     assert_eq!(tcp.len(), 1);
     assert_eq!(tcp[0].conn_state, "SF");
@@ -262,7 +258,7 @@ fn any_interface_capture_is_sll2() {
     assert!(
         a.flows
             .iter()
-            .filter(|f| f.proto == pcap_rca::flow::Proto::Tcp)
+            .filter(|f| f.proto == pcap_rca::Proto::Tcp)
             .all(|f| f.conn_state == "SF")
     );
 }

@@ -75,7 +75,7 @@ fn tcp_flows_match_tshark_conversations() {
         let tcp: Vec<_> = a
             .flows
             .iter()
-            .filter(|f| f.proto == pcap_rca::flow::Proto::Tcp)
+            .filter(|f| f.proto == pcap_rca::Proto::Tcp)
             .collect();
         let rows = read_tsv(&conv);
         assert_eq!(tcp.len(), rows.len(), "{stem}: number of TCP conversations");
