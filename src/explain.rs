@@ -46,16 +46,6 @@ pub enum Rule {
     IcmpAnswersSyn,
 }
 
-impl Rule {
-    /// A stable name for the rule (`same_incident`, `icmp_answers_syn`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rule::SameIncident => "same_incident",
-            Rule::IcmpAnswersSyn => "icmp_answers_syn",
-        }
-    }
-}
-
 /// Finding `explained` (index into the findings) is explained by finding `by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Link {
@@ -107,11 +97,6 @@ impl Links {
             i = l.by;
         }
         i
-    }
-
-    /// Every link, in the order of the findings they explain.
-    pub fn iter(&self) -> impl Iterator<Item = Link> + '_ {
-        self.explained_by.iter().flatten().copied()
     }
 
     /// The root causes: each finding nobody explains, with the findings it explains directly
@@ -222,5 +207,85 @@ fn same_incident(findings: &[Finding], links: &mut Links) {
                 rule: Rule::SameIncident,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::finding::{Layer, Server, Severity};
+
+    fn f(cause: &str, sev: Severity, group: &str, port: u16) -> Finding {
+        let mut x = crate::detect::finding(
+            cause,
+            Layer::Transport,
+            sev,
+            0.9,
+            cause.into(),
+            String::new(),
+            0,
+            0,
+        );
+        x.group = Some(group.into());
+        x.server = Some(Server {
+            ip: "10.0.0.5".into(),
+            port: Some(port),
+            name: None,
+        });
+        x.id = format!("{cause}#1");
+        x
+    }
+
+    #[test]
+    fn icmp_error_explains_the_unanswered_syns_of_its_service() {
+        let v = vec![
+            f(TCP_SYN_UNANSWERED.name(), Severity::High, "svc a", 8081),
+            f(ICMP_UNREACHABLE.name(), Severity::Critical, "svc a", 8081),
+            f("tcp_retransmissions", Severity::Low, "svc a", 8081),
+            f("dns_nxdomain", Severity::Medium, "dns x", 53),
+        ];
+        let links = link(&v);
+        let syn = links.explained_by(0).unwrap();
+        assert_eq!((syn.by, syn.rule), (1, Rule::IcmpAnswersSyn));
+        let rtx = links.explained_by(2).unwrap();
+        assert_eq!((rtx.by, rtx.rule), (1, Rule::SameIncident));
+        assert_eq!(links.explained_by(1), None);
+        assert_eq!(links.explained_by(3), None);
+        assert_eq!(links.incidents(), vec![(1, vec![0, 2]), (3, vec![])]);
+    }
+
+    #[test]
+    fn the_syns_of_another_port_are_not_explained_by_the_icmp_error() {
+        // Same incident key but another server port: only the general rule applies.
+        let v = vec![
+            f(ICMP_UNREACHABLE.name(), Severity::Critical, "host", 8081),
+            f(TCP_SYN_UNANSWERED.name(), Severity::High, "host", 443),
+        ];
+        let l = link(&v).explained_by(1).unwrap();
+        assert_eq!(l.rule, Rule::SameIncident);
+    }
+
+    #[test]
+    fn links_never_make_a_loop_and_keep_the_first_explanation() {
+        let mut l = Links::none(3);
+        assert!(l.add(Link { explained: 0, by: 1, rule: Rule::SameIncident }));
+        assert!(!l.add(Link { explained: 1, by: 0, rule: Rule::SameIncident }), "loop");
+        assert!(!l.add(Link { explained: 0, by: 2, rule: Rule::SameIncident }), "second");
+        assert!(!l.add(Link { explained: 2, by: 2, rule: Rule::SameIncident }), "self");
+        assert!(l.add(Link { explained: 1, by: 2, rule: Rule::SameIncident }));
+        assert_eq!(l.root_of(0), 2);
+        assert_eq!(l.incidents(), vec![(2, vec![0, 1])]);
+    }
+
+    #[test]
+    fn a_one_sided_capture_lowers_findings_built_on_absence() {
+        let mut a = f(TCP_SYN_UNANSWERED.name(), Severity::Critical, "a", 1);
+        a.from_absence = true;
+        let mut side = f(CAPTURE_ONE_SIDED.name(), Severity::Low, "c", 0);
+        side.confidence = 0.8;
+        let mut v = vec![a, side];
+        capture_caveats(&mut v);
+        assert!((v[0].confidence - 0.54).abs() < 1e-9, "{}", v[0].confidence);
+        assert_eq!(v[1].confidence, 0.8);
     }
 }

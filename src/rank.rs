@@ -20,28 +20,45 @@ use crate::explain::Links;
 /// A ranked explanation, built from findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RootCause {
+    /// Position in the ranking, from 1.
     pub rank: u32,
+    /// The cause, from the report contract's vocabulary.
     pub cause: String,
+    /// The layer it belongs to.
     pub layer: Layer,
+    /// How bad it is for the clients in the capture.
     pub severity: Severity,
+    /// How sure the analysis is, 0 to 1.
     pub confidence: f64,
+    /// The ranking score, 0 to 120 (see the module documentation).
     pub score: f64,
+    /// One line: what is wrong, where.
     pub title: String,
+    /// Why, with the numbers; the findings it explains add a sentence each.
     pub explanation: String,
+    /// The server or host it is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<Server>,
+    /// The clients affected (addresses, sorted; at most `MAX_CLIENTS`).
     pub clients: Vec<String>,
     /// How many clients there are when `clients` is not all of them: more than
     /// [`crate::detect::finding::MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
     /// (see `flow::fold`), whose count is then an estimate within about 2%.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients_total: Option<u64>,
+    /// Connections (flows) affected.
     pub affected_flows: u64,
+    /// First time the problem shows, RFC 3339 UTC.
     pub first_ts: String,
+    /// Last time the problem shows, RFC 3339 UTC.
     pub last_ts: String,
+    /// Frames that show it (at most `MAX_EVIDENCE`).
     pub evidence: Vec<Evidence>,
+    /// A Wireshark display filter that shows the evidence.
     pub wireshark_filter: String,
+    /// What to do, most useful first.
     pub remediation: Vec<String>,
+    /// Ids of the findings it is built from, the explaining one first.
     pub findings: Vec<String>,
 }
 

@@ -57,6 +57,7 @@ pub struct Counters {
 /// Everything the detectors work from.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
+    /// Per-capture counters and facts, in the order given.
     pub captures: Vec<CaptureStats>,
     /// Finished flows, sorted by first packet time, capture, frame. Beyond
     /// `Config::max_records`, one record may stand for many (see [`crate::flow::fold`]).
@@ -64,7 +65,9 @@ pub struct Analysis {
     /// Folded flows that went to too many servers to fold per server: one record per source
     /// (or per outcome), with the targets counted. Only the counts and `port_scan` read them.
     pub scattered: Vec<Conn>,
+    /// ARP packets, in time order.
     pub arp: Vec<ArpEvent>,
+    /// ICMP and ICMPv6 error messages, in time order.
     pub icmp_errors: Vec<IcmpEvent>,
     /// DNS messages in time order (capture, frame for ties).
     pub dns: Vec<DnsEvent>,
@@ -74,6 +77,7 @@ pub struct Analysis {
     pub tls: Vec<TlsSession>,
     /// Trust anchors certificate chains are judged against.
     pub trust: crate::cert::TrustStore,
+    /// Protocol counters over all captures.
     pub counters: Counters,
     /// Most flows alive at once (summed over shards at their peaks: an upper bound).
     pub peak_flows: usize,

@@ -42,7 +42,12 @@ pub enum Input<'a> {
     /// Standard input.
     Stdin,
     /// Bytes already in memory, with a name used in messages and in the report.
-    Bytes { name: String, data: &'a [u8] },
+    Bytes {
+        /// The name used in messages and in the report.
+        name: String,
+        /// The capture's bytes (pcap or pcapng, plain, gzip or zstd).
+        data: &'a [u8],
+    },
 }
 
 impl Input<'_> {

@@ -32,11 +32,3 @@ pub fn link_type_name(lt: u32) -> String {
     };
     name.to_string()
 }
-
-/// True for the link types [`super::decode`] understands.
-pub fn is_supported(lt: u32) -> bool {
-    matches!(
-        lt,
-        NULL | ETHERNET | RAW | RAW_OPENBSD | LOOP | LINUX_SLL | IPV4 | IPV6 | LINUX_SLL2
-    )
-}

@@ -26,12 +26,16 @@ use tcp::TcpConn;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
+    /// TCP.
     Tcp,
+    /// UDP.
     Udp,
+    /// ICMP and ICMPv6.
     Icmp,
 }
 
 impl Proto {
+    /// `tcp`, `udp` or `icmp`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Proto::Tcp => "tcp",
@@ -155,7 +159,6 @@ pub struct Flow {
     pub last_ts_ns: i64,
     pub orig_ctr: DirCounters,
     pub resp_ctr: DirCounters,
-    pub flipped: bool,
     pub vlan: Option<u16>,
     pub tcp: Option<Box<TcpConn>>,
     /// UDP/ICMP history letters (d/D per direction), like Zeek's.
@@ -273,7 +276,6 @@ impl Flow {
             last_ts_ns: p.ts_ns,
             orig_ctr: DirCounters::default(),
             resp_ctr: DirCounters::default(),
-            flipped,
             vlan: p.vlan,
             tcp: (key.proto == Proto::Tcp).then(|| {
                 let mut c = Box::<TcpConn>::default();
@@ -475,61 +477,96 @@ pub struct Conn {
     /// First packet's time; serialised as `ts` (RFC 3339).
     #[serde(rename = "ts", serialize_with = "ser_ts")]
     pub first_ts_ns: i64,
+    /// Last packet's time (ns since the epoch).
     #[serde(skip)]
     pub last_ts_ns: i64,
+    /// Index of the capture the flow was seen in (in the order given).
     pub capture: u16,
+    /// Frame number of the first packet, as Wireshark shows it.
     pub first_frame: u64,
+    /// Frame number of the last packet.
     pub last_frame: u64,
+    /// Transport protocol.
     pub proto: Proto,
+    /// Originator's address: who sent the first SYN, or the first packet.
     pub orig_ip: IpAddr,
+    /// Originator's port (0 for ICMP).
     pub orig_port: u16,
+    /// Responder's address.
     pub resp_ip: IpAddr,
+    /// Responder's port (ICMP: 0).
     pub resp_port: u16,
+    /// Last packet's time minus the first's, in seconds.
     pub duration_s: f64,
+    /// Packets from the originator.
     pub orig_pkts: u64,
+    /// Payload bytes from the originator, by TCP sequence numbers (UDP: datagram payloads).
     pub orig_bytes: u64,
+    /// IP-level bytes from the originator.
     pub orig_ip_bytes: u64,
+    /// Frame bytes from the originator.
     pub orig_wire_bytes: u64,
+    /// Packets from the responder.
     pub resp_pkts: u64,
+    /// Payload bytes from the responder.
     pub resp_bytes: u64,
+    /// IP-level bytes from the responder.
     pub resp_ip_bytes: u64,
+    /// Frame bytes from the responder.
     pub resp_wire_bytes: u64,
+    /// Zeek's connection state (`S0`, `SF`, `REJ`, ...; UDP uses S0/SF/SHR/OTH).
     pub conn_state: &'static str,
+    /// Zeek's history letters (`ShAdaDf`...).
     pub history: tcp::History,
+    /// Bytes acknowledged but never seen (capture loss).
     pub missed_bytes: u64,
+    /// Segments the originator sent again.
     pub orig_retransmissions: u32,
+    /// Segments the responder sent again.
     pub resp_retransmissions: u32,
+    /// Zero-window advertisements from the originator.
     pub orig_zero_windows: u32,
+    /// Zero-window advertisements from the responder.
     pub resp_zero_windows: u32,
     /// Packets the capture holds twice (seen on two interfaces): counted in the packet and
     /// byte totals, as Wireshark does, but not taken for retransmissions.
     pub duplicates: u32,
     /// Largest retransmitted segment and bytes never acknowledged, per side (TCP).
     pub orig_max_rtx_len: u32,
+    /// Largest retransmitted segment from the responder.
     pub resp_max_rtx_len: u32,
+    /// Bytes from the originator never acknowledged.
     pub orig_unacked_bytes: u32,
+    /// Bytes from the responder never acknowledged.
     pub resp_unacked_bytes: u32,
     /// First retransmission and first zero-window frame, either side.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtx_frame: Option<u64>,
+    /// First zero-window frame, either side.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_window_frame: Option<u64>,
     /// First acknowledgement of data the capture lacks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gap_frame: Option<u64>,
+    /// Outer VLAN id, when tagged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
     /// Frames of the first SYN, SYN-ACK and RST, and who sent the RST ("orig"/"resp").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub syn_frame: Option<u64>,
+    /// Frame of the first SYN-ACK.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synack_frame: Option<u64>,
+    /// Frame of the first RST.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rst_frame: Option<u64>,
+    /// Who sent the first RST: `orig` or `resp`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rst_by: Option<&'static str>,
+    /// TTL (hop limit) of the originator's first packet.
     #[serde(skip)]
     pub orig_ttl: Option<u8>,
+    /// TTL (hop limit) of the responder's first packet.
     #[serde(skip)]
     pub resp_ttl: Option<u8>,
     /// TTL of the first RST (a value unlike the sender's other packets hints at a middlebox).
@@ -851,14 +888,6 @@ impl FlowTable {
             self.budget.place(&mut self.finished, Conn::from_flow(&f));
             self.cap_events();
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.flows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.flows.is_empty()
     }
 }
 

@@ -37,28 +37,46 @@ pub const SCHEMA: &str = "pcap-rca.report/1";
 /// One analysed capture file.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaptureReport {
+    /// The file's name as given (or `-`, or `<memory>`).
     pub file: String,
+    /// `pcap` or `pcapng`.
     pub format: String,
+    /// `none`, `gzip` or `zstd`.
     pub compression: String,
+    /// Link types by capinfos name (`ETHERNET`, `LINUX_SLL2`...).
     pub link_types: Vec<String>,
+    /// Packet records (equals `capinfos -c`).
     pub packets: u64,
+    /// Container bytes after decompression.
     pub bytes: u64,
+    /// First packet's time, RFC 3339 UTC (`null` without packets).
     pub first_ts: Option<String>,
+    /// Last packet's time, RFC 3339 UTC.
     pub last_ts: Option<String>,
+    /// Packets decoded.
     pub decoded_packets: u64,
+    /// Packets cut by the snaplen or shorter than their headers.
     pub truncated_packets: u64,
+    /// Packets of an unknown link type, or malformed.
     pub undecoded_packets: u64,
+    /// Container problems (a cut-off file, a corrupt record).
     pub warnings: Vec<String>,
 }
 
 /// Totals and the verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Flows, folded ones included.
     pub flows: u64,
+    /// TCP flows.
     pub tcp_flows: u64,
+    /// UDP flows.
     pub udp_flows: u64,
+    /// ICMP flows.
     pub icmp_flows: u64,
+    /// Packets over all captures.
     pub packets: u64,
+    /// `healthy` when no root cause is `medium` or above, else `problems_found`.
     pub verdict: String,
     /// What the analysis counted but did not keep because of its memory limits (events
     /// beyond `max_events`, flows finished early beyond `max_flows`, flows folded beyond
@@ -70,10 +88,15 @@ pub struct Summary {
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Always [`SCHEMA`] (`pcap-rca.report/1`).
     pub schema: &'static str,
+    /// One per input file, in the order given.
     pub captures: Vec<CaptureReport>,
+    /// Totals and the verdict.
     pub summary: Summary,
+    /// Ranked root causes, the most important first.
     pub root_causes: Vec<RootCause>,
+    /// The detectors' findings the root causes are built from.
     pub findings: Vec<Finding>,
 }
 
