@@ -162,7 +162,7 @@ impl IcmpEvent {
         let Transport::Icmp(i) = &ip.transport else {
             return None;
         };
-        i.is_error().then(|| IcmpEvent {
+        i.is_error().then_some(IcmpEvent {
             capture: p.capture,
             frame: p.frame,
             ts_ns: p.ts_ns,

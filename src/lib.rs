@@ -94,7 +94,7 @@ use std::path::Path;
 pub use analysis::Analysis;
 pub use capture::Input;
 pub use config::{Config, Timeouts};
-pub use detect::finding::{Evidence, Finding, Layer, Server, Severity};
+pub use detect::finding::{Evidence, Finding, Layer, MAX_CLIENTS, Server, Severity};
 pub use error::{Error, Result};
 pub use flow::{Conn, Proto};
 pub use rank::RootCause;

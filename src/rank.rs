@@ -42,7 +42,7 @@ pub struct RootCause {
     /// The clients affected (addresses, sorted; at most `MAX_CLIENTS`).
     pub clients: Vec<String>,
     /// How many clients there are when `clients` is not all of them: more than
-    /// [`crate::detect::finding::MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
+    /// [`crate::MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
     /// (see `flow::fold`), whose count is then an estimate within about 2%.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients_total: Option<u64>,

@@ -6,7 +6,6 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use pcap_rca::Input;
 use pcap_rca::flow::{Addr, FlowKey, Proto};
-use pcap_rca::{Layer, Severity};
 use proptest::prelude::*;
 
 proptest! {

@@ -60,7 +60,7 @@ pub struct Analysis {
     /// Per-capture counters and facts, in the order given.
     pub captures: Vec<CaptureStats>,
     /// Finished flows, sorted by first packet time, capture, frame. Beyond
-    /// `Config::max_records`, one record may stand for many (see [`crate::flow::fold`]).
+    /// `Config::max_records`, one record may stand for many (see the `flow::fold` module).
     pub flows: Vec<Conn>,
     /// Folded flows that went to too many servers to fold per server: one record per source
     /// (or per outcome), with the targets counted. Only the counts and `port_scan` read them.

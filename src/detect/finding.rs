@@ -88,8 +88,8 @@ pub struct Server {
     pub name: Option<String>,
 }
 
-/// One detector's observation. The link stage ([`crate::explain`]) relates the findings that
-/// describe one problem, and the ranking ([`crate::rank`]) makes each cause with the findings
+/// One detector's observation. The link stage (`explain`) relates the findings that
+/// describe one problem, and the ranking (`rank`) makes each cause with the findings
 /// it explains one [`crate::rank::RootCause`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -112,10 +112,10 @@ pub struct Finding {
     /// The server or host it is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<Server>,
-    /// The clients affected (addresses, sorted; at most [`MAX_CLIENTS`]).
+    /// The clients affected (addresses, sorted; at most [`crate::MAX_CLIENTS`]).
     pub clients: Vec<String>,
     /// How many clients there are when `clients` is not all of them: more than
-    /// [`MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
+    /// [`crate::MAX_CLIENTS`] (the list keeps the first in sorted order), or sources of folded flows
     /// (see `flow::fold`), whose count is then an estimate within about 2%.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients_total: Option<u64>,
@@ -150,7 +150,7 @@ pub struct Finding {
 /// Most clients listed by name in a finding or root cause.
 pub const MAX_CLIENTS: usize = 256;
 
-/// Keeps at most [`MAX_CLIENTS`] of `clients` (sorted), saying how many there were.
+/// Keeps at most [`crate::MAX_CLIENTS`] of `clients` (sorted), saying how many there were.
 pub fn cap_clients(clients: &mut Vec<String>, total: &mut Option<u64>) {
     if clients.len() > MAX_CLIENTS {
         *total = Some(total.unwrap_or(0).max(clients.len() as u64));

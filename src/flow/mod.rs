@@ -469,7 +469,7 @@ impl DnsStreams {
 /// - `orig_*` / `resp_*`: originator (who sent the first SYN, or the first packet) and
 ///   responder; `*_bytes` are payload bytes by TCP sequence numbers (UDP: datagram payloads),
 ///   `*_ip_bytes` IP-level bytes, `*_wire_bytes` frame bytes;
-/// - `conn_state`, `history`: Zeek's values (see [`tcp`]); UDP uses S0/SF/SHR/OTH;
+/// - `conn_state`, `history`: Zeek's values (see the `flow::tcp` module); UDP uses S0/SF/SHR/OTH;
 /// - `missed_bytes`: bytes acknowledged but never seen (capture loss);
 /// - `first_frame`/`last_frame`: Wireshark frame numbers in capture `capture`.
 #[derive(Debug, Clone, Serialize)]
@@ -573,7 +573,7 @@ pub struct Conn {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rst_ttl: Option<u8>,
     /// When this record stands for several flows folded together (beyond the record budget,
-    /// see [`fold`]): what they add up to. `None` for an ordinary flow.
+    /// see the `flow::fold` module): what they add up to. `None` for an ordinary flow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fold: Option<Box<fold::Fold>>,
 }
@@ -720,7 +720,7 @@ impl Conn {
     }
 
     /// Originators and how many of the flows each opened: the record's own, or the listed
-    /// sources of its fold (see [`fold::Fold::unlisted_flows`] for the rest).
+    /// sources of its fold (the fold counts the rest).
     pub fn sources(&self) -> impl Iterator<Item = (IpAddr, u64)> + '_ {
         let own = self.fold.is_none().then_some((self.orig_ip, 1));
         own.into_iter().chain(
