@@ -152,8 +152,9 @@ pub fn link(findings: &[Finding]) -> Links {
 }
 
 /// Order of strength within an incident: severity, the detector's weight, confidence (all
-/// descending), then id. The first explains the others.
-fn stronger(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+/// descending), then id. The first explains the others (and the ranking lists the findings
+/// a root cause explains in this order).
+pub(crate) fn stronger(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     b.severity
         .cmp(&a.severity)
         .then(b.weight.cmp(&a.weight))

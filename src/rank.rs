@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use crate::detect::finding::{Evidence, Finding, Layer, Server, Severity};
-use crate::explain::Links;
+use crate::explain::{Links, stronger};
 
 /// A ranked explanation, built from findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,16 +103,6 @@ pub fn rank(findings: &[Finding], links: &Links) -> Vec<RootCause> {
         c.rank = i as u32 + 1;
     }
     causes
-}
-
-/// Order among the findings a root cause explains: severity, the detector's weight,
-/// confidence (all descending), then id.
-fn stronger(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    b.severity
-        .cmp(&a.severity)
-        .then(b.weight.cmp(&a.weight))
-        .then(b.confidence.total_cmp(&a.confidence))
-        .then(a.id.cmp(&b.id))
 }
 
 /// One root cause: `members[0]` explains the others.
