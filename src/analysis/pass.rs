@@ -18,14 +18,22 @@ use crate::flow::{Addr, Conn, FlowKey, FlowTable};
 /// every result, is the same for any `threads`.
 const SHARDS: usize = 16;
 
-type Tuple = Option<(FlowKey, Addr, Addr, u8)>;
+/// A packet's flow: its direction-free key, source and destination, and the shard that
+/// runs it.
+#[derive(Clone, Copy)]
+struct Tuple {
+    key: FlowKey,
+    src: Addr,
+    dst: Addr,
+    shard: u8,
+}
 
 /// A batch of raw frames and their decoded packets (with each packet's flow tuple and shard).
 #[derive(Default)]
 struct Decoded {
     batch: Batch,
     packets: Vec<Packet>,
-    tuples: Vec<Tuple>,
+    tuples: Vec<Option<Tuple>>,
 }
 
 impl Decoded {
@@ -67,8 +75,13 @@ fn decode_frame(batch: &Batch, f: &crate::capture::RawFrame, capture: u16) -> Pa
 }
 
 /// A packet's flow tuple and the shard it goes to.
-fn tuple_of(p: &Packet) -> Tuple {
-    crate::flow::flow_tuple(p).map(|(k, s, d)| (k, s, d, (k.shard_hash() % SHARDS as u64) as u8))
+fn tuple_of(p: &Packet) -> Option<Tuple> {
+    crate::flow::flow_tuple(p).map(|(key, src, dst)| Tuple {
+        key,
+        src,
+        dst,
+        shard: (key.shard_hash() % SHARDS as u64) as u8,
+    })
 }
 
 /// Reads and decodes the next non-empty batch of `reader` into `out`; false at the end.
@@ -209,7 +222,7 @@ fn process(
             keep(&mut an.dns, ev, cfg.max_events, dropped);
         }
         now_ns = now_ns.max(p.ts_ns);
-        if let Some((_, _, _, shard)) = d.tuples[pi as usize] {
+        if let Some(Tuple { shard, .. }) = d.tuples[pi as usize] {
             shards.lists[shard as usize].push((si, pi));
         }
     }
@@ -220,7 +233,7 @@ fn process(
         .for_each(|(table, list)| {
             for &(si, pi) in list {
                 let d = views[si as usize];
-                if let Some((key, src, dst, _)) = d.tuples[pi as usize] {
+                if let Some(Tuple { key, src, dst, .. }) = d.tuples[pi as usize] {
                     let p = &d.packets[pi as usize];
                     let payload = p.payload(d.batch.data(&d.batch.frames[pi as usize]));
                     table.add(p, payload, key, src, dst);
