@@ -188,3 +188,28 @@ impl std::fmt::Display for Cause {
         f.write_str(self.0)
     }
 }
+
+impl From<Cause> for String {
+    fn from(c: Cause) -> String {
+        c.0.to_string()
+    }
+}
+
+impl Finding {
+    /// The finding with its one-line title and its explanation.
+    pub(crate) fn titled(mut self, title: String, explanation: String) -> Finding {
+        self.title = title;
+        self.explanation = explanation;
+        self
+    }
+
+    /// The finding with the time of the first and last packet that show it (ns since the
+    /// epoch).
+    pub(crate) fn between(mut self, first_ts_ns: i64, last_ts_ns: i64) -> Finding {
+        self.first_ts = crate::units::rfc3339(first_ts_ns);
+        self.last_ts = crate::units::rfc3339(last_ts_ns);
+        self.first_ts_ns = first_ts_ns;
+        self.last_ts_ns = last_ts_ns;
+        self
+    }
+}

@@ -9,6 +9,13 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "icmp.ttl_exceeded";
+
+pub const ICMP_TTL_EXCEEDED: Cause = Cause::new("icmp_ttl_exceeded");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[ICMP_TTL_EXCEEDED];
+
 /// Time-exceeded messages for one destination from which a loop is suspected.
 pub const LOOP_MIN_ERRORS: usize = 3;
 
@@ -68,16 +75,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ),
             )
         };
-        let mut f = finding(
-            "icmp_ttl_exceeded",
-            Layer::Network,
-            severity,
-            conf,
-            title,
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(ICMP_TTL_EXCEEDED, Layer::Network, severity, conf)
+.titled(title, expl)
+.between(first, last);
         f.server = server(dst, None);
         f.clients = clients.clone();
         f.affected_flows = errs.len() as u64;

@@ -11,8 +11,13 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "icmp.unreachable";
+
 /// The cause this detector reports.
 pub const ICMP_UNREACHABLE: Cause = Cause::new("icmp_unreachable");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[ICMP_UNREACHABLE];
 
 /// Name of an ICMPv4 destination-unreachable code.
 pub fn v4_code(code: u8) -> &'static str {
@@ -193,16 +198,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             Severity::High
         };
-        let mut f = finding(
-            "icmp_unreachable",
-            Layer::Network,
-            severity,
-            0.95,
-            title,
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(ICMP_UNREACHABLE, Layer::Network, severity, 0.95)
+.titled(title, expl)
+.between(first, last);
         f.server = server(dst, matches!(proto, 6 | 17).then_some(port));
         f.clients = clients;
         f.affected_flows = flow_set.len().max(1) as u64;

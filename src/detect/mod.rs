@@ -13,10 +13,15 @@ pub use finding::{Cause, Evidence, Finding, Layer, Server, Severity};
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
 
-pub mod finding;
 pub mod arp;
-pub mod capture;
+pub mod arp_bindings;
+pub mod arp_storm;
+pub mod arp_unanswered;
+pub mod capture_loss;
+pub mod capture_one_sided;
+pub mod capture_truncated;
 pub mod dns;
+pub mod finding;
 pub mod http;
 pub mod icmp_frag_needed;
 pub mod icmp_ttl_exceeded;
@@ -39,151 +44,115 @@ pub(crate) mod threshold_tests;
 pub struct Detector {
     pub id: &'static str,
     /// Causes it can report.
-    pub causes: &'static [&'static str],
+    pub causes: &'static [Cause],
     pub run: fn(&Ctx<'_>) -> Vec<Finding>,
 }
 
 /// Every detector, in the order their findings are listed.
 pub const DETECTORS: &[Detector] = &[
     Detector {
-        id: "capture.truncated",
-        causes: &["capture_truncated"],
-        run: capture::truncated,
+        id: capture_truncated::ID,
+        causes: capture_truncated::CAUSES,
+        run: capture_truncated::run,
     },
     Detector {
-        id: "capture.loss",
-        causes: &["capture_loss"],
-        run: capture::loss,
+        id: capture_loss::ID,
+        causes: capture_loss::CAUSES,
+        run: capture_loss::run,
     },
     Detector {
-        id: "capture.one_sided",
-        causes: &["capture_one_sided"],
-        run: capture::one_sided,
+        id: capture_one_sided::ID,
+        causes: capture_one_sided::CAUSES,
+        run: capture_one_sided::run,
     },
     Detector {
-        id: "arp.storm",
-        causes: &["arp_storm"],
-        run: arp::storm,
+        id: arp_storm::ID,
+        causes: arp_storm::CAUSES,
+        run: arp_storm::run,
     },
     Detector {
-        id: "arp.unanswered",
-        causes: &["arp_unanswered"],
-        run: arp::unanswered,
+        id: arp_unanswered::ID,
+        causes: arp_unanswered::CAUSES,
+        run: arp_unanswered::run,
     },
     Detector {
-        id: "arp.bindings",
-        causes: &["ip_conflict", "arp_vip_move", "arp_spoofing"],
-        run: arp::bindings,
+        id: arp_bindings::ID,
+        causes: arp_bindings::CAUSES,
+        run: arp_bindings::run,
     },
     Detector {
-        id: "icmp.unreachable",
-        causes: &["icmp_unreachable"],
+        id: icmp_unreachable::ID,
+        causes: icmp_unreachable::CAUSES,
         run: icmp_unreachable::run,
     },
     Detector {
-        id: "icmp.ttl_exceeded",
-        causes: &["icmp_ttl_exceeded"],
+        id: icmp_ttl_exceeded::ID,
+        causes: icmp_ttl_exceeded::CAUSES,
         run: icmp_ttl_exceeded::run,
     },
     Detector {
-        id: "icmp.frag_needed",
-        causes: &["icmp_frag_needed", "pmtu_blackhole"],
+        id: icmp_frag_needed::ID,
+        causes: icmp_frag_needed::CAUSES,
         run: icmp_frag_needed::run,
     },
     Detector {
-        id: "tcp.syn_unanswered",
-        causes: &["tcp_syn_unanswered"],
+        id: tcp_syn_unanswered::ID,
+        causes: tcp_syn_unanswered::CAUSES,
         run: tcp_syn_unanswered::run,
     },
     Detector {
-        id: "tcp.rejected_rst",
-        causes: &["tcp_rejected_rst"],
+        id: tcp_rejected_rst::ID,
+        causes: tcp_rejected_rst::CAUSES,
         run: tcp_rejected_rst::run,
     },
     Detector {
-        id: "tcp.rst_storm",
-        causes: &["rst_storm"],
+        id: rst_storm::ID,
+        causes: rst_storm::CAUSES,
         run: rst_storm::run,
     },
     Detector {
-        id: "tcp.reset_midstream",
-        causes: &["tcp_reset_midstream"],
+        id: tcp_reset_midstream::ID,
+        causes: tcp_reset_midstream::CAUSES,
         run: tcp_reset_midstream::run,
     },
     Detector {
-        id: "tcp.syn_flood",
-        causes: &["syn_flood"],
+        id: syn_flood::ID,
+        causes: syn_flood::CAUSES,
         run: syn_flood::run,
     },
     Detector {
-        id: "tcp.port_scan",
-        causes: &["port_scan"],
+        id: port_scan::ID,
+        causes: port_scan::CAUSES,
         run: port_scan::run,
     },
     Detector {
-        id: "tcp.retransmissions",
-        causes: &["tcp_retransmissions"],
+        id: tcp_retransmissions::ID,
+        causes: tcp_retransmissions::CAUSES,
         run: tcp_retransmissions::run,
     },
     Detector {
-        id: "tcp.zero_window",
-        causes: &["tcp_zero_window"],
+        id: tcp_zero_window::ID,
+        causes: tcp_zero_window::CAUSES,
         run: tcp_zero_window::run,
     },
     Detector {
-        id: "dns.resolution",
-        causes: &[
-            "dns_nxdomain",
-            "dns_servfail",
-            "dns_refused",
-            "dns_error",
-            "dns_timeout",
-            "dns_slow",
-            "dns_truncated",
-            "dns_nodata",
-        ],
+        id: dns::ID,
+        causes: dns::CAUSES,
         run: dns::run,
     },
     Detector {
-        id: "http.exchanges",
-        causes: &[
-            "http_5xx",
-            "http_401",
-            "http_403",
-            "http_4xx",
-            "http_slow",
-            "http_duplicate_request",
-        ],
+        id: http::ID,
+        causes: http::CAUSES,
         run: http::run,
     },
     Detector {
-        id: "tls.handshake",
-        causes: &[
-            "tls_alert",
-            "tls_version_mismatch",
-            "tls_handshake_failure",
-            "tls_client_cert_required",
-            "tls_unknown_ca",
-            "tls_cert_expired",
-            "tls_obsolete_version",
-            "tls_weak_cipher",
-            "tls_handshake_aborted",
-        ],
+        id: tls::ID,
+        causes: tls::CAUSES,
         run: tls::run,
     },
     Detector {
-        id: "tls.certificate",
-        causes: &[
-            "tls_cert_expired",
-            "tls_cert_not_yet_valid",
-            "tls_ca_expired",
-            "tls_self_signed",
-            "tls_chain_incomplete",
-            "tls_chain_broken",
-            "tls_unknown_ca",
-            "tls_hostname_mismatch",
-            "tls_weak_key",
-        ],
+        id: tls_cert::ID,
+        causes: tls_cert::CAUSES,
         run: tls_cert::run,
     },
 ];
@@ -517,44 +486,35 @@ pub fn run_all(an: &Analysis) -> Vec<Finding> {
     out
 }
 
-/// A finding with the common fields filled and the rest empty.
-#[allow(clippy::too_many_arguments)]
-pub fn finding(
-    cause: &str,
-    layer: Layer,
-    severity: Severity,
-    confidence: f64,
-    title: String,
-    explanation: String,
-    first_ts_ns: i64,
-    last_ts_ns: i64,
-) -> Finding {
+/// A finding of `cause` with its layer, severity and confidence (rounded to two decimals),
+/// and everything else empty: give it a title and explanation with [`Finding::titled`] and
+/// its time span with [`Finding::between`].
+pub fn finding(cause: Cause, layer: Layer, severity: Severity, confidence: f64) -> Finding {
     Finding {
         id: String::new(),
         detector: String::new(),
-        cause: cause.to_string(),
+        cause: cause.name().to_string(),
         layer,
         severity,
         confidence: round2(confidence),
-        title,
-        explanation,
+        title: String::new(),
+        explanation: String::new(),
         server: None,
         clients: Vec::new(),
         clients_total: None,
         affected_flows: 0,
-        first_ts: rfc3339(first_ts_ns),
-        last_ts: rfc3339(last_ts_ns),
+        first_ts: String::new(),
+        last_ts: String::new(),
         evidence: Vec::new(),
         wireshark_filter: String::new(),
         remediation: Vec::new(),
         group: None,
         from_absence: false,
         weight: 0,
-        first_ts_ns,
-        last_ts_ns,
+        first_ts_ns: 0,
+        last_ts_ns: 0,
     }
 }
-
 
 /// `ip:port`, with brackets for IPv6.
 pub fn ep(ip: IpAddr, port: u16) -> String {
@@ -790,48 +750,50 @@ mod tests {
         assert_eq!(peak_window(&mut [], S), (0, 0, 0));
     }
 
-    #[test]
-    fn registry_is_complete_and_ids_unique() {
-        let ids: BTreeSet<&str> = DETECTORS.iter().map(|d| d.id).collect();
-        assert_eq!(ids.len(), DETECTORS.len());
-        let causes: BTreeSet<&str> = DETECTORS
-            .iter()
-            .flat_map(|d| d.causes.iter().copied())
-            .collect();
-        for c in [
-            "arp_storm",
-            "arp_unanswered",
-            "ip_conflict",
-            "arp_vip_move",
-            "arp_spoofing",
-            "icmp_unreachable",
-            "icmp_ttl_exceeded",
-            "icmp_frag_needed",
-            "pmtu_blackhole",
-            "tcp_syn_unanswered",
-            "tcp_rejected_rst",
-            "rst_storm",
-            "tcp_reset_midstream",
-            "syn_flood",
-            "port_scan",
-            "tcp_retransmissions",
-            "tcp_zero_window",
-            "capture_truncated",
-            "capture_loss",
-            "capture_one_sided",
-            "dns_nxdomain",
-            "dns_servfail",
-            "dns_refused",
-            "dns_error",
-            "dns_timeout",
-            "http_5xx",
-            "http_401",
-            "http_403",
-            "http_4xx",
-            "http_slow",
-            "http_duplicate_request",
-        ] {
-            assert!(causes.contains(c), "no detector reports {c}");
+    /// The backticked snake_case names in the rows of the cause table of
+    /// `docs/report-contract.md` (the rows after its `| layer | causes |` header).
+    fn contract_causes() -> BTreeSet<&'static str> {
+        const CONTRACT: &str = include_str!("../../docs/report-contract.md");
+        let table = CONTRACT
+            .split_once("| layer | causes |")
+            .expect("the contract has a cause table")
+            .1;
+        let rows = table.lines().skip(1).take_while(|l| l.starts_with('|'));
+        let mut names = BTreeSet::new();
+        for row in rows.skip(1) {
+            // Every other piece of a row split at backticks is between backticks.
+            for word in row.split('`').skip(1).step_by(2) {
+                if !word.is_empty()
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    names.insert(word);
+                }
+            }
         }
+        names
+    }
+
+    #[test]
+    fn registry_matches_the_report_contract() {
+        let ids: BTreeSet<&str> = DETECTORS.iter().map(|d| d.id).collect();
+        assert_eq!(ids.len(), DETECTORS.len(), "detector ids are unique");
+        let reported: BTreeSet<&str> = DETECTORS
+            .iter()
+            .flat_map(|d| d.causes.iter().map(|c| c.name()))
+            .collect();
+        let contract = contract_causes();
+        assert!(contract.len() > 30, "the cause table was read: {contract:?}");
+        let undocumented: Vec<_> = reported.difference(&contract).collect();
+        assert!(
+            undocumented.is_empty(),
+            "reported by a detector but not in docs/report-contract.md: {undocumented:?}"
+        );
+        let unreported: Vec<_> = contract.difference(&reported).collect();
+        assert!(
+            unreported.is_empty(),
+            "in docs/report-contract.md but reported by no detector: {unreported:?}"
+        );
     }
 }

@@ -10,6 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.rst_storm";
+
+pub const RST_STORM: Cause = Cause::new("rst_storm");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[RST_STORM];
+
 /// Sliding window in which reset connections are counted.
 pub const WINDOW_NS: i64 = 10_000_000_000;
 /// Reset connections within one window from which it is a storm.
@@ -144,27 +151,20 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let other_ttls = ctx.host_ttls(sender);
         let middlebox =
             !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
-        let mut f = finding(
-            "rst_storm",
-            Layer::Transport,
-            if peak >= 5 * MIN_CONNS {
+        let mut f = finding(RST_STORM, Layer::Transport, if peak >= 5 * MIN_CONNS {
                 Severity::Critical
             } else {
                 Severity::High
-            },
-            0.9,
-            format!("RST storm: {sender} reset {total} connections"),
-            format!(
+            }, 0.9)
+.titled(format!("RST storm: {sender} reset {total} connections"), format!(
                 "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
                  Resets from one host across many connections point to a crashing or overloaded \
                  service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
                 plural(total as usize, "connection"),
                 secs(WINDOW_NS),
                 plural(clients.len(), "peer")
-            ),
-            first,
-            last,
-        );
+            ))
+.between(first, last);
         if middlebox {
             f.explanation.push_str(&format!(
                 " The resets carry TTL {rst_ttls:?} while {sender}'s other packets carry {other_ttls:?}: \

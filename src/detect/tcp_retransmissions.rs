@@ -5,6 +5,13 @@
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.retransmissions";
+
+pub const TCP_RETRANSMISSIONS: Cause = Cause::new("tcp_retransmissions");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_RETRANSMISSIONS];
+
 pub const LOW: (u64, f64) = (5, 0.01);
 pub const MEDIUM: (u64, f64) = (10, 0.03);
 pub const HIGH: (u64, f64) = (30, 0.10);
@@ -50,16 +57,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .sum();
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
-        let mut f = finding(
-            "tcp_retransmissions",
-            Layer::Transport,
-            severity,
-            0.85,
-            format!(
+        let mut f = finding(TCP_RETRANSMISSIONS, Layer::Transport, severity, 0.85)
+.titled(format!(
                 "{:.1}% of TCP packets to/from {svc} are retransmissions",
                 rate * 100.0
-            ),
-            format!(
+            ), format!(
                 "{rtx} of {pkts} packets in {} with {svc} were retransmissions ({:.1}%; {by_server} \
                  sent by the server), in {} of them. Sustained loss like this slows every \
                  transfer and times out short requests: a saturated link, a duplex mismatch, a \
@@ -67,10 +69,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 plural(count(flows.iter().map(|(_, f)| *f)), "connection"),
                 rate * 100.0,
                 plural(hit.len(), "connection")
-            ),
-            first,
-            last,
-        );
+            ))
+.between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
         f.affected_flows = hit.len() as u64;

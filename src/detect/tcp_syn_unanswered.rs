@@ -16,8 +16,13 @@ use std::collections::BTreeSet;
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.syn_unanswered";
+
 /// The cause this detector reports.
 pub const TCP_SYN_UNANSWERED: Cause = Cause::new("tcp_syn_unanswered");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 
 /// A lone SYN this close to the end of the capture may simply not have been answered yet.
 pub const END_GRACE_NS: i64 = 1_000_000_000;
@@ -114,16 +119,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  the client's direction."
             ));
         }
-        let mut f = finding(
-            "tcp_syn_unanswered",
-            Layer::Transport,
-            severity,
-            confidence,
-            title,
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
+.titled(title, expl)
+.between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients;
         f.clients_total = origins.total_if_partial();

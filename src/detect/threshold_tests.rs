@@ -3,6 +3,18 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::*;
+use crate::detect::arp_bindings::ARP_SPOOFING;
+use crate::detect::arp_storm::ARP_STORM;
+use crate::detect::arp_unanswered::ARP_UNANSWERED;
+use crate::detect::arp_bindings::ARP_VIP_MOVE;
+use crate::detect::arp_bindings::IP_CONFLICT;
+use crate::detect::capture_one_sided::CAPTURE_ONE_SIDED;
+use crate::detect::port_scan::PORT_SCAN;
+use crate::detect::rst_storm::RST_STORM;
+use crate::detect::syn_flood::SYN_FLOOD;
+use crate::detect::tcp_rejected_rst::TCP_REJECTED_RST;
+use crate::detect::tcp_reset_midstream::TCP_RESET_MIDSTREAM;
+use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
 use crate::analysis::{Analysis, CaptureStats};
 use crate::event::ArpEvent;
 use crate::flow::tcp::History;
@@ -115,15 +127,15 @@ fn syn_flood_needs_enough_half_open_connections_and_sources() {
     };
     assert!(
         causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES))
-            .contains(&"syn_flood".into())
+            .contains(&SYN_FLOOD.into())
     );
     assert!(
         !causes(&flood(syn_flood::MIN_HALF_OPEN - 1, syn_flood::MIN_SOURCES))
-            .contains(&"syn_flood".into())
+            .contains(&SYN_FLOOD.into())
     );
     assert!(
         !causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES - 1))
-            .contains(&"syn_flood".into())
+            .contains(&SYN_FLOOD.into())
     );
 }
 
@@ -136,13 +148,13 @@ fn port_scan_needs_enough_targets_and_takes_the_probes() {
         analysis(flows, vec![])
     };
     let at = causes(&scan(port_scan::MIN_TARGETS as u16));
-    assert!(at.contains(&"port_scan".into()), "{at:?}");
+    assert!(at.contains(&PORT_SCAN.into()), "{at:?}");
     assert!(
-        !at.contains(&"tcp_rejected_rst".into()),
+        !at.contains(&TCP_REJECTED_RST.into()),
         "scan probes blamed: {at:?}"
     );
     let below = causes(&scan(port_scan::MIN_TARGETS as u16 - 1));
-    assert!(!below.contains(&"port_scan".into()), "{below:?}");
+    assert!(!below.contains(&PORT_SCAN.into()), "{below:?}");
 }
 
 #[test]
@@ -156,7 +168,7 @@ fn unanswered_syn_at_the_end_of_the_capture_is_not_blamed() {
     let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0);
     two.orig_pkts = 2;
     let a = analysis(vec![two], vec![]);
-    assert_eq!(causes(&a), vec!["tcp_syn_unanswered".to_string()]);
+    assert_eq!(causes(&a), vec![TCP_SYN_UNANSWERED.to_string()]);
 }
 
 #[test]
@@ -239,7 +251,7 @@ fn server_aborts_are_medium_from_the_documented_count() {
             .collect();
         run_all(&analysis(flows, vec![]))
             .into_iter()
-            .find(|f| f.cause == "tcp_reset_midstream")
+            .find(|f| f.cause == TCP_RESET_MIDSTREAM)
             .map(|f| f.severity)
     };
     assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN), Some(Severity::Medium));
@@ -275,14 +287,14 @@ fn one_sided_capture_needs_enough_one_way_connections() {
                 100 + i as i64,
             )
         }));
-        causes(&analysis(flows, vec![])).contains(&"capture_one_sided".to_string())
+        causes(&analysis(flows, vec![])).contains(&CAPTURE_ONE_SIDED.to_string())
     };
-    assert!(mk(capture::ONE_SIDED_MIN_FLOWS, 0));
-    assert!(!mk(capture::ONE_SIDED_MIN_FLOWS - 1, 0));
+    assert!(mk(capture_one_sided::ONE_SIDED_MIN_FLOWS, 0));
+    assert!(!mk(capture_one_sided::ONE_SIDED_MIN_FLOWS - 1, 0));
     assert!(
         !mk(
-            capture::ONE_SIDED_MIN_FLOWS,
-            capture::ONE_SIDED_MIN_FLOWS + 1
+            capture_one_sided::ONE_SIDED_MIN_FLOWS,
+            capture_one_sided::ONE_SIDED_MIN_FLOWS + 1
         ),
         "under half is not one-sided"
     );
@@ -309,8 +321,8 @@ fn rst_storm_needs_many_connections_in_the_window() {
             .collect();
         analysis(flows, vec![])
     };
-    assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&"rst_storm".into()));
-    assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&"rst_storm".into()));
+    assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&RST_STORM.into()));
+    assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&RST_STORM.into()));
 }
 
 #[test]
@@ -335,7 +347,7 @@ fn resets_with_a_foreign_ttl_are_blamed_on_a_middlebox() {
         .collect();
     flows.push(conn(ip(1, 9), 3000, server, 80, "SF", "ShADadFf", 900));
     let f = run_all(&analysis(flows, vec![]));
-    let storm = f.iter().find(|f| f.cause == "rst_storm").expect("storm");
+    let storm = f.iter().find(|f| f.cause == RST_STORM).expect("storm");
     assert!(
         storm.explanation.contains("injected"),
         "{}",
@@ -375,8 +387,8 @@ fn arp_storm_rate_edge() {
             .collect();
         analysis(vec![], ev)
     };
-    assert!(causes(&storm(arp::STORM_MIN_IN_WINDOW)).contains(&"arp_storm".into()));
-    assert!(!causes(&storm(arp::STORM_MIN_IN_WINDOW - 1)).contains(&"arp_storm".into()));
+    assert!(causes(&storm(arp_storm::STORM_MIN_IN_WINDOW)).contains(&ARP_STORM.into()));
+    assert!(!causes(&storm(arp_storm::STORM_MIN_IN_WINDOW - 1)).contains(&ARP_STORM.into()));
 }
 
 #[test]
@@ -391,10 +403,10 @@ fn arp_unanswered_edge_and_answered_address() {
         analysis(vec![], ev)
     };
     assert_eq!(
-        causes(&asks(arp::UNANSWERED_MIN, false)),
-        vec!["arp_unanswered".to_string()]
+        causes(&asks(arp_unanswered::UNANSWERED_MIN, false)),
+        vec![ARP_UNANSWERED.to_string()]
     );
-    assert!(causes(&asks(arp::UNANSWERED_MIN - 1, false)).is_empty());
+    assert!(causes(&asks(arp_unanswered::UNANSWERED_MIN - 1, false)).is_empty());
     assert!(causes(&asks(10, true)).is_empty());
 }
 
@@ -413,7 +425,7 @@ fn ip_bindings_conflict_move_and_spoofing() {
     ];
     assert_eq!(
         causes(&analysis(vec![], conflict)),
-        vec!["ip_conflict".to_string()]
+        vec![IP_CONFLICT.to_string()]
     );
     // One hand-over by gratuitous ARP: a VIP move.
     let mv = vec![
@@ -425,7 +437,7 @@ fn ip_bindings_conflict_move_and_spoofing() {
     ];
     assert_eq!(
         causes(&analysis(vec![], mv)),
-        vec!["arp_vip_move".to_string()]
+        vec![ARP_VIP_MOVE.to_string()]
     );
     // Unsolicited replies from a newcomer, interleaved with the owner: spoofing.
     let mut sp = vec![arp(1, 2, client, gw, 0), arp(2, 1, gw, client, 1)];
@@ -436,7 +448,7 @@ fn ip_bindings_conflict_move_and_spoofing() {
     }
     assert_eq!(
         causes(&analysis(vec![], sp)),
-        vec!["arp_spoofing".to_string()]
+        vec![ARP_SPOOFING.to_string()]
     );
 }
 
@@ -502,10 +514,10 @@ fn folded_records_give_the_same_causes_and_counts() {
             .collect()
     };
     let plain = summary(&analysis(flows.clone(), vec![]));
-    assert!(plain.iter().any(|f| f.0 == "syn_flood"), "{plain:?}");
-    assert!(plain.iter().any(|f| f.0 == "tcp_rejected_rst"), "{plain:?}");
+    assert!(plain.iter().any(|f| f.0 == SYN_FLOOD), "{plain:?}");
+    assert!(plain.iter().any(|f| f.0 == TCP_REJECTED_RST), "{plain:?}");
     assert!(
-        plain.iter().any(|f| f.0 == "tcp_syn_unanswered"),
+        plain.iter().any(|f| f.0 == TCP_SYN_UNANSWERED),
         "{plain:?}"
     );
 

@@ -22,9 +22,25 @@
 use std::collections::BTreeMap;
 
 use super::*;
+
 use crate::decode::tls::{KeyExchange, group_bits, group_name};
 use crate::event::TlsSession;
 use crate::cert::{CertInfo, ChainEnd, hostname_matches, parse_cert};
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tls.certificate";
+
+pub const TLS_CERT_EXPIRED: Cause = Cause::new("tls_cert_expired");
+pub const TLS_CERT_NOT_YET_VALID: Cause = Cause::new("tls_cert_not_yet_valid");
+pub const TLS_CA_EXPIRED: Cause = Cause::new("tls_ca_expired");
+pub const TLS_SELF_SIGNED: Cause = Cause::new("tls_self_signed");
+pub const TLS_CHAIN_INCOMPLETE: Cause = Cause::new("tls_chain_incomplete");
+pub const TLS_CHAIN_BROKEN: Cause = Cause::new("tls_chain_broken");
+pub const TLS_UNKNOWN_CA: Cause = Cause::new("tls_unknown_ca");
+pub const TLS_HOSTNAME_MISMATCH: Cause = Cause::new("tls_hostname_mismatch");
+pub const TLS_WEAK_KEY: Cause = Cause::new("tls_weak_key");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TLS_CERT_EXPIRED, TLS_CERT_NOT_YET_VALID, TLS_CA_EXPIRED, TLS_SELF_SIGNED, TLS_CHAIN_INCOMPLETE, TLS_CHAIN_BROKEN, TLS_UNKNOWN_CA, TLS_HOSTNAME_MISMATCH, TLS_WEAK_KEY];
 
 pub const MIN_RSA_BITS: u32 = 2048;
 pub const MIN_EC_BITS: u32 = 224;
@@ -59,19 +75,19 @@ fn accepted(s: &TlsSession) -> bool {
 /// Whether a client's fatal alert can mean `cause`: the specific alert for it, or a generic
 /// one (bad_certificate, certificate_unknown, unsupported_certificate, insufficient_security
 /// for keys). A client that says unknown_ca did not reject the dates, and so on.
-fn alert_fits(cause: &str, desc: u8) -> bool {
+fn alert_fits(cause: Cause, desc: u8) -> bool {
     match desc {
         42 | 43 | 46 => true,
         48 => matches!(
             cause,
-            "tls_unknown_ca" | "tls_chain_incomplete" | "tls_self_signed"
+            TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE | TLS_SELF_SIGNED
         ),
         45 => matches!(
             cause,
-            "tls_cert_expired" | "tls_ca_expired" | "tls_cert_not_yet_valid"
+            TLS_CERT_EXPIRED | TLS_CA_EXPIRED | TLS_CERT_NOT_YET_VALID
         ),
-        51 => cause == "tls_chain_broken",
-        71 | 40 => cause == "tls_weak_key",
+        51 => cause == TLS_CHAIN_BROKEN,
+        71 | 40 => cause == TLS_WEAK_KEY,
         _ => false,
     }
 }
@@ -101,7 +117,7 @@ type Hit<'a> = (
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     // (server, port, cause) -> sessions with their parsed chain
-    let mut groups: BTreeMap<(IpAddr, u16, &'static str), Vec<Hit<'_>>> = BTreeMap::new();
+    let mut groups: BTreeMap<(IpAddr, u16, Cause), Vec<Hit<'_>>> = BTreeMap::new();
     let mut parsed: std::collections::HashMap<usize, Vec<CertInfo>> = Default::default();
     for s in &ctx.an.tls {
         // Sessions share their chain when it is the same (see FlowEvents): parse it once.
@@ -128,7 +144,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             };
             if let Some(why) = weak.filter(|_| when >= WEAK_KEY_FROM) {
                 groups
-                    .entry((s.server, s.server_port, "tls_weak_key"))
+                    .entry((s.server, s.server_port, TLS_WEAK_KEY))
                     .or_default()
                     .push((
                         s,
@@ -139,7 +155,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     ));
             }
         }
-        let mut add = |cause: &'static str, why: String| {
+        let mut add = |cause: Cause, why: String| {
             groups
                 .entry((s.server, s.server_port, cause))
                 .or_default()
@@ -155,7 +171,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let now = s.cert_ts_ns / 1_000_000_000;
         if now > leaf.not_after {
             add(
-                "tls_cert_expired",
+                TLS_CERT_EXPIRED,
                 format!(
                     "the certificate for {} ({}) expired on {} and the handshake took place on {}",
                     leaf.subject,
@@ -166,7 +182,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             );
         } else if now < leaf.not_before {
             add(
-                "tls_cert_not_yet_valid",
+                TLS_CERT_NOT_YET_VALID,
                 format!(
                     "the certificate for {} is valid only from {} and the handshake took place on {}",
                     leaf.subject,
@@ -188,7 +204,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             let enc = &chain[1];
             if now > enc.not_after && now <= leaf.not_after {
                 add(
-                    "tls_cert_expired",
+                    TLS_CERT_EXPIRED,
                     format!(
                         "the encryption certificate for {} ({}) expired on {} and the handshake took place on {}",
                         enc.subject,
@@ -202,7 +218,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         for ca in chain.iter().skip(1).filter(|c| is_ca(c)) {
             if now > ca.not_after {
                 add(
-                    "tls_ca_expired",
+                    TLS_CA_EXPIRED,
                     format!(
                         "the CA certificate {} in the chain expired on {}",
                         ca.subject,
@@ -227,11 +243,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                         leaf.subject
                     )
                 };
-                add("tls_chain_incomplete", why);
+                add(TLS_CHAIN_INCOMPLETE, why);
             }
             Some(ChainEnd::MissingIssuer { depth, issuer }) if depth > 0 => {
                 add(
-                    "tls_unknown_ca",
+                    TLS_UNKNOWN_CA,
                     format!(
                         "the chain ends at {}, issued by {issuer}, which is not a trusted CA (a private CA can be added with --ca-bundle)",
                         chain.get(depth).map_or("", |c| c.subject.as_str())
@@ -240,7 +256,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
             Some(ChainEnd::UntrustedRoot(root)) if chain.len() > 1 => {
                 add(
-                    "tls_unknown_ca",
+                    TLS_UNKNOWN_CA,
                     format!(
                         "the chain ends at the root {root}, which is not a trusted CA (a private CA can be added with --ca-bundle)"
                     ),
@@ -258,7 +274,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     ""
                 };
                 add(
-                    "tls_chain_broken",
+                    TLS_CHAIN_BROKEN,
                     format!(
                         "the signature on {subject} does not verify with the key of {issuer}, although the names line up{ids}"
                     ),
@@ -268,7 +284,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
         if leaf.self_issued && chain.len() == 1 {
             add(
-                "tls_self_signed",
+                TLS_SELF_SIGNED,
                 format!(
                     "the server presents a self-signed certificate ({})",
                     leaf.subject
@@ -283,7 +299,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     leaf.dns_names.join(", ")
                 };
                 add(
-                    "tls_hostname_mismatch",
+                    TLS_HOSTNAME_MISMATCH,
                     format!("the client asked for {sni} but the certificate is for {names}"),
                 );
             }
@@ -316,7 +332,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 };
                 // (Pushed here rather than through `add`: the kind decides the severity.)
                 groups
-                    .entry((s.server, s.server_port, "tls_weak_key"))
+                    .entry((s.server, s.server_port, TLS_WEAK_KEY))
                     .or_default()
                     .push((
                         s,
@@ -365,20 +381,20 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         // The client went on to exchange encrypted data: it did not (or could not) validate.
         let accepted = hits.iter().filter(|(s, ..)| accepted(s)).count();
         let severity = match cause {
-            "tls_unknown_ca" | "tls_chain_incomplete" if same_chain_accepted => Severity::Low,
+            TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE if same_chain_accepted => Severity::Low,
             _ if rejected > 0 => Severity::Critical,
             // A weak ephemeral DH group or a short leaf key: updated clients refuse it.
-            "tls_weak_key"
+            TLS_WEAK_KEY
                 if hits
                     .iter()
                     .any(|h| matches!(h.4, Weak::Ephemeral | Weak::ServerKey)) =>
             {
                 Severity::Medium
             }
-            "tls_weak_key" => Severity::Low,
+            TLS_WEAK_KEY => Severity::Low,
             _ if accepted == hits.len() => Severity::Low,
             // Only our trust store's view: no client here objected to this CA.
-            "tls_unknown_ca" | "tls_chain_incomplete" => Severity::Low,
+            TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE => Severity::Low,
             _ => Severity::High,
         };
         let mut expl = format!(
@@ -397,61 +413,54 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 " The client gave up in {rejected} of them (an alert or no encrypted traffic)."
             ));
         } else if accepted == hits.len() {
-            expl.push_str(if cause == "tls_weak_key" {
+            expl.push_str(if cause == TLS_WEAK_KEY {
                 " This client accepted it and carried on (it allows such keys), so it is not what broke this connection, but clients with current security levels refuse it."
             } else {
                 " This client accepted it and carried on (it does not validate the certificate), so it is not what broke this connection, but validating clients will refuse it."
             });
         }
         expl.push_str(match cause {
-            "tls_cert_expired" => " Clients that check dates refuse the connection: renew the certificate.",
-            "tls_cert_not_yet_valid" => " The certificate starts in the future for this client: a wrong clock on the client (or a certificate issued with a future date).",
-            "tls_ca_expired" => " An expired CA in the chain breaks validation even when the leaf is current: replace the intermediate the server sends.",
-            "tls_self_signed" => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
-            "tls_chain_incomplete" => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
-            "tls_hostname_mismatch" => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
-            "tls_chain_broken" => " Validating clients refuse a chain whose signatures do not verify (OpenSSL: \"certificate signature failure\"): the server sends an intermediate that did not sign its certificate, usually an older or re-keyed CA certificate with the same name. Install the intermediate the CA issued together with this certificate.",
-            "tls_unknown_ca" => " Clients without that CA in their trust store refuse the connection: use a publicly trusted certificate, or install the private CA on the clients (and pass it to pcap-rca with --ca-bundle).",
+            TLS_CERT_EXPIRED => " Clients that check dates refuse the connection: renew the certificate.",
+            TLS_CERT_NOT_YET_VALID => " The certificate starts in the future for this client: a wrong clock on the client (or a certificate issued with a future date).",
+            TLS_CA_EXPIRED => " An expired CA in the chain breaks validation even when the leaf is current: replace the intermediate the server sends.",
+            TLS_SELF_SIGNED => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
+            TLS_CHAIN_INCOMPLETE => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
+            TLS_HOSTNAME_MISMATCH => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
+            TLS_CHAIN_BROKEN => " Validating clients refuse a chain whose signatures do not verify (OpenSSL: \"certificate signature failure\"): the server sends an intermediate that did not sign its certificate, usually an older or re-keyed CA certificate with the same name. Install the intermediate the CA issued together with this certificate.",
+            TLS_UNKNOWN_CA => " Clients without that CA in their trust store refuse the connection: use a publicly trusted certificate, or install the private CA on the clients (and pass it to pcap-rca with --ca-bundle).",
             _ => " Current clients reject such keys and signatures.",
         });
-        let mut f = finding(
-            cause,
-            Layer::Security,
-            severity,
-            0.95,
-            match cause {
-                "tls_cert_expired" => format!(
+        let mut f = finding(cause, Layer::Security, severity, 0.95)
+.titled(match cause {
+                TLS_CERT_EXPIRED => format!(
                     "Expired certificate on {tgt} (ended {})",
                     date(leaf.not_after)
                 ),
-                "tls_cert_not_yet_valid" => format!(
+                TLS_CERT_NOT_YET_VALID => format!(
                     "Certificate on {tgt} not yet valid (starts {})",
                     date(leaf.not_before)
                 ),
-                "tls_ca_expired" => format!("Expired CA certificate in the chain of {tgt}"),
-                "tls_self_signed" => format!("Self-signed certificate on {tgt}"),
-                "tls_chain_incomplete" => {
+                TLS_CA_EXPIRED => format!("Expired CA certificate in the chain of {tgt}"),
+                TLS_SELF_SIGNED => format!("Self-signed certificate on {tgt}"),
+                TLS_CHAIN_INCOMPLETE => {
                     format!(
                         "{tgt} sends an incomplete certificate chain (missing {})",
                         leaf.issuer
                     )
                 }
-                "tls_unknown_ca" => format!("{tgt} presents a certificate from an untrusted CA"),
-                "tls_chain_broken" => {
+                TLS_UNKNOWN_CA => format!("{tgt} presents a certificate from an untrusted CA"),
+                TLS_CHAIN_BROKEN => {
                     format!("Broken certificate chain on {tgt}: a signature does not verify")
                 }
-                "tls_hostname_mismatch" => {
+                TLS_HOSTNAME_MISMATCH => {
                     format!("Certificate on {tgt} does not match the requested name")
                 }
                 _ if hits.iter().all(|h| h.4 == Weak::Ephemeral) => {
                     format!("Weak ephemeral key exchange on {tgt}")
                 }
                 _ => format!("Weak key or signature in the certificate chain of {tgt}"),
-            },
-            expl,
-            hits.iter().map(|(s, ..)| s.first_ts_ns).min().unwrap_or(0),
-            hits.iter().map(|(s, ..)| s.last_ts_ns).max().unwrap_or(0),
-        );
+            }, expl)
+.between(hits.iter().map(|(s, ..)| s.first_ts_ns).min().unwrap_or(0), hits.iter().map(|(s, ..)| s.last_ts_ns).max().unwrap_or(0));
         f.server = super::tls::tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, ..)| s.client));
         f.affected_flows = hits.len() as u64;
@@ -476,7 +485,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             f.remediation.insert(0, "Configure Diffie-Hellman parameters of at least 2048 bits (RFC 7919 ffdhe2048 or larger), or prefer ECDHE suites on P-256/X25519.".into());
         }
         f.group = Some(format!("tls {}", ep(ip, port)));
-        f.weight = if cause == "tls_weak_key" { 30 } else { 90 };
+        f.weight = if cause == TLS_WEAK_KEY { 30 } else { 90 };
         out.push(f);
     }
     out
