@@ -32,12 +32,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut groups: BTreeMap<(IpAddr, IpAddr), Vec<usize>> = BTreeMap::new();
     for (i, e) in an.icmp_errors.iter().enumerate() {
-        let ptb = if e.icmp.v6 {
-            e.icmp.icmp_type == 2
-        } else {
-            e.icmp.icmp_type == 3 && e.icmp.code == 4
-        };
-        if let (true, Some(q)) = (ptb, e.icmp.quoted) {
+        if let (true, Some(q)) = (is_packet_too_big(e), e.icmp.quoted) {
             groups.entry((e.src, q.dst)).or_default().push(i);
         }
     }
