@@ -113,3 +113,29 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn arp_storm_rate_edge() {
+        let storm = |n: usize| {
+            let ev = (0..n)
+                .map(|i| {
+                    arp(
+                        1,
+                        1,
+                        [10, 9, 0, 2],
+                        [10, 9, 0, 200],
+                        i as i64 * 1000 / n as i64,
+                    )
+                })
+                .collect();
+            analysis(vec![], ev)
+        };
+        assert!(causes(&storm(arp_storm::STORM_MIN_IN_WINDOW)).contains(&ARP_STORM.into()));
+        assert!(!causes(&storm(arp_storm::STORM_MIN_IN_WINDOW - 1)).contains(&ARP_STORM.into()));
+    }
+}

@@ -120,3 +120,28 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn arp_unanswered_edge_and_answered_address() {
+        let asks = |n: usize, answer: bool| {
+            let mut ev: Vec<ArpEvent> = (0..n)
+                .map(|i| arp(1, 1, [10, 9, 0, 2], [10, 9, 0, 77], i as i64 * 1000))
+                .collect();
+            if answer {
+                ev.push(arp(2, 7, [10, 9, 0, 77], [10, 9, 0, 2], 5000));
+            }
+            analysis(vec![], ev)
+        };
+        assert_eq!(
+            causes(&asks(arp_unanswered::UNANSWERED_MIN, false)),
+            vec![ARP_UNANSWERED.to_string()]
+        );
+        assert!(causes(&asks(arp_unanswered::UNANSWERED_MIN - 1, false)).is_empty());
+        assert!(causes(&asks(10, true)).is_empty());
+    }
+}

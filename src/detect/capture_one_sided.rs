@@ -68,3 +68,51 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     f.remediation = vec!["Capture where both directions pass (on the client or server host, or a tap that sees both).".into()];
     vec![f]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn one_sided_capture_needs_enough_one_way_connections() {
+        let mk = |one_way: usize, two_way: usize| {
+            let mut flows: Vec<Conn> = (0..one_way)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(0, 2),
+                        40000 + i as u16,
+                        ip(0, 5),
+                        80,
+                        "OTH",
+                        "AD",
+                        i as i64,
+                    );
+                    c.resp_pkts = 0;
+                    c
+                })
+                .collect();
+            flows.extend((0..two_way).map(|i| {
+                conn(
+                    ip(0, 2),
+                    50000 + i as u16,
+                    ip(0, 5),
+                    80,
+                    "SF",
+                    "ShADadFf",
+                    100 + i as i64,
+                )
+            }));
+            causes(&analysis(flows, vec![])).contains(&CAPTURE_ONE_SIDED.to_string())
+        };
+        assert!(mk(capture_one_sided::ONE_SIDED_MIN_FLOWS, 0));
+        assert!(!mk(capture_one_sided::ONE_SIDED_MIN_FLOWS - 1, 0));
+        assert!(
+            !mk(
+                capture_one_sided::ONE_SIDED_MIN_FLOWS,
+                capture_one_sided::ONE_SIDED_MIN_FLOWS + 1
+            ),
+            "under half is not one-sided"
+        );
+    }
+}

@@ -40,7 +40,7 @@ pub mod tls;
 pub mod tls_cert;
 
 #[cfg(test)]
-pub(crate) mod threshold_tests;
+pub(crate) mod testing;
 
 /// A detector: a stable id (`area.name`) and the function that runs it.
 pub struct Detector {
@@ -492,5 +492,97 @@ mod tests {
             unreported.is_empty(),
             "in docs/report-contract.md but reported by no detector: {unreported:?}"
         );
+    }
+
+    use crate::detect::testing::*;
+    use crate::detect::syn_flood::SYN_FLOOD;
+    use crate::detect::tcp_rejected_rst::TCP_REJECTED_RST;
+    use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
+
+    /// Folding records beyond the record budget (`crate::flow::fold`) changes no cause, severity,
+    /// title, client list or count: the detectors read a folded record as the flows it stands for.
+    #[test]
+    fn folded_records_give_the_same_causes_and_counts() {
+        use crate::flow::fold::{Budget, merge_groups};
+        let server = ip(0, 5);
+        let mut flows = Vec::new();
+        // A SYN flood: 300 attempts from 60 sources.
+        for i in 0..300i64 {
+            let src = ip(1, (i % 60) as u8);
+            flows.push(conn(src, 2000 + i as u16, server, 443, "S0", "S", i * 10));
+        }
+        // Refused on port 23: 30 attempts from 3 clients.
+        for i in 0..30i64 {
+            let src = ip(2, (i % 3) as u8);
+            flows.push(conn(
+                src,
+                3000 + i as u16,
+                server,
+                23,
+                "REJ",
+                "Sr",
+                5_000 + i * 10,
+            ));
+        }
+        // Dropped on port 8081: 40 attempts from 4 clients, a few retried.
+        for i in 0..40i64 {
+            let mut c = conn(
+                ip(3, (i % 4) as u8),
+                4000 + i as u16,
+                server,
+                8081,
+                "S0",
+                "S",
+                9_000 + i * 10,
+            );
+            if i % 5 == 0 {
+                c.orig_pkts = 3;
+            }
+            flows.push(c);
+        }
+        // Healthy connections to port 443 from 5 clients.
+        for i in 0..50i64 {
+            let src = ip(4, (i % 5) as u8);
+            flows.push(conn(
+                src,
+                5000 + i as u16,
+                server,
+                443,
+                "SF",
+                "ShADadFf",
+                20_000 + i * 10,
+            ));
+        }
+        flows.sort_by_key(|f| f.sort_key());
+        let summary = |a: &Analysis| -> Vec<(String, Severity, String, u64, Vec<String>)> {
+            run_all(a)
+                .into_iter()
+                .map(|f| (f.cause, f.severity, f.title, f.affected_flows, f.clients))
+                .collect()
+        };
+        let plain = summary(&analysis(flows.clone(), vec![]));
+        assert!(plain.iter().any(|f| f.0 == SYN_FLOOD), "{plain:?}");
+        assert!(plain.iter().any(|f| f.0 == TCP_REJECTED_RST), "{plain:?}");
+        assert!(
+            plain.iter().any(|f| f.0 == TCP_SYN_UNANSWERED),
+            "{plain:?}"
+        );
+    
+        // Two tables, 10 records each, the rest folded; then merged as the analysis does.
+        let (mut a, mut b) = (Budget::new(10), Budget::new(10));
+        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+        for (i, c) in flows.into_iter().enumerate() {
+            if i % 2 == 0 {
+                a.place(&mut ka, c);
+            } else {
+                b.place(&mut kb, c);
+            }
+        }
+        assert!(a.folded > 0 && b.folded > 0);
+        let mut kept: Vec<Conn> = ka.into_iter().chain(kb).collect();
+        kept.extend(merge_groups(vec![a.groups, b.groups]));
+        assert!(kept.len() < 40, "{} records", kept.len());
+        kept.sort_by_key(|f| f.sort_key());
+        assert_eq!(summary(&analysis(kept, vec![])), plain);
     }
 }

@@ -217,3 +217,28 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+    use crate::detect::tcp_rejected_rst::TCP_REJECTED_RST;
+
+    #[test]
+    fn port_scan_needs_enough_targets_and_takes_the_probes() {
+        let scan = |ports: u16| {
+            let flows = (0..ports)
+                .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, "REJ", "Sr", p as i64))
+                .collect();
+            analysis(flows, vec![])
+        };
+        let at = causes(&scan(port_scan::MIN_TARGETS as u16));
+        assert!(at.contains(&PORT_SCAN.into()), "{at:?}");
+        assert!(
+            !at.contains(&TCP_REJECTED_RST.into()),
+            "scan probes blamed: {at:?}"
+        );
+        let below = causes(&scan(port_scan::MIN_TARGETS as u16 - 1));
+        assert!(!below.contains(&PORT_SCAN.into()), "{below:?}");
+    }
+}

@@ -205,3 +205,64 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn rst_storm_needs_many_connections_in_the_window() {
+        let storm = |n: usize| {
+            let flows = (0..n)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(1, (i % 4) as u8),
+                        2000 + i as u16,
+                        ip(0, 5),
+                        8081,
+                        "RSTR",
+                        "ShADdr",
+                        i as i64 * 10,
+                    );
+                    c.rst_by = Some("resp");
+                    c.orig_bytes = 10;
+                    c
+                })
+                .collect();
+            analysis(flows, vec![])
+        };
+        assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&RST_STORM.into()));
+        assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&RST_STORM.into()));
+    }
+
+#[test]
+    fn resets_with_a_foreign_ttl_are_blamed_on_a_middlebox() {
+        let server = ip(0, 5);
+        let mut flows: Vec<Conn> = (0..rst_storm::MIN_CONNS)
+            .map(|i| {
+                let mut c = conn(
+                    ip(1, (i % 4) as u8),
+                    2000 + i as u16,
+                    server,
+                    8081,
+                    "RSTR",
+                    "ShADdr",
+                    i as i64 * 10,
+                );
+                c.rst_by = Some("resp");
+                c.orig_bytes = 10;
+                c.rst_ttl = Some(250);
+                c
+            })
+            .collect();
+        flows.push(conn(ip(1, 9), 3000, server, 80, "SF", "ShADadFf", 900));
+        let f = run_all(&analysis(flows, vec![]));
+        let storm = f.iter().find(|f| f.cause == RST_STORM).expect("storm");
+        assert!(
+            storm.explanation.contains("injected"),
+            "{}",
+            storm.explanation
+        );
+    }
+}

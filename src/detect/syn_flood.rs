@@ -103,3 +103,42 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn syn_flood_needs_enough_half_open_connections_and_sources() {
+        let server = ip(0, 5);
+        let flood = |n: usize, sources: usize| {
+            let flows = (0..n)
+                .map(|i| {
+                    conn(
+                        ip(100, (i % sources) as u8),
+                        1000 + i as u16,
+                        server,
+                        8081,
+                        "S1",
+                        "Sh",
+                        i as i64,
+                    )
+                })
+                .collect();
+            analysis(flows, vec![])
+        };
+        assert!(
+            causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES))
+                .contains(&SYN_FLOOD.into())
+        );
+        assert!(
+            !causes(&flood(syn_flood::MIN_HALF_OPEN - 1, syn_flood::MIN_SOURCES))
+                .contains(&SYN_FLOOD.into())
+        );
+        assert!(
+            !causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES - 1))
+                .contains(&SYN_FLOOD.into())
+        );
+    }
+}

@@ -83,3 +83,37 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn server_aborts_are_medium_from_the_documented_count() {
+        let mk = |n: usize| {
+            let flows = (0..n)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(0, 2),
+                        40000 + i as u16,
+                        ip(0, 5),
+                        8081,
+                        "RSTR",
+                        "ShADdr",
+                        i as i64 * 1000,
+                    );
+                    c.rst_by = Some("resp");
+                    c.orig_bytes = 100;
+                    c
+                })
+                .collect();
+            run_all(&analysis(flows, vec![]))
+                .into_iter()
+                .find(|f| f.cause == TCP_RESET_MIDSTREAM)
+                .map(|f| f.severity)
+        };
+        assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN), Some(Severity::Medium));
+        assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN - 1), Some(Severity::Low));
+    }
+}

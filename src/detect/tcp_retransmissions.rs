@@ -91,3 +91,28 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn a_few_retransmissions_are_normal_life() {
+        let mk = |rtx: u32, pkts: u64| {
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            c.resp_retransmissions = rtx;
+            c.orig_pkts = pkts / 2;
+            c.resp_pkts = pkts / 2;
+            analysis(vec![c], vec![])
+        };
+        assert!(causes(&mk(4, 100)).is_empty());
+        assert!(causes(&mk(10, 1100)).is_empty(), "under 1% is normal");
+        let f = run_all(&mk(5, 250));
+        assert_eq!(f[0].severity, Severity::Low);
+        let f = run_all(&mk(10, 300));
+        assert_eq!(f[0].severity, Severity::Medium);
+        let f = run_all(&mk(30, 300));
+        assert_eq!(f[0].severity, Severity::High);
+    }
+}

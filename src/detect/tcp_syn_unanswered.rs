@@ -168,3 +168,51 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn unanswered_syn_at_the_end_of_the_capture_is_not_blamed() {
+        let mut a = analysis(
+            vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0)],
+            vec![],
+        );
+        a.captures[0].last_ts_ns = Some(500_000_000);
+        assert!(causes(&a).is_empty());
+        let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0);
+        two.orig_pkts = 2;
+        let a = analysis(vec![two], vec![]);
+        assert_eq!(causes(&a), vec![TCP_SYN_UNANSWERED.to_string()]);
+    }
+
+#[test]
+    fn unanswered_syns_become_critical_at_the_documented_edge() {
+        let mk = |attempts: usize, syns_each: u64| {
+            let flows = (0..attempts)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(0, 2),
+                        40000 + i as u16,
+                        ip(0, 5),
+                        8081,
+                        "S0",
+                        "S",
+                        i as i64 * 1000,
+                    );
+                    c.orig_pkts = syns_each;
+                    c
+                })
+                .collect();
+            run_all(&analysis(flows, vec![]))[0].severity
+        };
+        assert_eq!(
+            mk(tcp_syn_unanswered::CRITICAL_ATTEMPTS, 1),
+            Severity::Critical
+        );
+        assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS), Severity::Critical);
+        assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS - 1), Severity::High);
+    }
+}

@@ -78,3 +78,21 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn a_couple_of_zero_windows_are_informational() {
+        let mk = |zw: u32| {
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            c.orig_zero_windows = zw;
+            run_all(&analysis(vec![c], vec![]))[0].severity
+        };
+        assert_eq!(mk(tcp_zero_window::LOW_MIN as u32 - 1), Severity::Info);
+        assert_eq!(mk(tcp_zero_window::LOW_MIN as u32), Severity::Low);
+        assert_eq!(mk(tcp_zero_window::MEDIUM_MIN as u32), Severity::Medium);
+    }
+}
