@@ -1,5 +1,6 @@
 //! Helpers shared by the ARP detectors ([`super::arp_storm`], [`super::arp_unanswered`],
-//! [`super::arp_bindings`]); not a detector itself.
+//! [`super::arp_bindings`]); not a detector itself. The ARP operations are named in
+//! [`crate::decode::arp`].
 
 /// A MAC address as Wireshark writes it (`00:11:22:33:44:55`).
 pub fn mac(m: &[u8; 6]) -> String {
@@ -8,8 +9,3 @@ pub fn mac(m: &[u8; 6]) -> String {
         .collect::<Vec<_>>()
         .join(":")
 }
-
-/// ARP operation: a request (who has ...?).
-pub const REQUEST: u16 = 1;
-/// ARP operation: a reply (... is at ...).
-pub const REPLY: u16 = 2;

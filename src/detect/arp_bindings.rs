@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use super::arp::{mac, REPLY, REQUEST};
+use super::arp::mac;
+use crate::decode::arp::{REPLY, REQUEST};
 use super::*;
 use crate::event::ArpEvent;
 
@@ -220,12 +221,12 @@ mod tests {
         let client = [10, 9, 0, 2];
         // Two MACs answering the same requests: a conflict.
         let conflict = vec![
-            arp(1, 2, client, gw, 0),
-            arp(2, 1, gw, client, 1),
-            arp(2, 9, gw, client, 2),
-            arp(1, 2, client, gw, 1000),
-            arp(2, 1, gw, client, 1001),
-            arp(2, 9, gw, client, 1002),
+            arp(REQUEST, 2, client, gw, 0),
+            arp(REPLY, 1, gw, client, 1),
+            arp(REPLY, 9, gw, client, 2),
+            arp(REQUEST, 2, client, gw, 1000),
+            arp(REPLY, 1, gw, client, 1001),
+            arp(REPLY, 9, gw, client, 1002),
         ];
         assert_eq!(
             causes(&analysis(vec![], conflict)),
@@ -233,22 +234,22 @@ mod tests {
         );
         // One hand-over by gratuitous ARP: a VIP move.
         let mv = vec![
-            arp(1, 2, client, gw, 0),
-            arp(2, 1, gw, client, 1),
-            arp(1, 9, gw, gw, 5000),
-            arp(1, 2, client, gw, 9000),
-            arp(2, 9, gw, client, 9001),
+            arp(REQUEST, 2, client, gw, 0),
+            arp(REPLY, 1, gw, client, 1),
+            arp(REQUEST, 9, gw, gw, 5000),
+            arp(REQUEST, 2, client, gw, 9000),
+            arp(REPLY, 9, gw, client, 9001),
         ];
         assert_eq!(
             causes(&analysis(vec![], mv)),
             vec![ARP_VIP_MOVE.to_string()]
         );
         // Unsolicited replies from a newcomer, interleaved with the owner: spoofing.
-        let mut sp = vec![arp(1, 2, client, gw, 0), arp(2, 1, gw, client, 1)];
+        let mut sp = vec![arp(REQUEST, 2, client, gw, 0), arp(REPLY, 1, gw, client, 1)];
         for k in 0..4 {
-            sp.push(arp(2, 6, gw, client, 3000 + k * 3000));
-            sp.push(arp(1, 2, client, gw, 4000 + k * 3000));
-            sp.push(arp(2, 1, gw, client, 4001 + k * 3000));
+            sp.push(arp(REPLY, 6, gw, client, 3000 + k * 3000));
+            sp.push(arp(REQUEST, 2, client, gw, 4000 + k * 3000));
+            sp.push(arp(REPLY, 1, gw, client, 4001 + k * 3000));
         }
         assert_eq!(
             causes(&analysis(vec![], sp)),

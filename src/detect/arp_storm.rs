@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use super::arp::{mac, REQUEST};
+use super::arp::mac;
+use crate::decode::arp::REQUEST;
 use super::arp_unanswered::SWEEP_TARGETS;
 use super::*;
 use crate::event::ArpEvent;

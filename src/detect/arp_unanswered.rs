@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use super::arp::{REPLY, REQUEST};
+use crate::decode::arp::{REPLY, REQUEST};
 use super::*;
 use crate::event::ArpEvent;
 
@@ -130,10 +130,10 @@ mod tests {
     fn arp_unanswered_edge_and_answered_address() {
         let asks = |n: usize, answer: bool| {
             let mut ev: Vec<ArpEvent> = (0..n)
-                .map(|i| arp(1, 1, [10, 9, 0, 2], [10, 9, 0, 77], i as i64 * 1000))
+                .map(|i| arp(REQUEST, 1, [10, 9, 0, 2], [10, 9, 0, 77], i as i64 * 1000))
                 .collect();
             if answer {
-                ev.push(arp(2, 7, [10, 9, 0, 77], [10, 9, 0, 2], 5000));
+                ev.push(arp(REPLY, 7, [10, 9, 0, 77], [10, 9, 0, 2], 5000));
             }
             analysis(vec![], ev)
         };

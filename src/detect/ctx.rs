@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use super::{dns, ep, handshake_ok, port_scan, Evidence};
 use crate::analysis::Analysis;
+use crate::decode::{icmp, icmpv6, ip_proto};
 use crate::event::IcmpEvent;
 use crate::flow::{Conn, Proto};
 use crate::units::rfc3339;
@@ -250,9 +251,9 @@ fn flow_indexes(an: &Analysis) -> FlowIndexes {
 /// ICMPv6 packet too big): path-MTU discovery, not a failure.
 pub fn is_packet_too_big(e: &IcmpEvent) -> bool {
     if e.icmp.v6 {
-        e.icmp.icmp_type == 2
+        e.icmp.icmp_type == icmpv6::PACKET_TOO_BIG
     } else {
-        e.icmp.icmp_type == 3 && e.icmp.code == 4
+        e.icmp.icmp_type == icmp::DEST_UNREACHABLE && e.icmp.code == icmp::FRAG_NEEDED
     }
 }
 
@@ -274,8 +275,8 @@ fn match_icmp(an: &Analysis) -> IcmpMatches {
     if an.flows.iter().any(|f| f.fold.is_some()) {
         for (e, q) in an.icmp_errors.iter().zip(&m.quoted_flow) {
             match (q, e.icmp.quoted) {
-                (None, Some(qh)) if qh.proto == 6 || qh.proto == 17 => {
-                    let p = if qh.proto == 6 {
+                (None, Some(qh)) if qh.proto == ip_proto::TCP || qh.proto == ip_proto::UDP => {
+                    let p = if qh.proto == ip_proto::TCP {
                         Proto::Tcp
                     } else {
                         Proto::Udp
@@ -340,8 +341,8 @@ fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
         .map(|e| {
             let q = e.icmp.quoted?;
             let proto = match q.proto {
-                6 => Proto::Tcp,
-                17 => Proto::Udp,
+                ip_proto::TCP => Proto::Tcp,
+                ip_proto::UDP => Proto::Udp,
                 _ => return None,
             };
             let k = FlowKey::new(

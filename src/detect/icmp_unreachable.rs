@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::decode::{icmp, icmpv6, ip_proto};
 use crate::event::IcmpEvent;
 
 /// The detector id, `area.name` (stable: it appears in the report).
@@ -60,9 +61,15 @@ pub fn v6_code(code: u8) -> &'static str {
 
 fn prohibited(v6: bool, code: u8) -> bool {
     if v6 {
-        matches!(code, 1 | 5 | 6)
+        matches!(
+            code,
+            icmpv6::ADMIN_PROHIBITED | icmpv6::POLICY_FAILED | icmpv6::REJECT_ROUTE
+        )
     } else {
-        matches!(code, 9 | 10 | 13)
+        matches!(
+            code,
+            icmp::NET_PROHIBITED | icmp::HOST_PROHIBITED | icmp::COMM_PROHIBITED
+        )
     }
 }
 
@@ -85,8 +92,8 @@ impl Target {
     /// `TCP`, `UDP` or `IP`.
     fn proto_name(&self) -> &'static str {
         match self.proto {
-            6 => "TCP",
-            17 => "UDP",
+            ip_proto::TCP => "TCP",
+            ip_proto::UDP => "UDP",
             _ => "IP",
         }
     }
@@ -94,8 +101,8 @@ impl Target {
     /// The flow protocol, for TCP and UDP.
     fn flow_proto(&self) -> Option<Proto> {
         match self.proto {
-            6 => Some(Proto::Tcp),
-            17 => Some(Proto::Udp),
+            ip_proto::TCP => Some(Proto::Tcp),
+            ip_proto::UDP => Some(Proto::Udp),
             _ => None,
         }
     }
@@ -117,14 +124,25 @@ impl Target {
         }
     }
 
-    /// Port unreachable (ICMPv4 code 3, ICMPv6 code 4).
+    /// Port unreachable.
     fn port_unreachable(&self) -> bool {
-        (!self.v6 && self.code == 3) || (self.v6 && self.code == 4)
+        if self.v6 {
+            self.code == icmpv6::PORT_UNREACHABLE
+        } else {
+            self.code == icmp::PORT_UNREACHABLE
+        }
     }
 
-    /// No route (ICMPv4 codes 0, 6, 11; ICMPv6 code 0).
+    /// No route to the destination's network.
     fn no_route(&self) -> bool {
-        (!self.v6 && matches!(self.code, 0 | 6 | 11)) || (self.v6 && self.code == 0)
+        if self.v6 {
+            self.code == icmpv6::NO_ROUTE
+        } else {
+            matches!(
+                self.code,
+                icmp::NET_UNREACHABLE | icmp::NET_UNKNOWN | icmp::NET_UNREACHABLE_TOS
+            )
+        }
     }
 }
 
@@ -143,9 +161,9 @@ fn groups(an: &Analysis) -> BTreeMap<Target, Vec<usize>> {
     let mut groups: BTreeMap<Target, Vec<usize>> = BTreeMap::new();
     for (i, e) in an.icmp_errors.iter().enumerate() {
         let unreach = if e.icmp.v6 {
-            e.icmp.icmp_type == 1
+            e.icmp.icmp_type == icmpv6::DEST_UNREACHABLE
         } else {
-            e.icmp.icmp_type == 3 && e.icmp.code != 4
+            e.icmp.icmp_type == icmp::DEST_UNREACHABLE && e.icmp.code != icmp::FRAG_NEEDED
         };
         let Some(q) = e.icmp.quoted else { continue };
         if unreach {
@@ -328,8 +346,8 @@ fn explain(ctx: &Ctx<'_>, t: Target, idx: &[usize]) -> Finding {
 /// The first errors, then the first packets they answer.
 fn add_evidence(ctx: &Ctx<'_>, f: &mut Finding, t: &Target, errs: &[&IcmpEvent], flows: &[&Conn]) {
     let what = match t.proto {
-        6 => "SYN/segment",
-        17 => "datagram",
+        ip_proto::TCP => "SYN/segment",
+        ip_proto::UDP => "datagram",
         _ => "packet",
     };
     for e in errs.iter().take(6) {

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
+use crate::decode::tls::alert;
 
 use crate::detect::tls_cert::TLS_CERT_EXPIRED;
 use crate::detect::tls_cert::TLS_UNKNOWN_CA;
@@ -66,13 +67,20 @@ fn target(ctx: &Ctx<'_>, s: &TlsSession) -> String {
 
 fn cause_of_alert(s: &TlsSession, a: &TlsAlert) -> Cause {
     match (a.description, a.by_server) {
-        (70, _) => TLS_VERSION_MISMATCH,
-        (116, true) => TLS_CLIENT_CERT_REQUIRED,
+        (alert::PROTOCOL_VERSION, _) => TLS_VERSION_MISMATCH,
+        (alert::CERTIFICATE_REQUIRED, true) => TLS_CLIENT_CERT_REQUIRED,
         // The server asked for a client certificate and then refuses the handshake.
-        (40 | 42 | 43 | 46 | 48, true) if s.cert_requested => TLS_CLIENT_CERT_REQUIRED,
-        (40 | 71, _) => TLS_HANDSHAKE_FAILURE,
-        (48, false) => TLS_UNKNOWN_CA,
-        (45, false) => TLS_CERT_EXPIRED,
+        (
+            alert::HANDSHAKE_FAILURE
+            | alert::BAD_CERTIFICATE
+            | alert::UNSUPPORTED_CERTIFICATE
+            | alert::CERTIFICATE_UNKNOWN
+            | alert::UNKNOWN_CA,
+            true,
+        ) if s.cert_requested => TLS_CLIENT_CERT_REQUIRED,
+        (alert::HANDSHAKE_FAILURE | alert::INSUFFICIENT_SECURITY, _) => TLS_HANDSHAKE_FAILURE,
+        (alert::UNKNOWN_CA, false) => TLS_UNKNOWN_CA,
+        (alert::CERTIFICATE_EXPIRED, false) => TLS_CERT_EXPIRED,
         _ => TLS_ALERT,
     }
 }
@@ -178,7 +186,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     type Key = (IpAddr, u16, Cause, u8, bool);
     let mut groups: BTreeMap<Key, Vec<(&TlsSession, &TlsAlert)>> = BTreeMap::new();
     for s in &ctx.an.tls {
-        for a in s.alerts.iter().filter(|a| a.level == 2) {
+        for a in s.alerts.iter().filter(|a| a.level == alert::FATAL) {
             groups
                 .entry((
                     s.server,
@@ -208,7 +216,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .filter(|s| {
                 s.server == ip
                     && s.server_port == port
-                    && s.alerts.iter().all(|a| a.level != 2)
+                    && s.alerts.iter().all(|a| a.level != alert::FATAL)
                     && s.client_encrypted > 1
             })
             .count();

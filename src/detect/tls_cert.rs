@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::decode::tls::alert;
 
 use crate::decode::tls::{KeyExchange, group_bits, group_name};
 use crate::event::TlsSession;
@@ -69,7 +70,7 @@ fn accepted(s: &TlsSession) -> bool {
         .server_hello
         .is_some_and(|(_, v, _)| v == 0x0304 || v >> 8 == 0x7f);
     let needed = if tls13 { 2 } else { 1 };
-    s.client_app_records >= needed && s.alerts.iter().all(|a| a.level != 2)
+    s.client_app_records >= needed && s.alerts.iter().all(|a| a.level != alert::FATAL)
 }
 
 /// Whether a client's fatal alert can mean `cause`: the specific alert for it, or a generic
@@ -77,17 +78,19 @@ fn accepted(s: &TlsSession) -> bool {
 /// for keys). A client that says unknown_ca did not reject the dates, and so on.
 fn alert_fits(cause: Cause, desc: u8) -> bool {
     match desc {
-        42 | 43 | 46 => true,
-        48 => matches!(
+        alert::BAD_CERTIFICATE | alert::UNSUPPORTED_CERTIFICATE | alert::CERTIFICATE_UNKNOWN => {
+            true
+        }
+        alert::UNKNOWN_CA => matches!(
             cause,
             TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE | TLS_SELF_SIGNED
         ),
-        45 => matches!(
+        alert::CERTIFICATE_EXPIRED => matches!(
             cause,
             TLS_CERT_EXPIRED | TLS_CA_EXPIRED | TLS_CERT_NOT_YET_VALID
         ),
-        51 => cause == TLS_CHAIN_BROKEN,
-        71 | 40 => cause == TLS_WEAK_KEY,
+        alert::DECRYPT_ERROR => cause == TLS_CHAIN_BROKEN,
+        alert::INSUFFICIENT_SECURITY | alert::HANDSHAKE_FAILURE => cause == TLS_WEAK_KEY,
         _ => false,
     }
 }
@@ -411,10 +414,10 @@ fn reception(ctx: &Ctx<'_>, ip: IpAddr, port: u16, cause: Cause, hits: &[Hit<'_>
             // it went silent without the server having aborted first (a server's alert is
             // a different failure).
             let s = h.session;
-            let server_aborted = s.alerts.iter().any(|a| a.level == 2 && a.by_server);
+            let server_aborted = s.alerts.iter().any(|a| a.level == alert::FATAL && a.by_server);
             s.alerts
                 .iter()
-                .any(|a| a.level == 2 && !a.by_server && alert_fits(cause, a.description))
+                .any(|a| a.level == alert::FATAL && !a.by_server && alert_fits(cause, a.description))
                 || (s.client_encrypted == 0 && !server_aborted && s.alerts.is_empty())
         })
         .count();
