@@ -214,8 +214,8 @@ use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
 
     fn f(cause: Cause, sev: Severity, conf: f64, group: Option<&str>, id: &str) -> Finding {
         let mut x = finding(cause, Layer::Transport, sev, conf)
-.titled(cause.into(), "x".into())
-.between(0, 0);
+            .titled(cause.into(), "x".into())
+            .between(0, 0);
         x.group = group.map(String::from);
         x.id = id.into();
         x

@@ -173,8 +173,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             )
         };
         let mut f = finding(cause, Layer::Network, sev, conf)
-.titled(title, expl)
-.between(first, last);
+            .titled(title, expl)
+            .between(first, last);
         f.server = server(IpAddr::V4(ip), None);
         f.affected_flows = cl.len() as u64;
         let mut shown = Vec::new();

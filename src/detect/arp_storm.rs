@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 Severity::Medium
             }, 0.9)
-.titled(format!(
+            .titled(format!(
                 "ARP storm from {sip} ({}): {} requests, up to {peak}/s",
                 mac(&smac),
                 reqs.len()
@@ -93,7 +93,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                      segment."
                 }
             ))
-.between(first, last);
+            .between(first, last);
         f.clients = vec![sip.to_string()];
         f.affected_flows = reqs.len() as u64;
         for a in reqs.iter().take(4) {

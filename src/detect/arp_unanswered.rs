@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 Severity::High
             }, 0.9)
-.titled(format!(
+            .titled(format!(
                 "Nobody answers ARP for {target} ({} unanswered requests)",
                 reqs.len()
             ), format!(
@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     String::new()
                 }
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(IpAddr::V4(target), None);
         f.clients = askers;
         f.affected_flows = reqs.len() as u64;

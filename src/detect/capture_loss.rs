@@ -34,7 +34,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let last = flows.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
     let share = n as f64 / tcp.max(1) as f64;
     let mut f = finding(CAPTURE_LOSS, Layer::Capture, Severity::Low, if share > 0.1 { 0.9 } else { 0.6 })
-.titled(format!(
+        .titled(format!(
             "The capture missed {missed} bytes in {}",
             plural(n, "connection")
         ), format!(
@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
              not network loss, so conclusions drawn from absences are less certain.",
             n
         ))
-.between(first, last);
+        .between(first, last);
     for c in flows.iter().take(4) {
         f.evidence.push(ctx.ev(
             c.capture,

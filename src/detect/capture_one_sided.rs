@@ -45,13 +45,13 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let first = one_way.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);
     let last = one_way.iter().map(|f| f.last_ts_ns).max().unwrap_or(0);
     let mut f = finding(CAPTURE_ONE_SIDED, Layer::Capture, Severity::Low, share.min(0.95))
-.titled(format!("The capture sees only one direction of {n_one_way} of {n_tcp} TCP connections"), format!(
+        .titled(format!("The capture sees only one direction of {n_one_way} of {n_tcp} TCP connections"), format!(
             "{} of {} TCP connections show packets in one direction only although they are past \
              the handshake: the capture point (a SPAN port, an asymmetric route, a capture filter) \
              does not see the return path. Missing replies in this capture prove little.",
             n_one_way, n_tcp
         ))
-.between(first, last);
+        .between(first, last);
     for c in one_way.iter().take(4) {
         f.evidence.push(ctx.ev(
             c.capture,

@@ -24,31 +24,20 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     if n == 0 {
         return Vec::new();
     }
-    let first = an
-        .captures
-        .iter()
-        .filter_map(|c| c.first_ts_ns)
-        .min()
-        .unwrap_or(0);
-    let last = an
-        .captures
-        .iter()
-        .filter_map(|c| c.last_ts_ns)
-        .max()
-        .unwrap_or(0);
+    let (first, last) = (ctx.capture_start(), ctx.capture_end());
     let share = n as f64 / total.max(1) as f64;
     let mut f = finding(CAPTURE_TRUNCATED, Layer::Capture, if share >= 0.05 {
             Severity::Low
         } else {
             Severity::Info
         }, 1.0)
-.titled(format!("{n} of {total} packets are truncated"), format!(
+        .titled(format!("{n} of {total} packets are truncated"), format!(
             "{n} packets ({:.1}%) were captured shorter than they were on the wire (a small \
              snaplen) or are cut inside their headers: what they carried cannot be analysed, so \
              application-level conclusions are less certain.",
             share * 100.0
         ))
-.between(first, last);
+        .between(first, last);
     for c in &an.captures {
         for &fr in &c.truncated_sample {
             f.evidence.push(Evidence {

@@ -103,6 +103,28 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The time of the first packet of the capture (of the earliest, when several were
+    /// analysed together), in ns since the epoch; 0 for an empty capture.
+    pub fn capture_start(&self) -> i64 {
+        let an = self.an;
+        an.captures
+            .iter()
+            .filter_map(|c| c.first_ts_ns)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The time of the last packet of the capture (of the latest, when several were analysed
+    /// together), in ns since the epoch; 0 for an empty capture.
+    pub fn capture_end(&self) -> i64 {
+        let an = self.an;
+        an.captures
+            .iter()
+            .filter_map(|c| c.last_ts_ns)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// TTLs of `ip`'s packets in flows without resets.
     pub fn host_ttls(&self, ip: IpAddr) -> BTreeSet<u8> {
         let from = self.host_ttls.partition_point(|e| e.0 < ip);

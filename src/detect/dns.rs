@@ -276,11 +276,11 @@ fn rcode_failures(
             expl.push_str(&format!(" Extended DNS error codes: {ede:?}."));
         }
         let mut f = finding(cause, Layer::Application, severity, confidence)
-.titled(format!(
+            .titled(format!(
                 "{name} does not resolve: {rname} from {}",
                 resolvers.join(", ")
             ), expl)
-.between(first, last);
+            .between(first, last);
         f.server = server(resps[0].src, Some(resps[0].src_port));
         if let Some(s) = f.server.as_mut() {
             s.name = Some(name.clone());
@@ -327,13 +327,7 @@ fn rcode_failures(
 }
 
 fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
-    let an = ctx.an;
-    let end = an
-        .captures
-        .iter()
-        .filter_map(|c| c.last_ts_ns)
-        .max()
-        .unwrap_or(0);
+    let end = ctx.capture_end();
     let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
     let mut answered_by: BTreeMap<IpAddr, usize> = BTreeMap::new();
     for t in txns {
@@ -366,7 +360,7 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         let confidence = if settled > 0 { 0.9 } else { 0.6 };
         let nl: Vec<&str> = names.iter().take(4).copied().collect();
         let mut f = finding(DNS_TIMEOUT, Layer::Application, severity, confidence)
-.titled(format!(
+            .titled(format!(
                 "DNS queries to {} go unanswered ({} lost)",
                 ep(resolver, port),
                 lost.len()
@@ -381,7 +375,7 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
                 if names.len() > 4 { ", ..." } else { "" },
                 answered
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(resolver, Some(port));
         f.clients = clients;
         f.affected_flows = lost.len() as u64;
@@ -450,7 +444,7 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
             } else {
                 Severity::Low
             }, 0.85)
-.titled(format!("Slow DNS answers from {resolver} (up to {})", secs(worst)), format!(
+            .titled(format!("Slow DNS answers from {resolver} (up to {})", secs(worst)), format!(
                 "{} to {resolver} took {} or more to answer (up to {}), while its median answer \
                  takes {}: the resolver waits on a slow or unreachable upstream for these names.",
                 plural(slow.len(), "query"),
@@ -458,7 +452,7 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
                 secs(worst),
                 secs(median)
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(resolver, Some(53));
         f.clients = ip_list(slow.iter().map(|(_, t)| t.q.src));
         f.affected_flows = slow.len() as u64;
@@ -528,8 +522,8 @@ fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         )
     };
     let mut f = finding(DNS_TRUNCATED, Layer::Application, severity, 0.85)
-.titled(format!("Truncated DNS answers from {resolver}"), expl)
-.between(first, last);
+        .titled(format!("Truncated DNS answers from {resolver}"), expl)
+        .between(first, last);
     f.server = server(resolver, Some(53));
     f.clients = ip_list(tc.iter().map(|t| t.q.src));
     f.affected_flows = tc.len() as u64;
@@ -567,12 +561,12 @@ fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut 
         let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
         let mut f = finding(DNS_NODATA, Layer::Application, Severity::Low, 0.8)
-.titled(format!("{name} exists but has no address record (NODATA)"), format!(
+            .titled(format!("{name} exists but has no address record (NODATA)"), format!(
                 "{} for {name} came back NOERROR with no answer: the name exists but has no A \
                  record (perhaps only other record types, or the record was removed).",
                 plural(resps.len(), "A query")
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(resps[0].src, Some(resps[0].src_port));
         f.clients = ip_list(resps.iter().map(|r| r.dst));
         f.affected_flows = resps.len() as u64;

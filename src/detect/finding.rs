@@ -32,17 +32,20 @@ impl Severity {
         }
     }
 
-    /// Parses `info`, `low`, `medium`, `high`, `critical`.
+    /// Parses `info`, `low`, `medium`, `high`, `critical` (in any case).
     pub fn parse(s: &str) -> Option<Severity> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
+        let s = s.to_ascii_lowercase();
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
     }
+
+    /// Every severity, from the mildest.
+    const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 }
 
 /// The five layers an engineer checks, in order.

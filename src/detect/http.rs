@@ -176,7 +176,7 @@ fn status_findings(
             _ => expl.push_str(" The client asks for something the service does not have or cannot accept: a wrong URL or API version, or a malformed request."),
         }
         let mut f = finding(cause, Layer::Application, severity, 0.95)
-.titled(format!(
+            .titled(format!(
                 "HTTP {} from {svc} ({})",
                 codes
                     .keys()
@@ -185,7 +185,7 @@ fn status_findings(
                     .join("/"),
                 ul.first().cloned().unwrap_or_default()
             ), expl)
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         if let (Some(s), Some(h)) = (f.server.as_mut(), host) {
             let h = h.split(':').next().unwrap_or(h);
@@ -268,7 +268,7 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
         } else {
             Severity::Medium
         }, 0.9)
-.titled(format!(
+        .titled(format!(
             "Slow responses from {svc}: up to {} (usually {})",
             secs(worst),
             secs(median)
@@ -283,7 +283,7 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
             secs(worst),
             secs(median)
         ))
-.between(first, last);
+        .between(first, last);
     f.server = server(ip, Some(port));
     f.clients = ip_list(slow.iter().map(|(_, e)| e.client));
     f.affected_flows = slow.len() as u64;
@@ -360,7 +360,7 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
             } else {
                 Severity::Medium
             }, 0.9)
-.titled(format!(
+            .titled(format!(
                 "{client} sent the same {method} {uri} {} times to {svc}",
                 burst.len()
             ), format!(
@@ -376,7 +376,7 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
                 burst.len(),
                 secs(last - first)
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = vec![client.to_string()];
         f.affected_flows = burst.len() as u64;

@@ -91,8 +91,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             )
         };
         let mut f = finding(ICMP_FRAG_NEEDED, Layer::Network, sev, 0.9)
-.titled(format!("Path MTU toward {dst} is {mtu} (ICMP from {router})"), expl)
-.between(first, last);
+            .titled(format!("Path MTU toward {dst} is {mtu} (ICMP from {router})"), expl)
+            .between(first, last);
         f.server = server(dst, None);
         f.clients = ip_list(errs.iter().filter_map(|e| e.icmp.quoted.map(|q| q.src)));
         f.affected_flows = flows.len() as u64;
@@ -143,14 +143,14 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .unwrap_or(0);
         let svc = ctx.label(ip, port);
         let mut f = finding(PMTU_BLACKHOLE, Layer::Network, Severity::High, 0.75)
-.titled(format!("Path MTU black hole toward {svc}: large segments never get through"), format!(
+            .titled(format!("Path MTU black hole toward {svc}: large segments never get through"), format!(
                 "{} to {svc} completed the handshake, but segments of {biggest} bytes were \
                  retransmitted again and again and never acknowledged, while smaller packets \
                  passed, and no ICMP \"fragmentation needed\" arrived. A link on the path has a \
                  smaller MTU and the ICMP that would tell the sender is filtered.",
                 plural(flows.len(), "connection")
             ))
-.between(first, last);
+            .between(first, last);
         about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(5) {
             f.evidence.push(ctx.ev(

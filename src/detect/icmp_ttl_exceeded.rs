@@ -77,8 +77,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             )
         };
         let mut f = finding(ICMP_TTL_EXCEEDED, Layer::Network, severity, conf)
-.titled(title, expl)
-.between(first, last);
+            .titled(title, expl)
+            .between(first, last);
         f.server = server(dst, None);
         f.clients = clients.clone();
         f.affected_flows = errs.len() as u64;

@@ -175,7 +175,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let (first, last) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
         let open_list: Vec<String> = open.iter().take(10).map(|(h, p)| ep(*h, *p)).collect();
         let mut f = finding(PORT_SCAN, Layer::Transport, Severity::Low, 0.9)
-.titled(format!(
+            .titled(format!(
                 "{src} scans {} and {}",
                 plural(n_hosts, "host"),
                 plural(n_ports, "port")
@@ -194,7 +194,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                     format!(" ({})", open_list.join(", "))
                 }
             ))
-.between(first, last);
+            .between(first, last);
         f.clients = vec![src.to_string()];
         f.affected_flows = n_probes;
         for (c, _) in probes.iter().filter(|(c, _)| c.orig_ip == src).take(3) {

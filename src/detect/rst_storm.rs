@@ -156,7 +156,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 Severity::High
             }, 0.9)
-.titled(format!("RST storm: {sender} reset {total} connections"), format!(
+            .titled(format!("RST storm: {sender} reset {total} connections"), format!(
                 "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
                  Resets from one host across many connections point to a crashing or overloaded \
                  service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
@@ -164,7 +164,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 secs(WINDOW_NS),
                 plural(clients.len(), "peer")
             ))
-.between(first, last);
+            .between(first, last);
         if middlebox {
             f.explanation.push_str(&format!(
                 " The resets carry TTL {rst_ttls:?} while {sender}'s other packets carry {other_ttls:?}: \

@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 Severity::High
             }, 0.9)
-.titled(format!(
+            .titled(format!(
                 "SYN flood on TCP {svc}: {total} half-open connections from {}",
                 plural(n_sources, "source")
             ), format!(
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 plural(n_sources, "distinct source address"),
                 secs(WINDOW_NS)
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = sources.list().into_iter().take(20).collect();
         f.clients_total = Some(n_sources as u64).filter(|&n| n > 20);

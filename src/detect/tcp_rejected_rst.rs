@@ -76,8 +76,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             ));
         }
         let mut f = finding(TCP_REJECTED_RST, Layer::Transport, severity, 0.95)
-.titled(format!("TCP {svc} refuses connections (SYN answered by RST)"), expl)
-.between(first, last);
+            .titled(format!("TCP {svc} refuses connections (SYN answered by RST)"), expl)
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients;
         f.clients_total = origins.total_if_partial();

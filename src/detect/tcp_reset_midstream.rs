@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         let svc = ctx.label(ip, port);
         let mut f = finding(TCP_RESET_MIDSTREAM, Layer::Transport, severity, 0.85)
-.titled(format!(
+            .titled(format!(
                 "Connections to {svc} aborted mid-stream by RST ({by_server} by the server, {by_client} by clients)"
             ), format!(
                 "{} to {svc} were established and carrying data when a RST ended them: {by_server} \
@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  a proxy or firewall killed the session.",
                 plural(n, "connection")
             ))
-.between(first, last);
+            .between(first, last);
         about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(6) {
             if let Some(fr) = c.rst_frame {

@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
         let mut f = finding(TCP_RETRANSMISSIONS, Layer::Transport, severity, 0.85)
-.titled(format!(
+            .titled(format!(
                 "{:.1}% of TCP packets to/from {svc} are retransmissions",
                 rate * 100.0
             ), format!(
@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 rate * 100.0,
                 plural(hit.len(), "connection")
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
         f.affected_flows = hit.len() as u64;

@@ -32,12 +32,7 @@ pub const CRITICAL_SYNS: u64 = 3;
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
-    let end = an
-        .captures
-        .iter()
-        .filter_map(|c| c.last_ts_ns)
-        .max()
-        .unwrap_or(0);
+    let end = ctx.capture_end();
     let unanswered = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
             && f.conn_state == "S0"
@@ -120,8 +115,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             ));
         }
         let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
-.titled(title, expl)
-.between(first, last);
+            .titled(title, expl)
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients;
         f.clients_total = origins.total_if_partial();

@@ -47,13 +47,13 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 Severity::Info
             }, 0.9)
-.titled(format!("Zero-window stalls on {svc} ({total} zero-window advertisements)"), format!(
+            .titled(format!("Zero-window stalls on {svc} ({total} zero-window advertisements)"), format!(
                 "{} with {svc} advertised a zero receive window {total} times ({by_client} by \
                  clients, {by_server} by the server): {who}. Transfers stall until the receiver \
                  reads.",
                 plural(count(flows.iter().map(|(_, f)| *f)), "connection")
             ))
-.between(first, last);
+            .between(first, last);
         about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(5) {
             f.evidence.push(ctx.ev(

@@ -1,5 +1,6 @@
 //! TLS handshake root causes, from the ClientHello/ServerHello and plaintext alerts of every
-//! TLS connection (any port, recognised by content). Certificate chains are not judged yet.
+//! TLS connection (any port, recognised by content). The certificate chains are judged by
+//! [`super::tls_cert`].
 //!
 //! - Fatal alerts, by sender and handshake step, mapped to the cause they name:
 //!   `protocol_version` → `tls_version_mismatch`; `handshake_failure` and
@@ -255,8 +256,8 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             } else {
                 Severity::High
             }, 0.95)
-.titled(format!("TLS to {tgt} fails: {sender} sends {}", alert_name(desc)), expl)
-.between(first, last);
+            .titled(format!("TLS to {tgt} fails: {sender} sends {}", alert_name(desc)), expl)
+            .between(first, last);
         f.server = tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, _)| s.client));
         f.affected_flows = hits.len() as u64;
@@ -347,14 +348,14 @@ fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             } else {
                 Severity::Medium
             }, 0.95)
-.titled(format!("{} negotiated with {tgt}", version_name(v)), format!(
+            .titled(format!("{} negotiated with {tgt}", version_name(v)), format!(
                 "{} with {tgt} use {}, a protocol version deprecated for known attacks (RFC 8996 \
                  retires TLS 1.0 and 1.1; SSLv3 and SSLv2 are broken). Modern clients and \
                  libraries refuse it, so this service fails as soon as they are updated.",
                 plural(ss.len(), "connection"),
                 version_name(v)
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;
@@ -389,7 +390,7 @@ fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
         let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
         let mut f = finding(TLS_WEAK_CIPHER, Layer::Security, Severity::High, 0.95)
-.titled(format!(
+            .titled(format!(
                 "Weak cipher suite {} negotiated with {tgt}",
                 suite_name(suite)
             ), format!(
@@ -398,7 +399,7 @@ fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 plural(ss.len(), "connection"),
                 suite_name(suite)
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;
@@ -445,7 +446,7 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
         let clients: BTreeSet<IpAddr> = ss.iter().map(|s| s.client).collect();
         let mut f = finding(TLS_HANDSHAKE_ABORTED, Layer::Security, Severity::High, 0.6)
-.titled(format!("TLS 1.3 handshakes with {tgt} are aborted by the client"), format!(
+            .titled(format!("TLS 1.3 handshakes with {tgt} are aborted by the client"), format!(
                 "In {} with {tgt} the server sent its encrypted flight (certificate included) and \
                  the client answered with one short encrypted record, alert-sized, and no \
                  application data, then gave up. TLS 1.3 encrypts the certificate and the alert, \
@@ -454,7 +455,7 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                  (SSLKEYLOGFILE) would show the exact alert.",
                 plural(ss.len(), "TLS 1.3 handshake")
             ))
-.between(first, last);
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients.iter().map(|c| c.to_string()).collect();
         f.affected_flows = ss.len() as u64;
@@ -573,12 +574,12 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             expl.push_str(SM_ONLY_WHY);
         }
         let mut f = finding(TLS_HANDSHAKE_FAILURE, Layer::Security, Severity::High, if sm { 0.8 } else { 0.6 })
-.titled(if server_closed {
+            .titled(if server_closed {
                 format!("{tgt} hangs up on the TLS ClientHello")
             } else {
                 format!("{tgt} never answers the TLS ClientHello")
             }, expl)
-.between(first, last);
+            .between(first, last);
         f.server = tls_server(ip, port, s0);
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;

@@ -10,7 +10,7 @@
 //!   trust anchor: the intermediate is missing (named after the leaf's issuer).
 //! - `tls_chain_broken`: the names line up but a signature does not verify with the key of
 //!   the issuer the server sent (or the trust anchor of that name): a wrong or re-keyed
-//!   intermediate. A cause name beyond DESIGN.md's list.
+//!   intermediate.
 //! - `tls_unknown_ca`: the chain is complete up to a root (sent or not) that is not a trust
 //!   anchor (Mozilla's roots plus `--ca-bundle`).
 //! - `tls_self_signed`: a lone self-issued leaf.
