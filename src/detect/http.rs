@@ -310,21 +310,36 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
     out.push(f);
 }
 
+/// What makes two requests the same: the client, the method, the URI and the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SameRequest<'a> {
+    client: IpAddr,
+    method: &'a str,
+    uri: &'a str,
+    body_hash: u64,
+    body_len: u64,
+}
+
 fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
-    let mut groups: BTreeMap<(IpAddr, &str, &str, u64, u64), Vec<&&HttpEvent>> = BTreeMap::new();
+    let mut groups: BTreeMap<SameRequest<'_>, Vec<&&HttpEvent>> = BTreeMap::new();
     for e in evs {
-        groups
-            .entry((
-                e.client,
-                e.method.as_str(),
-                e.uri.as_str(),
-                e.body_hash,
-                e.body_len,
-            ))
-            .or_default()
-            .push(e);
+        let key = SameRequest {
+            client: e.client,
+            method: e.method.as_str(),
+            uri: e.uri.as_str(),
+            body_hash: e.body_hash,
+            body_len: e.body_len,
+        };
+        groups.entry(key).or_default().push(e);
     }
-    for ((client, method, uri, _, body_len), reqs) in groups {
+    for (key, reqs) in groups {
+        let SameRequest {
+            client,
+            method,
+            uri,
+            body_len,
+            ..
+        } = key;
         // Largest burst within the window.
         let ts: Vec<i64> = reqs.iter().map(|e| e.req_ts_ns).collect();
         let (mut j, mut best) = (0, (0usize, 0usize));

@@ -554,17 +554,32 @@ mod tests {
             ));
         }
         flows.sort_by_key(|f| f.sort_key());
-        let summary = |a: &Analysis| -> Vec<(String, Severity, String, u64, Vec<String>)> {
+        /// What a finding says, ids and times aside.
+        #[derive(Debug, PartialEq)]
+        struct Said {
+            cause: String,
+            severity: Severity,
+            title: String,
+            flows: u64,
+            clients: Vec<String>,
+        }
+        let summary = |a: &Analysis| -> Vec<Said> {
             run_all(a)
                 .into_iter()
-                .map(|f| (f.cause, f.severity, f.title, f.affected_flows, f.clients))
+                .map(|f| Said {
+                    cause: f.cause,
+                    severity: f.severity,
+                    title: f.title,
+                    flows: f.affected_flows,
+                    clients: f.clients,
+                })
                 .collect()
         };
         let plain = summary(&analysis(flows.clone(), vec![]));
-        assert!(plain.iter().any(|f| f.0 == SYN_FLOOD), "{plain:?}");
-        assert!(plain.iter().any(|f| f.0 == TCP_REJECTED_RST), "{plain:?}");
+        assert!(plain.iter().any(|f| f.cause == SYN_FLOOD), "{plain:?}");
+        assert!(plain.iter().any(|f| f.cause == TCP_REJECTED_RST), "{plain:?}");
         assert!(
-            plain.iter().any(|f| f.0 == TCP_SYN_UNANSWERED),
+            plain.iter().any(|f| f.cause == TCP_SYN_UNANSWERED),
             "{plain:?}"
         );
     

@@ -182,25 +182,38 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     out
 }
 
+/// What fatal alerts are grouped by: the server, the cause, the alert and who sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AlertKey {
+    server: IpAddr,
+    port: u16,
+    cause: Cause,
+    description: u8,
+    by_server: bool,
+}
+
 fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    // (server, port, cause, description, by_server) -> (session, alert)
-    type Key = (IpAddr, u16, Cause, u8, bool);
-    let mut groups: BTreeMap<Key, Vec<(&TlsSession, &TlsAlert)>> = BTreeMap::new();
+    let mut groups: BTreeMap<AlertKey, Vec<(&TlsSession, &TlsAlert)>> = BTreeMap::new();
     for s in &ctx.an.tls {
         for a in s.alerts.iter().filter(|a| a.level == alert::FATAL) {
-            groups
-                .entry((
-                    s.server,
-                    s.server_port,
-                    cause_of_alert(s, a),
-                    a.description,
-                    a.by_server,
-                ))
-                .or_default()
-                .push((s, a));
+            let key = AlertKey {
+                server: s.server,
+                port: s.server_port,
+                cause: cause_of_alert(s, a),
+                description: a.description,
+                by_server: a.by_server,
+            };
+            groups.entry(key).or_default().push((s, a));
         }
     }
-    for ((ip, port, cause, desc, by_server), hits) in groups {
+    for (key, hits) in groups {
+        let AlertKey {
+            server: ip,
+            port,
+            cause,
+            description: desc,
+            by_server,
+        } = key;
         let (s0, a0) = hits[0];
         let tgt = target(ctx, s0);
         let sender = if by_server {

@@ -145,9 +145,15 @@ fn collect<'a>(ctx: &Ctx<'a>) -> Groups<'a> {
             .entry(std::sync::Arc::as_ptr(&s.certs) as usize)
             .or_insert_with(|| s.certs.iter().filter_map(|d| parse_cert(d)).collect())
             .clone();
+        let hit = |why: String, shown, weak| Hit {
+            session: s,
+            chain: chain.clone(),
+            why,
+            shown,
+            weak,
+        };
         if let Some((why, shown)) = weak_key_exchange(s) {
-            let hit = (TLS_WEAK_KEY, why, Some(shown), Weak::Ephemeral);
-            push(&mut groups, s, &chain, hit);
+            push(&mut groups, TLS_WEAK_KEY, hit(why, Some(shown), Weak::Ephemeral));
         }
         let Some(leaf) = chain.first() else { continue };
         let now = s.cert_ts_ns / 1_000_000_000;
@@ -163,32 +169,22 @@ fn collect<'a>(ctx: &Ctx<'a>) -> Groups<'a> {
         }
         verdicts.extend(hostname(s, leaf));
         for (cause, why) in verdicts {
-            push(&mut groups, s, &chain, (cause, why, shown, Weak::NotKey));
+            push(&mut groups, cause, hit(why, shown, Weak::NotKey));
         }
         if let Some((why, weak)) = weak_chain(&chain, now) {
-            push(&mut groups, s, &chain, (TLS_WEAK_KEY, why, shown, weak));
+            push(&mut groups, TLS_WEAK_KEY, hit(why, shown, weak));
         }
     }
     groups
 }
 
-/// Files a hit (cause, why, evidence, weakness) of handshake `s` under its server.
-fn push<'a>(
-    groups: &mut Groups<'a>,
-    s: &'a TlsSession,
-    chain: &[CertInfo],
-    (cause, why, shown, weak): (Cause, String, Option<(u64, i64, &'static str)>, Weak),
-) {
+/// Files a hit for `cause` under its server.
+fn push<'a>(groups: &mut Groups<'a>, cause: Cause, hit: Hit<'a>) {
+    let s = hit.session;
     groups
         .entry((s.server, s.server_port, cause))
         .or_default()
-        .push(Hit {
-            session: s,
-            chain: chain.to_vec(),
-            why,
-            shown,
-            weak,
-        });
+        .push(hit);
 }
 
 /// The server's ephemeral key exchange (ServerKeyExchange), judged like its key: why it is
