@@ -26,7 +26,8 @@
 use std::collections::BTreeMap;
 
 use crate::detect::finding::Finding;
-use crate::detect::capture::{CAPTURE_LOSS, CAPTURE_ONE_SIDED};
+use crate::detect::capture_loss::CAPTURE_LOSS;
+use crate::detect::capture_one_sided::CAPTURE_ONE_SIDED;
 use crate::detect::icmp_unreachable::ICMP_UNREACHABLE;
 use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
 use crate::units::round2;

@@ -206,7 +206,11 @@ fn merge(members: Vec<&Finding>) -> RootCause {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::finding;
+use crate::detect::capture_one_sided::CAPTURE_ONE_SIDED;
+use crate::detect::icmp_unreachable::ICMP_UNREACHABLE;
+use crate::detect::port_scan::PORT_SCAN;
+use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
+    use crate::detect::{finding, Cause};
 
     /// The link stage and the ranking, as the pipeline runs them.
     fn ranked(v: &mut [Finding]) -> Vec<RootCause> {
@@ -215,17 +219,10 @@ mod tests {
         rank(v, &links)
     }
 
-    fn f(cause: &str, sev: Severity, conf: f64, group: Option<&str>, id: &str) -> Finding {
-        let mut x = finding(
-            cause,
-            Layer::Transport,
-            sev,
-            conf,
-            cause.into(),
-            "x".into(),
-            0,
-            0,
-        );
+    fn f(cause: Cause, sev: Severity, conf: f64, group: Option<&str>, id: &str) -> Finding {
+        let mut x = finding(cause, Layer::Transport, sev, conf)
+            .titled(cause.into(), "x".into())
+            .between(0, 0);
         x.group = group.map(String::from);
         x.id = id.into();
         x
@@ -235,24 +232,24 @@ mod tests {
     fn one_group_is_one_root_cause_led_by_the_strongest() {
         let mut v = vec![
             f(
-                "tcp_syn_unanswered",
+                TCP_SYN_UNANSWERED,
                 Severity::High,
                 0.9,
                 Some("svc"),
                 "a#1",
             ),
             f(
-                "icmp_unreachable",
+                ICMP_UNREACHABLE,
                 Severity::Critical,
                 0.95,
                 Some("svc"),
                 "b#1",
             ),
-            f("port_scan", Severity::Low, 0.9, None, "c#1"),
+            f(PORT_SCAN, Severity::Low, 0.9, None, "c#1"),
         ];
         let rc = ranked(&mut v);
         assert_eq!(rc.len(), 2);
-        assert_eq!(rc[0].cause, "icmp_unreachable");
+        assert_eq!(rc[0].cause, ICMP_UNREACHABLE);
         assert_eq!(rc[0].findings, vec!["b#1", "a#1"]);
         assert_eq!(rc[1].rank, 2);
     }
@@ -261,10 +258,10 @@ mod tests {
     fn ranking_does_not_depend_on_input_order() {
         let mk = || {
             vec![
-                f("a", Severity::Medium, 0.5, None, "a#1"),
-                f("b", Severity::Medium, 0.5, None, "b#1"),
-                f("c", Severity::High, 0.4, Some("g"), "c#1"),
-                f("d", Severity::Low, 0.9, Some("g"), "d#1"),
+                f(Cause::new("a"), Severity::Medium, 0.5, None, "a#1"),
+                f(Cause::new("b"), Severity::Medium, 0.5, None, "b#1"),
+                f(Cause::new("c"), Severity::High, 0.4, Some("g"), "c#1"),
+                f(Cause::new("d"), Severity::Low, 0.9, Some("g"), "d#1"),
             ]
         };
         let base = ranked(&mut mk());
@@ -275,11 +272,11 @@ mod tests {
 
     #[test]
     fn one_sided_capture_lowers_absence_based_confidence() {
-        let mut a = f("tcp_syn_unanswered", Severity::Critical, 0.9, None, "a#1");
+        let mut a = f(TCP_SYN_UNANSWERED, Severity::Critical, 0.9, None, "a#1");
         a.from_absence = true;
-        let mut v = vec![a, f("capture_one_sided", Severity::Low, 0.8, None, "b#1")];
+        let mut v = vec![a, f(CAPTURE_ONE_SIDED, Severity::Low, 0.8, None, "b#1")];
         let rc = ranked(&mut v);
-        let syn = rc.iter().find(|r| r.cause == "tcp_syn_unanswered").unwrap();
+        let syn = rc.iter().find(|r| r.cause == TCP_SYN_UNANSWERED).unwrap();
         assert!((syn.confidence - 0.54).abs() < 1e-9, "{}", syn.confidence);
     }
 

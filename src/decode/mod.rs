@@ -90,6 +90,92 @@ pub struct Quoted {
     pub tcp_seq: Option<u32>,
 }
 
+/// IP protocol numbers (the IPv4 protocol / IPv6 next-header field) as decoded here.
+pub mod ip_proto {
+    /// TCP.
+    pub const TCP: u8 = 6;
+    /// UDP.
+    pub const UDP: u8 = 17;
+}
+
+/// ICMPv4 message types and codes (RFC 792, RFC 1812) as decoded here.
+pub mod icmp {
+    /// Echo reply.
+    pub const ECHO_REPLY: u8 = 0;
+    /// Destination unreachable; its codes follow.
+    pub const DEST_UNREACHABLE: u8 = 3;
+    /// Source quench.
+    pub const SOURCE_QUENCH: u8 = 4;
+    /// Redirect.
+    pub const REDIRECT: u8 = 5;
+    /// Echo request.
+    pub const ECHO_REQUEST: u8 = 8;
+    /// Time exceeded; its code [`TTL_EXCEEDED_IN_TRANSIT`] is a TTL reaching zero.
+    pub const TIME_EXCEEDED: u8 = 11;
+    /// Parameter problem.
+    pub const PARAMETER_PROBLEM: u8 = 12;
+
+    /// Destination unreachable: network unreachable.
+    pub const NET_UNREACHABLE: u8 = 0;
+    /// Destination unreachable: host unreachable.
+    pub const HOST_UNREACHABLE: u8 = 1;
+    /// Destination unreachable: port unreachable.
+    pub const PORT_UNREACHABLE: u8 = 3;
+    /// Destination unreachable: fragmentation needed and DF set (path-MTU discovery).
+    pub const FRAG_NEEDED: u8 = 4;
+    /// Destination unreachable: destination network unknown.
+    pub const NET_UNKNOWN: u8 = 6;
+    /// Destination unreachable: network administratively prohibited.
+    pub const NET_PROHIBITED: u8 = 9;
+    /// Destination unreachable: host administratively prohibited.
+    pub const HOST_PROHIBITED: u8 = 10;
+    /// Destination unreachable: network unreachable for the type of service.
+    pub const NET_UNREACHABLE_TOS: u8 = 11;
+    /// Destination unreachable: communication administratively prohibited.
+    pub const COMM_PROHIBITED: u8 = 13;
+
+    /// Time exceeded: the TTL reached zero in transit.
+    pub const TTL_EXCEEDED_IN_TRANSIT: u8 = 0;
+}
+
+/// ICMPv6 message types and codes (RFC 4443) as decoded here.
+pub mod icmpv6 {
+    /// Destination unreachable; its codes follow.
+    pub const DEST_UNREACHABLE: u8 = 1;
+    /// Packet too big (path-MTU discovery).
+    pub const PACKET_TOO_BIG: u8 = 2;
+    /// Time exceeded.
+    pub const TIME_EXCEEDED: u8 = 3;
+    /// Echo request.
+    pub const ECHO_REQUEST: u8 = 128;
+    /// Echo reply.
+    pub const ECHO_REPLY: u8 = 129;
+    /// Types below this are errors, the others informational.
+    pub const FIRST_INFORMATIONAL: u8 = 128;
+
+    /// Time exceeded: the hop limit reached zero in transit.
+    pub const HOP_LIMIT_EXCEEDED: u8 = 0;
+
+    /// Destination unreachable: no route to destination.
+    pub const NO_ROUTE: u8 = 0;
+    /// Destination unreachable: communication administratively prohibited.
+    pub const ADMIN_PROHIBITED: u8 = 1;
+    /// Destination unreachable: port unreachable.
+    pub const PORT_UNREACHABLE: u8 = 4;
+    /// Destination unreachable: source address failed ingress/egress policy.
+    pub const POLICY_FAILED: u8 = 5;
+    /// Destination unreachable: reject route to destination.
+    pub const REJECT_ROUTE: u8 = 6;
+}
+
+/// ARP operations (RFC 826) as decoded here.
+pub mod arp {
+    /// A request: who has this address?
+    pub const REQUEST: u16 = 1;
+    /// A reply: this address is at this MAC.
+    pub const REPLY: u16 = 2;
+}
+
 /// ICMP or ICMPv6 message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IcmpInfo {
@@ -108,9 +194,16 @@ impl IcmpInfo {
     /// True for error messages (destination unreachable, time exceeded, ...).
     pub fn is_error(&self) -> bool {
         if self.v6 {
-            self.icmp_type < 128
+            self.icmp_type < icmpv6::FIRST_INFORMATIONAL
         } else {
-            matches!(self.icmp_type, 3 | 4 | 5 | 11 | 12)
+            matches!(
+                self.icmp_type,
+                icmp::DEST_UNREACHABLE
+                    | icmp::SOURCE_QUENCH
+                    | icmp::REDIRECT
+                    | icmp::TIME_EXCEEDED
+                    | icmp::PARAMETER_PROBLEM
+            )
         }
     }
 }
@@ -156,7 +249,7 @@ pub struct IpInfo {
 /// An ARP packet (Ethernet/IPv4 only; others are kept as [`Network::Other`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArpInfo {
-    /// 1 request, 2 reply, others as numbers.
+    /// [`arp::REQUEST`], [`arp::REPLY`], others as numbers.
     pub op: u16,
     pub sender_mac: [u8; 6],
     pub sender_ip: Ipv4Addr,
@@ -593,8 +686,8 @@ fn transport(
                 v6: false,
                 icmp_type: t,
                 code: i.code_u8(),
-                echo_id: matches!(t, 0 | 8).then(|| u16::from_be_bytes([b[0], b[1]])),
-                mtu: (t == 3 && i.code_u8() == 4).then(|| u16::from_be_bytes([b[2], b[3]]) as u32),
+                echo_id: matches!(t, icmp::ECHO_REPLY | icmp::ECHO_REQUEST).then(|| u16::from_be_bytes([b[0], b[1]])),
+                mtu: (t == icmp::DEST_UNREACHABLE && i.code_u8() == icmp::FRAG_NEEDED).then(|| u16::from_be_bytes([b[2], b[3]]) as u32),
                 quoted: None,
             };
             if info.is_error() {
@@ -610,8 +703,8 @@ fn transport(
                 v6: true,
                 icmp_type: t,
                 code: i.code_u8(),
-                echo_id: matches!(t, 128 | 129).then(|| u16::from_be_bytes([b[0], b[1]])),
-                mtu: (t == 2).then(|| u32::from_be_bytes(b)),
+                echo_id: matches!(t, icmpv6::ECHO_REQUEST | icmpv6::ECHO_REPLY).then(|| u16::from_be_bytes([b[0], b[1]])),
+                mtu: (t == icmpv6::PACKET_TOO_BIG).then(|| u32::from_be_bytes(b)),
                 quoted: None,
             };
             if info.is_error() {

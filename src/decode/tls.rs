@@ -473,43 +473,120 @@ pub fn version_name(v: u16) -> String {
     }
 }
 
+/// TLS alert levels and descriptions (RFC 8446 §6 and older) as decoded here.
+pub mod alert {
+    /// Alert level: a warning.
+    pub const WARNING: u8 = 1;
+    /// Alert level: fatal, the connection ends.
+    pub const FATAL: u8 = 2;
+
+    /// `close_notify`.
+    pub const CLOSE_NOTIFY: u8 = 0;
+    /// `unexpected_message`.
+    pub const UNEXPECTED_MESSAGE: u8 = 10;
+    /// `bad_record_mac`.
+    pub const BAD_RECORD_MAC: u8 = 20;
+    /// `decryption_failed`.
+    pub const DECRYPTION_FAILED: u8 = 21;
+    /// `record_overflow`.
+    pub const RECORD_OVERFLOW: u8 = 22;
+    /// `decompression_failure`.
+    pub const DECOMPRESSION_FAILURE: u8 = 30;
+    /// `handshake_failure`.
+    pub const HANDSHAKE_FAILURE: u8 = 40;
+    /// `no_certificate`.
+    pub const NO_CERTIFICATE: u8 = 41;
+    /// `bad_certificate`.
+    pub const BAD_CERTIFICATE: u8 = 42;
+    /// `unsupported_certificate`.
+    pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
+    /// `certificate_revoked`.
+    pub const CERTIFICATE_REVOKED: u8 = 44;
+    /// `certificate_expired`.
+    pub const CERTIFICATE_EXPIRED: u8 = 45;
+    /// `certificate_unknown`.
+    pub const CERTIFICATE_UNKNOWN: u8 = 46;
+    /// `illegal_parameter`.
+    pub const ILLEGAL_PARAMETER: u8 = 47;
+    /// `unknown_ca`.
+    pub const UNKNOWN_CA: u8 = 48;
+    /// `access_denied`.
+    pub const ACCESS_DENIED: u8 = 49;
+    /// `decode_error`.
+    pub const DECODE_ERROR: u8 = 50;
+    /// `decrypt_error`.
+    pub const DECRYPT_ERROR: u8 = 51;
+    /// `export_restriction`.
+    pub const EXPORT_RESTRICTION: u8 = 60;
+    /// `protocol_version`.
+    pub const PROTOCOL_VERSION: u8 = 70;
+    /// `insufficient_security`.
+    pub const INSUFFICIENT_SECURITY: u8 = 71;
+    /// `internal_error`.
+    pub const INTERNAL_ERROR: u8 = 80;
+    /// `inappropriate_fallback`.
+    pub const INAPPROPRIATE_FALLBACK: u8 = 86;
+    /// `user_canceled`.
+    pub const USER_CANCELED: u8 = 90;
+    /// `no_renegotiation`.
+    pub const NO_RENEGOTIATION: u8 = 100;
+    /// `missing_extension`.
+    pub const MISSING_EXTENSION: u8 = 109;
+    /// `unsupported_extension`.
+    pub const UNSUPPORTED_EXTENSION: u8 = 110;
+    /// `certificate_unobtainable`.
+    pub const CERTIFICATE_UNOBTAINABLE: u8 = 111;
+    /// `unrecognized_name`.
+    pub const UNRECOGNIZED_NAME: u8 = 112;
+    /// `bad_certificate_status_response`.
+    pub const BAD_CERTIFICATE_STATUS_RESPONSE: u8 = 113;
+    /// `bad_certificate_hash_value`.
+    pub const BAD_CERTIFICATE_HASH_VALUE: u8 = 114;
+    /// `unknown_psk_identity`.
+    pub const UNKNOWN_PSK_IDENTITY: u8 = 115;
+    /// `certificate_required`.
+    pub const CERTIFICATE_REQUIRED: u8 = 116;
+    /// `no_application_protocol`.
+    pub const NO_APPLICATION_PROTOCOL: u8 = 120;
+}
+
 /// Name of an alert description (RFC 8446 §6 and older), or its number.
 pub fn alert_name(d: u8) -> String {
     let n = match d {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        21 => "decryption_failed",
-        22 => "record_overflow",
-        30 => "decompression_failure",
-        40 => "handshake_failure",
-        41 => "no_certificate",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        60 => "export_restriction",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        111 => "certificate_unobtainable",
-        112 => "unrecognized_name",
-        113 => "bad_certificate_status_response",
-        114 => "bad_certificate_hash_value",
-        115 => "unknown_psk_identity",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
+        alert::CLOSE_NOTIFY => "close_notify",
+        alert::UNEXPECTED_MESSAGE => "unexpected_message",
+        alert::BAD_RECORD_MAC => "bad_record_mac",
+        alert::DECRYPTION_FAILED => "decryption_failed",
+        alert::RECORD_OVERFLOW => "record_overflow",
+        alert::DECOMPRESSION_FAILURE => "decompression_failure",
+        alert::HANDSHAKE_FAILURE => "handshake_failure",
+        alert::NO_CERTIFICATE => "no_certificate",
+        alert::BAD_CERTIFICATE => "bad_certificate",
+        alert::UNSUPPORTED_CERTIFICATE => "unsupported_certificate",
+        alert::CERTIFICATE_REVOKED => "certificate_revoked",
+        alert::CERTIFICATE_EXPIRED => "certificate_expired",
+        alert::CERTIFICATE_UNKNOWN => "certificate_unknown",
+        alert::ILLEGAL_PARAMETER => "illegal_parameter",
+        alert::UNKNOWN_CA => "unknown_ca",
+        alert::ACCESS_DENIED => "access_denied",
+        alert::DECODE_ERROR => "decode_error",
+        alert::DECRYPT_ERROR => "decrypt_error",
+        alert::EXPORT_RESTRICTION => "export_restriction",
+        alert::PROTOCOL_VERSION => "protocol_version",
+        alert::INSUFFICIENT_SECURITY => "insufficient_security",
+        alert::INTERNAL_ERROR => "internal_error",
+        alert::INAPPROPRIATE_FALLBACK => "inappropriate_fallback",
+        alert::USER_CANCELED => "user_canceled",
+        alert::NO_RENEGOTIATION => "no_renegotiation",
+        alert::MISSING_EXTENSION => "missing_extension",
+        alert::UNSUPPORTED_EXTENSION => "unsupported_extension",
+        alert::CERTIFICATE_UNOBTAINABLE => "certificate_unobtainable",
+        alert::UNRECOGNIZED_NAME => "unrecognized_name",
+        alert::BAD_CERTIFICATE_STATUS_RESPONSE => "bad_certificate_status_response",
+        alert::BAD_CERTIFICATE_HASH_VALUE => "bad_certificate_hash_value",
+        alert::UNKNOWN_PSK_IDENTITY => "unknown_psk_identity",
+        alert::CERTIFICATE_REQUIRED => "certificate_required",
+        alert::NO_APPLICATION_PROTOCOL => "no_application_protocol",
         _ => return format!("alert {d}"),
     };
     format!("{n}({d})")

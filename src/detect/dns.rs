@@ -22,8 +22,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
+
 use crate::event::DnsEvent;
 use crate::decode::dns::{qtype_name, rcode_name};
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "dns.resolution";
+
+pub const DNS_NXDOMAIN: Cause = Cause::new("dns_nxdomain");
+pub const DNS_SERVFAIL: Cause = Cause::new("dns_servfail");
+pub const DNS_REFUSED: Cause = Cause::new("dns_refused");
+pub const DNS_ERROR: Cause = Cause::new("dns_error");
+pub const DNS_TIMEOUT: Cause = Cause::new("dns_timeout");
+pub const DNS_SLOW: Cause = Cause::new("dns_slow");
+pub const DNS_TRUNCATED: Cause = Cause::new("dns_truncated");
+pub const DNS_NODATA: Cause = Cause::new("dns_nodata");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_ERROR, DNS_TIMEOUT, DNS_SLOW, DNS_TRUNCATED, DNS_NODATA];
 
 /// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
 pub const SLOW_NS: i64 = 1_000_000_000;
@@ -163,12 +178,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     out
 }
 
-fn cause_of(rcode: u16) -> &'static str {
+fn cause_of(rcode: u16) -> Cause {
     match rcode {
-        3 => "dns_nxdomain",
-        2 => "dns_servfail",
-        5 => "dns_refused",
-        _ => "dns_error",
+        3 => DNS_NXDOMAIN,
+        2 => DNS_SERVFAIL,
+        5 => DNS_REFUSED,
+        _ => DNS_ERROR,
     }
 }
 
@@ -205,7 +220,7 @@ fn rcode_failures(
             .any(|n| name.len() > n.len() && name.starts_with(&format!("{n}.")));
         let qtypes: BTreeSet<String> = resps.iter().map(|r| qtype_name(r.msg.qtype)).collect();
         let mut severity = match (cause, resps.len()) {
-            ("dns_servfail" | "dns_refused", _) => Severity::High,
+            (DNS_SERVFAIL | DNS_REFUSED, _) => Severity::High,
             (_, n) if n >= 2 || clients.len() >= 2 => Severity::High,
             _ => Severity::Medium,
         };
@@ -260,19 +275,12 @@ fn rcode_failures(
         if !ede.is_empty() {
             expl.push_str(&format!(" Extended DNS error codes: {ede:?}."));
         }
-        let mut f = finding(
-            cause,
-            Layer::Application,
-            severity,
-            confidence,
-            format!(
+        let mut f = finding(cause, Layer::Application, severity, confidence)
+            .titled(format!(
                 "{name} does not resolve: {rname} from {}",
                 resolvers.join(", ")
-            ),
-            expl,
-            first,
-            last,
-        );
+            ), expl)
+            .between(first, last);
         f.server = server(resps[0].src, Some(resps[0].src_port));
         if let Some(s) = f.server.as_mut() {
             s.name = Some(name.clone());
@@ -319,13 +327,7 @@ fn rcode_failures(
 }
 
 fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
-    let an = ctx.an;
-    let end = an
-        .captures
-        .iter()
-        .filter_map(|c| c.last_ts_ns)
-        .max()
-        .unwrap_or(0);
+    let end = ctx.capture_end();
     let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
     let mut answered_by: BTreeMap<IpAddr, usize> = BTreeMap::new();
     for t in txns {
@@ -357,17 +359,12 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         };
         let confidence = if settled > 0 { 0.9 } else { 0.6 };
         let nl: Vec<&str> = names.iter().take(4).copied().collect();
-        let mut f = finding(
-            "dns_timeout",
-            Layer::Application,
-            severity,
-            confidence,
-            format!(
+        let mut f = finding(DNS_TIMEOUT, Layer::Application, severity, confidence)
+            .titled(format!(
                 "DNS queries to {} go unanswered ({} lost)",
                 ep(resolver, port),
                 lost.len()
-            ),
-            format!(
+            ), format!(
                 "{} from {} to the resolver {} got no answer ({}{}); it answered {} others. \
                  Clients retry and finally give up: the resolver is down or overloaded, a \
                  firewall drops DNS to it, or it cannot reach its upstream and stays silent.",
@@ -377,10 +374,8 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
                 nl.join(", "),
                 if names.len() > 4 { ", ..." } else { "" },
                 answered
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(resolver, Some(port));
         f.clients = clients;
         f.affected_flows = lost.len() as u64;
@@ -444,27 +439,20 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         let worst = slow.iter().map(|(d, _)| *d).max().unwrap_or(0);
         let first = slow.iter().map(|(_, t)| t.q.ts_ns).min().unwrap_or(0);
         let last = slow.iter().map(|(_, t)| t.q.ts_ns).max().unwrap_or(0);
-        let mut f = finding(
-            "dns_slow",
-            Layer::Application,
-            if slow.len() >= 3 {
+        let mut f = finding(DNS_SLOW, Layer::Application, if slow.len() >= 3 {
                 Severity::Medium
             } else {
                 Severity::Low
-            },
-            0.85,
-            format!("Slow DNS answers from {resolver} (up to {})", secs(worst)),
-            format!(
+            }, 0.85)
+            .titled(format!("Slow DNS answers from {resolver} (up to {})", secs(worst)), format!(
                 "{} to {resolver} took {} or more to answer (up to {}), while its median answer \
                  takes {}: the resolver waits on a slow or unreachable upstream for these names.",
                 plural(slow.len(), "query"),
                 secs(SLOW_NS),
                 secs(worst),
                 secs(median)
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(resolver, Some(53));
         f.clients = ip_list(slow.iter().map(|(_, t)| t.q.src));
         f.affected_flows = slow.len() as u64;
@@ -533,16 +521,9 @@ fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
             ),
         )
     };
-    let mut f = finding(
-        "dns_truncated",
-        Layer::Application,
-        severity,
-        0.85,
-        format!("Truncated DNS answers from {resolver}"),
-        expl,
-        first,
-        last,
-    );
+    let mut f = finding(DNS_TRUNCATED, Layer::Application, severity, 0.85)
+        .titled(format!("Truncated DNS answers from {resolver}"), expl)
+        .between(first, last);
     f.server = server(resolver, Some(53));
     f.clients = ip_list(tc.iter().map(|t| t.q.src));
     f.affected_flows = tc.len() as u64;
@@ -579,20 +560,13 @@ fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut 
     for (name, resps) in groups {
         let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
-        let mut f = finding(
-            "dns_nodata",
-            Layer::Application,
-            Severity::Low,
-            0.8,
-            format!("{name} exists but has no address record (NODATA)"),
-            format!(
+        let mut f = finding(DNS_NODATA, Layer::Application, Severity::Low, 0.8)
+            .titled(format!("{name} exists but has no address record (NODATA)"), format!(
                 "{} for {name} came back NOERROR with no answer: the name exists but has no A \
                  record (perhaps only other record types, or the record was removed).",
                 plural(resps.len(), "A query")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(resps[0].src, Some(resps[0].src_port));
         f.clients = ip_list(resps.iter().map(|r| r.dst));
         f.affected_flows = resps.len() as u64;

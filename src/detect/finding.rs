@@ -32,17 +32,20 @@ impl Severity {
         }
     }
 
-    /// Parses `info`, `low`, `medium`, `high`, `critical`.
+    /// Parses `info`, `low`, `medium`, `high`, `critical` (in any case).
     pub fn parse(s: &str) -> Option<Severity> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
+        let s = s.to_ascii_lowercase();
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
     }
+
+    /// Every severity, from the mildest.
+    const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 }
 
 /// The five layers an engineer checks, in order.
@@ -186,5 +189,30 @@ impl PartialEq<Cause> for String {
 impl std::fmt::Display for Cause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.0)
+    }
+}
+
+impl From<Cause> for String {
+    fn from(c: Cause) -> String {
+        c.0.to_string()
+    }
+}
+
+impl Finding {
+    /// The finding with its one-line title and its explanation.
+    pub(crate) fn titled(mut self, title: String, explanation: String) -> Finding {
+        self.title = title;
+        self.explanation = explanation;
+        self
+    }
+
+    /// The finding with the time of the first and last packet that show it (ns since the
+    /// epoch).
+    pub(crate) fn between(mut self, first_ts_ns: i64, last_ts_ns: i64) -> Finding {
+        self.first_ts = crate::units::rfc3339(first_ts_ns);
+        self.last_ts = crate::units::rfc3339(last_ts_ns);
+        self.first_ts_ns = first_ts_ns;
+        self.last_ts_ns = last_ts_ns;
+        self
     }
 }

@@ -14,7 +14,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
+
 use crate::event::HttpEvent;
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "http.exchanges";
+
+pub const HTTP_5XX: Cause = Cause::new("http_5xx");
+pub const HTTP_401: Cause = Cause::new("http_401");
+pub const HTTP_403: Cause = Cause::new("http_403");
+pub const HTTP_4XX: Cause = Cause::new("http_4xx");
+pub const HTTP_SLOW: Cause = Cause::new("http_slow");
+pub const HTTP_DUPLICATE_REQUEST: Cause = Cause::new("http_duplicate_request");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX, HTTP_SLOW, HTTP_DUPLICATE_REQUEST];
 
 pub const SLOW_NS: i64 = 1_000_000_000;
 pub const SLOW_FACTOR: i64 = 5;
@@ -70,12 +83,12 @@ fn status_findings(
         .iter()
         .filter(|e| e.status.is_some_and(|s| s < 400))
         .count();
-    type StatusClass = (&'static str, fn(u16) -> bool);
+    type StatusClass = (Cause, fn(u16) -> bool);
     let classes: [StatusClass; 4] = [
-        ("http_5xx", |s| s >= 500),
-        ("http_401", |s| s == 401),
-        ("http_403", |s| s == 403),
-        ("http_4xx", |s| {
+        (HTTP_5XX, |s| s >= 500),
+        (HTTP_401, |s| s == 401),
+        (HTTP_403, |s| s == 403),
+        (HTTP_4XX, |s| {
             (400..500).contains(&s) && s != 401 && s != 403
         }),
     ];
@@ -83,7 +96,7 @@ fn status_findings(
         let bad: Vec<&&&HttpEvent> = answered
             .iter()
             .filter(|e| e.status.is_some_and(pred))
-            .filter(|e| !(cause == "http_4xx" && e.uri.ends_with("/favicon.ico")))
+            .filter(|e| !(cause == HTTP_4XX && e.uri.ends_with("/favicon.ico")))
             .collect();
         if bad.is_empty() {
             continue;
@@ -115,10 +128,10 @@ fn status_findings(
             .unwrap_or(0);
         let all_bad = ok == 0;
         let severity = match cause {
-            "http_5xx" if all_bad || bad.len() * 2 >= answered.len() => Severity::Critical,
-            "http_5xx" => Severity::High,
-            "http_401" | "http_403" if all_bad || bad.len() >= 2 => Severity::High,
-            "http_401" | "http_403" => Severity::Medium,
+            HTTP_5XX if all_bad || bad.len() * 2 >= answered.len() => Severity::Critical,
+            HTTP_5XX => Severity::High,
+            HTTP_401 | HTTP_403 if all_bad || bad.len() >= 2 => Severity::High,
+            HTTP_401 | HTTP_403 => Severity::Medium,
             _ if bad.len() >= 3 && bad.len() * 2 >= answered.len() => Severity::Medium,
             _ => Severity::Low,
         };
@@ -127,9 +140,9 @@ fn status_findings(
             bad.len(),
             answered.len(),
             match cause {
-                "http_5xx" => "a server error",
-                "http_401" => "401 Unauthorized",
-                "http_403" => "403 Forbidden",
+                HTTP_5XX => "a server error",
+                HTTP_401 => "401 Unauthorized",
+                HTTP_403 => "403 Forbidden",
                 _ => "a client error",
             },
             code_list.join(", "),
@@ -146,28 +159,24 @@ fn status_findings(
             .filter_map(|e| e.auth_scheme.as_deref())
             .collect();
         match cause {
-            "http_5xx" => {
+            HTTP_5XX => {
                 expl.push_str(" The network and TCP work: the application behind the port fails or is overloaded (503: unavailable, 502/504: its upstream fails).");
                 if !retry.is_empty() {
                     expl.push_str(&format!(" The server asks clients to retry after {}.", retry.into_iter().collect::<Vec<_>>().join(", ")));
                 }
             }
-            "http_401" => {
+            HTTP_401 => {
                 expl.push_str(" The service wants credentials the client did not send or that it rejects");
                 if !schemes.is_empty() {
                     expl.push_str(&format!(" (WWW-Authenticate: {})", schemes.into_iter().collect::<Vec<_>>().join(", ")));
                 }
                 expl.push_str(": a missing, expired or wrong token or password, or a clock skew invalidating tokens.");
             }
-            "http_403" => expl.push_str(" The service knows the client but refuses it: permissions, an IP allow-list, or a WAF rule."),
+            HTTP_403 => expl.push_str(" The service knows the client but refuses it: permissions, an IP allow-list, or a WAF rule."),
             _ => expl.push_str(" The client asks for something the service does not have or cannot accept: a wrong URL or API version, or a malformed request."),
         }
-        let mut f = finding(
-            cause,
-            Layer::Application,
-            severity,
-            0.95,
-            format!(
+        let mut f = finding(cause, Layer::Application, severity, 0.95)
+            .titled(format!(
                 "HTTP {} from {svc} ({})",
                 codes
                     .keys()
@@ -175,11 +184,8 @@ fn status_findings(
                     .collect::<Vec<_>>()
                     .join("/"),
                 ul.first().cloned().unwrap_or_default()
-            ),
-            expl,
-            first,
-            last,
-        );
+            ), expl)
+            .between(first, last);
         f.server = server(ip, Some(port));
         if let (Some(s), Some(h)) = (f.server.as_mut(), host) {
             let h = h.split(':').next().unwrap_or(h);
@@ -210,9 +216,9 @@ fn status_findings(
             }
         }
         let code_filter = match cause {
-            "http_5xx" => "http.response.code >= 500".to_string(),
-            "http_401" => "http.response.code == 401".to_string(),
-            "http_403" => "http.response.code == 403".to_string(),
+            HTTP_5XX => "http.response.code >= 500".to_string(),
+            HTTP_401 => "http.response.code == 401".to_string(),
+            HTTP_403 => "http.response.code == 403".to_string(),
             _ => "http.response.code >= 400 && http.response.code < 500".to_string(),
         };
         f.wireshark_filter = format!(
@@ -220,12 +226,12 @@ fn status_findings(
             ipf(ip)
         );
         f.remediation = match cause {
-            "http_5xx" => vec![
+            HTTP_5XX => vec![
                 format!("Check the application's logs and health behind {svc} at {}.", rfc3339(first)),
                 "If a load balancer answers, check its pool members' health checks.".into(),
             ],
-            "http_401" => vec!["Check the client's credentials or token (expiry, scope) and its clock.".into()],
-            "http_403" => vec!["Check the account's permissions and any IP allow-list or WAF rule for this client.".into()],
+            HTTP_401 => vec!["Check the client's credentials or token (expiry, scope) and its clock.".into()],
+            HTTP_403 => vec!["Check the account's permissions and any IP allow-list or WAF rule for this client.".into()],
             _ => vec!["Check the URL, API version and request format the client uses.".into()],
         };
         f.group = Some(format!("http {} {cause}", ep(ip, port)));
@@ -257,21 +263,16 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
     let svc = label(ctx, ip, port, host);
     let first = slow.iter().map(|(_, e)| e.req_ts_ns).min().unwrap_or(0);
     let last = slow.iter().map(|(_, e)| e.req_ts_ns).max().unwrap_or(0);
-    let mut f = finding(
-        "http_slow",
-        Layer::Application,
-        if slow.len() >= 3 || worst >= 10 * SLOW_NS {
+    let mut f = finding(HTTP_SLOW, Layer::Application, if slow.len() >= 3 || worst >= 10 * SLOW_NS {
             Severity::High
         } else {
             Severity::Medium
-        },
-        0.9,
-        format!(
+        }, 0.9)
+        .titled(format!(
             "Slow responses from {svc}: up to {} (usually {})",
             secs(worst),
             secs(median)
-        ),
-        format!(
+        ), format!(
             "{} of {} requests to {svc} waited {} or more for the response head (up to {}), while \
              its median is {}. The network delivers the request at once: the time is spent in \
              the application or what it waits on (database, upstream), and clients with short \
@@ -281,10 +282,8 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
             secs(SLOW_NS),
             secs(worst),
             secs(median)
-        ),
-        first,
-        last,
-    );
+        ))
+        .between(first, last);
     f.server = server(ip, Some(port));
     f.clients = ip_list(slow.iter().map(|(_, e)| e.client));
     f.affected_flows = slow.len() as u64;
@@ -311,21 +310,36 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
     out.push(f);
 }
 
+/// What makes two requests the same: the client, the method, the URI and the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SameRequest<'a> {
+    client: IpAddr,
+    method: &'a str,
+    uri: &'a str,
+    body_hash: u64,
+    body_len: u64,
+}
+
 fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
-    let mut groups: BTreeMap<(IpAddr, &str, &str, u64, u64), Vec<&&HttpEvent>> = BTreeMap::new();
+    let mut groups: BTreeMap<SameRequest<'_>, Vec<&&HttpEvent>> = BTreeMap::new();
     for e in evs {
-        groups
-            .entry((
-                e.client,
-                e.method.as_str(),
-                e.uri.as_str(),
-                e.body_hash,
-                e.body_len,
-            ))
-            .or_default()
-            .push(e);
+        let key = SameRequest {
+            client: e.client,
+            method: e.method.as_str(),
+            uri: e.uri.as_str(),
+            body_hash: e.body_hash,
+            body_len: e.body_len,
+        };
+        groups.entry(key).or_default().push(e);
     }
-    for ((client, method, uri, _, body_len), reqs) in groups {
+    for (key, reqs) in groups {
+        let SameRequest {
+            client,
+            method,
+            uri,
+            body_len,
+            ..
+        } = key;
         // Largest burst within the window.
         let ts: Vec<i64> = reqs.iter().map(|e| e.req_ts_ns).collect();
         let (mut j, mut best) = (0, (0usize, 0usize));
@@ -356,20 +370,15 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
         let svc = label(ctx, ip, port, burst[0].host.as_deref());
         let first = burst[0].req_ts_ns;
         let last = burst[burst.len() - 1].req_ts_ns;
-        let mut f = finding(
-            "http_duplicate_request",
-            Layer::Application,
-            if method == "GET" {
+        let mut f = finding(HTTP_DUPLICATE_REQUEST, Layer::Application, if method == "GET" {
                 Severity::Low
             } else {
                 Severity::Medium
-            },
-            0.9,
-            format!(
+            }, 0.9)
+            .titled(format!(
                 "{client} sent the same {method} {uri} {} times to {svc}",
                 burst.len()
-            ),
-            format!(
+            ), format!(
                 "{client} sent {method} {uri}{} {} times within {} to {svc}. Identical requests \
                  repeated this fast are a retry storm (the client times out and resends before \
                  the server answers) or a stale cache resending old messages; with non-idempotent \
@@ -381,10 +390,8 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
                 },
                 burst.len(),
                 secs(last - first)
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = vec![client.to_string()];
         f.affected_flows = burst.len() as u64;

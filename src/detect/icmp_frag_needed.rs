@@ -14,6 +14,14 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "icmp.frag_needed";
+
+pub const ICMP_FRAG_NEEDED: Cause = Cause::new("icmp_frag_needed");
+pub const PMTU_BLACKHOLE: Cause = Cause::new("pmtu_blackhole");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[ICMP_FRAG_NEEDED, PMTU_BLACKHOLE];
+
 /// Retransmissions of one side from which a stuck large segment is suspicious.
 pub const BLACKHOLE_MIN_RTX: u32 = 3;
 /// A segment at least this large (bytes of payload) counts as "large".
@@ -24,12 +32,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut groups: BTreeMap<(IpAddr, IpAddr), Vec<usize>> = BTreeMap::new();
     for (i, e) in an.icmp_errors.iter().enumerate() {
-        let ptb = if e.icmp.v6 {
-            e.icmp.icmp_type == 2
-        } else {
-            e.icmp.icmp_type == 3 && e.icmp.code == 4
-        };
-        if let (true, Some(q)) = (ptb, e.icmp.quoted) {
+        if let (true, Some(q)) = (is_packet_too_big(e), e.icmp.quoted) {
             groups.entry((e.src, q.dst)).or_default().push(i);
         }
     }
@@ -87,16 +90,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ),
             )
         };
-        let mut f = finding(
-            "icmp_frag_needed",
-            Layer::Network,
-            sev,
-            0.9,
-            format!("Path MTU toward {dst} is {mtu} (ICMP from {router})"),
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(ICMP_FRAG_NEEDED, Layer::Network, sev, 0.9)
+            .titled(format!("Path MTU toward {dst} is {mtu} (ICMP from {router})"), expl)
+            .between(first, last);
         f.server = server(dst, None);
         f.clients = ip_list(errs.iter().filter_map(|e| e.icmp.quoted.map(|q| q.src)));
         f.affected_flows = flows.len() as u64;
@@ -146,22 +142,15 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .max()
             .unwrap_or(0);
         let svc = ctx.label(ip, port);
-        let mut f = finding(
-            "pmtu_blackhole",
-            Layer::Network,
-            Severity::High,
-            0.75,
-            format!("Path MTU black hole toward {svc}: large segments never get through"),
-            format!(
+        let mut f = finding(PMTU_BLACKHOLE, Layer::Network, Severity::High, 0.75)
+            .titled(format!("Path MTU black hole toward {svc}: large segments never get through"), format!(
                 "{} to {svc} completed the handshake, but segments of {biggest} bytes were \
                  retransmitted again and again and never acknowledged, while smaller packets \
                  passed, and no ICMP \"fragmentation needed\" arrived. A link on the path has a \
                  smaller MTU and the ICMP that would tell the sender is filtered.",
                 plural(flows.len(), "connection")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(5) {
             f.evidence.push(ctx.ev(

@@ -8,6 +8,14 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::decode::{icmp, icmpv6};
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "icmp.ttl_exceeded";
+
+pub const ICMP_TTL_EXCEEDED: Cause = Cause::new("icmp_ttl_exceeded");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[ICMP_TTL_EXCEEDED];
 
 /// Time-exceeded messages for one destination from which a loop is suspected.
 pub const LOOP_MIN_ERRORS: usize = 3;
@@ -17,9 +25,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut groups: BTreeMap<IpAddr, Vec<&crate::event::IcmpEvent>> = BTreeMap::new();
     for e in &an.icmp_errors {
         let exceeded = if e.icmp.v6 {
-            e.icmp.icmp_type == 3 && e.icmp.code == 0
+            e.icmp.icmp_type == icmpv6::TIME_EXCEEDED && e.icmp.code == icmpv6::HOP_LIMIT_EXCEEDED
         } else {
-            e.icmp.icmp_type == 11 && e.icmp.code == 0
+            e.icmp.icmp_type == icmp::TIME_EXCEEDED && e.icmp.code == icmp::TTL_EXCEEDED_IN_TRANSIT
         };
         if let (true, Some(q)) = (exceeded, e.icmp.quoted) {
             groups.entry(q.dst).or_default().push(e);
@@ -68,16 +76,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ),
             )
         };
-        let mut f = finding(
-            "icmp_ttl_exceeded",
-            Layer::Network,
-            severity,
-            conf,
-            title,
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(ICMP_TTL_EXCEEDED, Layer::Network, severity, conf)
+            .titled(title, expl)
+            .between(first, last);
         f.server = server(dst, None);
         f.clients = clients.clone();
         f.affected_flows = errs.len() as u64;

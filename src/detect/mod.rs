@@ -9,14 +9,21 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use crate::analysis::Analysis;
+pub use ctx::{is_packet_too_big, Ctx};
 pub use finding::{Cause, Evidence, Finding, Layer, Server, Severity};
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
 
-pub mod finding;
 pub mod arp;
-pub mod capture;
+pub mod arp_bindings;
+pub mod arp_storm;
+pub mod arp_unanswered;
+pub mod capture_loss;
+pub mod capture_one_sided;
+pub mod capture_truncated;
+pub mod ctx;
 pub mod dns;
+pub mod finding;
 pub mod http;
 pub mod icmp_frag_needed;
 pub mod icmp_ttl_exceeded;
@@ -33,460 +40,124 @@ pub mod tls;
 pub mod tls_cert;
 
 #[cfg(test)]
-pub(crate) mod threshold_tests;
+pub(crate) mod testing;
 
 /// A detector: a stable id (`area.name`) and the function that runs it.
 pub struct Detector {
     pub id: &'static str,
     /// Causes it can report.
-    pub causes: &'static [&'static str],
+    pub causes: &'static [Cause],
     pub run: fn(&Ctx<'_>) -> Vec<Finding>,
 }
 
 /// Every detector, in the order their findings are listed.
 pub const DETECTORS: &[Detector] = &[
     Detector {
-        id: "capture.truncated",
-        causes: &["capture_truncated"],
-        run: capture::truncated,
+        id: capture_truncated::ID,
+        causes: capture_truncated::CAUSES,
+        run: capture_truncated::run,
     },
     Detector {
-        id: "capture.loss",
-        causes: &["capture_loss"],
-        run: capture::loss,
+        id: capture_loss::ID,
+        causes: capture_loss::CAUSES,
+        run: capture_loss::run,
     },
     Detector {
-        id: "capture.one_sided",
-        causes: &["capture_one_sided"],
-        run: capture::one_sided,
+        id: capture_one_sided::ID,
+        causes: capture_one_sided::CAUSES,
+        run: capture_one_sided::run,
     },
     Detector {
-        id: "arp.storm",
-        causes: &["arp_storm"],
-        run: arp::storm,
+        id: arp_storm::ID,
+        causes: arp_storm::CAUSES,
+        run: arp_storm::run,
     },
     Detector {
-        id: "arp.unanswered",
-        causes: &["arp_unanswered"],
-        run: arp::unanswered,
+        id: arp_unanswered::ID,
+        causes: arp_unanswered::CAUSES,
+        run: arp_unanswered::run,
     },
     Detector {
-        id: "arp.bindings",
-        causes: &["ip_conflict", "arp_vip_move", "arp_spoofing"],
-        run: arp::bindings,
+        id: arp_bindings::ID,
+        causes: arp_bindings::CAUSES,
+        run: arp_bindings::run,
     },
     Detector {
-        id: "icmp.unreachable",
-        causes: &["icmp_unreachable"],
+        id: icmp_unreachable::ID,
+        causes: icmp_unreachable::CAUSES,
         run: icmp_unreachable::run,
     },
     Detector {
-        id: "icmp.ttl_exceeded",
-        causes: &["icmp_ttl_exceeded"],
+        id: icmp_ttl_exceeded::ID,
+        causes: icmp_ttl_exceeded::CAUSES,
         run: icmp_ttl_exceeded::run,
     },
     Detector {
-        id: "icmp.frag_needed",
-        causes: &["icmp_frag_needed", "pmtu_blackhole"],
+        id: icmp_frag_needed::ID,
+        causes: icmp_frag_needed::CAUSES,
         run: icmp_frag_needed::run,
     },
     Detector {
-        id: "tcp.syn_unanswered",
-        causes: &["tcp_syn_unanswered"],
+        id: tcp_syn_unanswered::ID,
+        causes: tcp_syn_unanswered::CAUSES,
         run: tcp_syn_unanswered::run,
     },
     Detector {
-        id: "tcp.rejected_rst",
-        causes: &["tcp_rejected_rst"],
+        id: tcp_rejected_rst::ID,
+        causes: tcp_rejected_rst::CAUSES,
         run: tcp_rejected_rst::run,
     },
     Detector {
-        id: "tcp.rst_storm",
-        causes: &["rst_storm"],
+        id: rst_storm::ID,
+        causes: rst_storm::CAUSES,
         run: rst_storm::run,
     },
     Detector {
-        id: "tcp.reset_midstream",
-        causes: &["tcp_reset_midstream"],
+        id: tcp_reset_midstream::ID,
+        causes: tcp_reset_midstream::CAUSES,
         run: tcp_reset_midstream::run,
     },
     Detector {
-        id: "tcp.syn_flood",
-        causes: &["syn_flood"],
+        id: syn_flood::ID,
+        causes: syn_flood::CAUSES,
         run: syn_flood::run,
     },
     Detector {
-        id: "tcp.port_scan",
-        causes: &["port_scan"],
+        id: port_scan::ID,
+        causes: port_scan::CAUSES,
         run: port_scan::run,
     },
     Detector {
-        id: "tcp.retransmissions",
-        causes: &["tcp_retransmissions"],
+        id: tcp_retransmissions::ID,
+        causes: tcp_retransmissions::CAUSES,
         run: tcp_retransmissions::run,
     },
     Detector {
-        id: "tcp.zero_window",
-        causes: &["tcp_zero_window"],
+        id: tcp_zero_window::ID,
+        causes: tcp_zero_window::CAUSES,
         run: tcp_zero_window::run,
     },
     Detector {
-        id: "dns.resolution",
-        causes: &[
-            "dns_nxdomain",
-            "dns_servfail",
-            "dns_refused",
-            "dns_error",
-            "dns_timeout",
-            "dns_slow",
-            "dns_truncated",
-            "dns_nodata",
-        ],
+        id: dns::ID,
+        causes: dns::CAUSES,
         run: dns::run,
     },
     Detector {
-        id: "http.exchanges",
-        causes: &[
-            "http_5xx",
-            "http_401",
-            "http_403",
-            "http_4xx",
-            "http_slow",
-            "http_duplicate_request",
-        ],
+        id: http::ID,
+        causes: http::CAUSES,
         run: http::run,
     },
     Detector {
-        id: "tls.handshake",
-        causes: &[
-            "tls_alert",
-            "tls_version_mismatch",
-            "tls_handshake_failure",
-            "tls_client_cert_required",
-            "tls_unknown_ca",
-            "tls_cert_expired",
-            "tls_obsolete_version",
-            "tls_weak_cipher",
-            "tls_handshake_aborted",
-        ],
+        id: tls::ID,
+        causes: tls::CAUSES,
         run: tls::run,
     },
     Detector {
-        id: "tls.certificate",
-        causes: &[
-            "tls_cert_expired",
-            "tls_cert_not_yet_valid",
-            "tls_ca_expired",
-            "tls_self_signed",
-            "tls_chain_incomplete",
-            "tls_chain_broken",
-            "tls_unknown_ca",
-            "tls_hostname_mismatch",
-            "tls_weak_key",
-        ],
+        id: tls_cert::ID,
+        causes: tls_cert::CAUSES,
         run: tls_cert::run,
     },
 ];
-
-/// What detectors see: the analysis plus facts several of them need.
-pub struct Ctx<'a> {
-    pub an: &'a Analysis,
-    /// Capture names, used in evidence when several captures were analysed together.
-    capture_names: Vec<String>,
-    /// Sources recognised as scanners: their probes belong to `port_scan` only.
-    pub scanners: BTreeSet<IpAddr>,
-    /// Addresses that sent at least one packet (IP or ARP) in the capture.
-    pub talkers: BTreeSet<IpAddr>,
-    /// Flows answered by an ICMP error (index into `an.flows`).
-    pub icmp_answered: BTreeSet<usize>,
-    /// For each of `an.icmp_errors`, the flow it quotes.
-    pub quoted_flow: Vec<Option<usize>>,
-    /// Names learned from DNS answers, by address.
-    pub names: BTreeMap<IpAddr, String>,
-    /// Indexes over the flows, so detectors never rescan them per group.
-    handshake_count: rustc_hash::FxHashMap<(IpAddr, u16), usize>,
-    /// Ports on which each address answered (any protocol).
-    pub answered_ports: rustc_hash::FxHashMap<IpAddr, BTreeSet<u16>>,
-    /// Services that answered at least once.
-    pub answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
-    /// TTLs of each host's packets in flows without resets (a reset with another TTL was
-    /// probably forged by a middlebox).
-    host_ttls: Vec<(IpAddr, u8)>,
-    /// (originator, start, responder) of the non-DNS, non-ICMP connections, sorted: one flat
-    /// list, not a list per address (a flood has an address per flow).
-    conn_starts: Vec<(IpAddr, i64, IpAddr)>,
-    /// Services (protocol, address, port) named by ICMP errors whose flow was folded away
-    /// (see [`crate::flow::fold`]): their folded attempts may have been answered by ICMP.
-    pub icmp_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
-    /// For sources of folded flows: (first start, last start, responder) of each group they
-    /// opened flows in; a connection within such a span cannot be ruled out.
-    pub folded_spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>>,
-    /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
-    /// re-sent segments are path-MTU discovery at work, not loss.
-    pub pmtu_flows: BTreeSet<usize>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(an: &'a Analysis) -> Ctx<'a> {
-        let capture_names = if an.captures.len() > 1 {
-            an.captures.iter().map(|c| c.meta.name.clone()).collect()
-        } else {
-            Vec::new()
-        };
-        let mut talkers = BTreeSet::new();
-        for f in &an.flows {
-            if f.orig_pkts > 0 {
-                talkers.insert(f.orig_ip);
-            }
-            if f.resp_pkts > 0 {
-                talkers.insert(f.resp_ip);
-            }
-        }
-        let mut folded_spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>> =
-            Default::default();
-        for f in &an.flows {
-            let Some(x) = &f.fold else { continue };
-            for (ip, s) in &x.sources {
-                talkers.insert(*ip);
-                if f.proto != Proto::Icmp && !crate::event::is_dns_port(f.resp_port) {
-                    folded_spans.entry(*ip).or_default().push((
-                        s.first_ts_ns,
-                        s.last_ts_ns,
-                        f.resp_ip,
-                    ));
-                }
-            }
-        }
-        for f in &an.scattered {
-            talkers.extend(f.sources().map(|(ip, _)| ip));
-        }
-        for a in &an.arp {
-            talkers.insert(IpAddr::V4(a.sender_ip));
-        }
-        for e in &an.icmp_errors {
-            talkers.insert(e.src);
-        }
-        let mut handshake_count: rustc_hash::FxHashMap<(IpAddr, u16), usize> = Default::default();
-        let mut answered_ports: rustc_hash::FxHashMap<IpAddr, BTreeSet<u16>> = Default::default();
-        let mut answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)> = Default::default();
-        let mut host_ttls: Vec<(IpAddr, u8)> = Vec::new();
-        let mut conn_starts: Vec<(IpAddr, i64, IpAddr)> = Vec::new();
-        for f in &an.flows {
-            if f.proto == Proto::Tcp && handshake_ok(f) {
-                *handshake_count.entry((f.resp_ip, f.resp_port)).or_default() +=
-                    f.weight() as usize;
-            }
-            if f.resp_pkts > 0 {
-                answered_ports
-                    .entry(f.resp_ip)
-                    .or_default()
-                    .insert(f.resp_port);
-                answered_services.insert((f.proto, f.resp_ip, f.resp_port));
-            }
-            if f.rst_frame.is_none() {
-                if let Some(t) = f.orig_ttl {
-                    host_ttls.push((f.orig_ip, t));
-                }
-                if let Some(t) = f.resp_ttl {
-                    host_ttls.push((f.resp_ip, t));
-                }
-            }
-            if f.proto != Proto::Icmp && !crate::event::is_dns_port(f.resp_port) {
-                conn_starts.push((f.orig_ip, f.first_ts_ns, f.resp_ip));
-            }
-        }
-        let quoted_flow = quoted_flows(an);
-        let mut icmp_answered = BTreeSet::new();
-        let mut pmtu_flows = BTreeSet::new();
-        for (e, q) in an.icmp_errors.iter().zip(&quoted_flow) {
-            let Some(i) = *q else { continue };
-            let ptb = if e.icmp.v6 {
-                e.icmp.icmp_type == 2
-            } else {
-                e.icmp.icmp_type == 3 && e.icmp.code == 4
-            };
-            if ptb {
-                pmtu_flows.insert(i);
-            } else {
-                icmp_answered.insert(i);
-            }
-        }
-        let mut icmp_services = rustc_hash::FxHashSet::default();
-        if an.flows.iter().any(|f| f.fold.is_some()) {
-            for (e, q) in an.icmp_errors.iter().zip(&quoted_flow) {
-                match (q, e.icmp.quoted) {
-                    (None, Some(qh)) if qh.proto == 6 || qh.proto == 17 => {
-                        let p = if qh.proto == 6 {
-                            Proto::Tcp
-                        } else {
-                            Proto::Udp
-                        };
-                        icmp_services.insert((p, qh.dst, qh.dst_port));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let scanners = port_scan::scanners(an);
-        Ctx {
-            an,
-            capture_names,
-            scanners,
-            talkers,
-            icmp_answered,
-            quoted_flow,
-            pmtu_flows,
-            icmp_services,
-            folded_spans,
-            names: {
-                // DNS answers first; an HTTP Host header or a TLS SNI names what DNS did not.
-                let mut n = dns::names(an);
-                for s in &an.tls {
-                    if let Some(sni) = s.offer.as_ref().and_then(|o| o.sni.as_ref()) {
-                        if !sni.is_empty() && sni.parse::<IpAddr>().is_err() {
-                            n.entry(s.server).or_insert_with(|| sni.clone());
-                        }
-                    }
-                }
-                for e in &an.http {
-                    if let Some(h) = e.host.as_deref() {
-                        let h = h.split(':').next().unwrap_or(h);
-                        if !h.is_empty() && h.parse::<IpAddr>().is_err() && !h.starts_with('[') {
-                            n.entry(e.server).or_insert_with(|| h.to_string());
-                        }
-                    }
-                }
-                n
-            },
-            handshake_count,
-            answered_ports,
-            answered_services,
-            host_ttls: {
-                host_ttls.sort_unstable();
-                host_ttls.dedup();
-                host_ttls
-            },
-            conn_starts: {
-                conn_starts.sort_unstable();
-                conn_starts
-            },
-        }
-    }
-
-    /// TTLs of `ip`'s packets in flows without resets.
-    pub fn host_ttls(&self, ip: IpAddr) -> BTreeSet<u8> {
-        let from = self.host_ttls.partition_point(|e| e.0 < ip);
-        self.host_ttls[from..]
-            .iter()
-            .take_while(|e| e.0 == ip)
-            .map(|e| e.1)
-            .collect()
-    }
-
-    /// (start, responder) of the connections `ip` opened, in time order.
-    pub fn conn_starts(&self, ip: IpAddr) -> &[(IpAddr, i64, IpAddr)] {
-        let from = self.conn_starts.partition_point(|e| e.0 < ip);
-        let to = self.conn_starts.partition_point(|e| e.0 <= ip);
-        &self.conn_starts[from..to]
-    }
-
-    /// Flows `f` stands for (1, or its folded flows), those opened by scanners left out.
-    pub fn weight(&self, f: &Conn) -> u64 {
-        match &f.fold {
-            None => u64::from(!self.scanners.contains(&f.orig_ip)),
-            Some(x) => {
-                let scans: u64 = x
-                    .sources
-                    .iter()
-                    .filter(|(ip, _)| self.scanners.contains(ip))
-                    .map(|(_, s)| s.flows)
-                    .sum();
-                x.flows.saturating_sub(scans)
-            }
-        }
-    }
-
-    /// Whether any flow `f` stands for was opened by a non-scanner.
-    pub fn not_only_scans(&self, f: &Conn) -> bool {
-        self.weight(f) > 0
-    }
-
-    /// TCP connections to `ip:port` that completed their handshake.
-    pub fn handshakes(&self, ip: IpAddr, port: u16) -> usize {
-        self.handshake_count.get(&(ip, port)).copied().unwrap_or(0)
-    }
-
-    /// `name (ip:port)` when a DNS answer named the address, else `ip:port`.
-    pub fn label(&self, ip: IpAddr, port: u16) -> String {
-        match self.names.get(&ip) {
-            Some(n) => format!("{n} ({})", ep(ip, port)),
-            None => ep(ip, port),
-        }
-    }
-
-    /// Evidence for `frame` of capture `capture`.
-    pub fn ev(&self, capture: u16, frame: u64, ts_ns: i64, note: impl Into<String>) -> Evidence {
-        Evidence {
-            frame,
-            ts: rfc3339(ts_ns),
-            note: note.into(),
-            capture: self.capture_names.get(capture as usize).cloned(),
-        }
-    }
-}
-
-/// For each ICMP error of `an.icmp_errors`, the flow it quotes (index into `an.flows`): the
-/// last flow with that 5-tuple that started before the error.
-fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
-    use crate::flow::{Addr, FlowKey};
-    if an.icmp_errors.is_empty() {
-        return Vec::new();
-    }
-    let mut index: rustc_hash::FxHashMap<FlowKey, Vec<usize>> = Default::default();
-    for (i, f) in an.flows.iter().enumerate() {
-        if matches!(f.proto, Proto::Tcp | Proto::Udp) {
-            let k = FlowKey::new(
-                f.proto,
-                Addr {
-                    ip: f.orig_ip,
-                    port: f.orig_port,
-                },
-                Addr {
-                    ip: f.resp_ip,
-                    port: f.resp_port,
-                },
-            );
-            index.entry(k).or_default().push(i);
-        }
-    }
-    an.icmp_errors
-        .iter()
-        .map(|e| {
-            let q = e.icmp.quoted?;
-            let proto = match q.proto {
-                6 => Proto::Tcp,
-                17 => Proto::Udp,
-                _ => return None,
-            };
-            let k = FlowKey::new(
-                proto,
-                Addr {
-                    ip: q.src,
-                    port: q.src_port,
-                },
-                Addr {
-                    ip: q.dst,
-                    port: q.dst_port,
-                },
-            );
-            index
-                .get(&k)?
-                .iter()
-                .copied()
-                .rfind(|&i| an.flows[i].first_ts_ns <= e.ts_ns)
-        })
-        .collect()
-}
 
 /// Runs every detector, numbers the findings and names their servers.
 pub fn run_all(an: &Analysis) -> Vec<Finding> {
@@ -517,44 +188,35 @@ pub fn run_all(an: &Analysis) -> Vec<Finding> {
     out
 }
 
-/// A finding with the common fields filled and the rest empty.
-#[allow(clippy::too_many_arguments)]
-pub fn finding(
-    cause: &str,
-    layer: Layer,
-    severity: Severity,
-    confidence: f64,
-    title: String,
-    explanation: String,
-    first_ts_ns: i64,
-    last_ts_ns: i64,
-) -> Finding {
+/// A finding of `cause` with its layer, severity and confidence (rounded to two decimals),
+/// and everything else empty: give it a title and explanation with [`Finding::titled`] and
+/// its time span with [`Finding::between`].
+pub fn finding(cause: Cause, layer: Layer, severity: Severity, confidence: f64) -> Finding {
     Finding {
         id: String::new(),
         detector: String::new(),
-        cause: cause.to_string(),
+        cause: cause.name().to_string(),
         layer,
         severity,
         confidence: round2(confidence),
-        title,
-        explanation,
+        title: String::new(),
+        explanation: String::new(),
         server: None,
         clients: Vec::new(),
         clients_total: None,
         affected_flows: 0,
-        first_ts: rfc3339(first_ts_ns),
-        last_ts: rfc3339(last_ts_ns),
+        first_ts: String::new(),
+        last_ts: String::new(),
         evidence: Vec::new(),
         wireshark_filter: String::new(),
         remediation: Vec::new(),
         group: None,
         from_absence: false,
         weight: 0,
-        first_ts_ns,
-        last_ts_ns,
+        first_ts_ns: 0,
+        last_ts_ns: 0,
     }
 }
-
 
 /// `ip:port`, with brackets for IPv6.
 pub fn ep(ip: IpAddr, port: u16) -> String {
@@ -760,11 +422,6 @@ pub fn secs(ns: i64) -> String {
     }
 }
 
-/// Whether a flow got any answer from its responder (a TCP handshake reply, data, a RST).
-pub fn answered(f: &Conn) -> bool {
-    f.resp_pkts > 0
-}
-
 /// Whether a TCP flow completed its handshake.
 pub fn handshake_ok(f: &Conn) -> bool {
     f.synack_frame.is_some() || f.history.as_str().contains('h')
@@ -790,48 +447,157 @@ mod tests {
         assert_eq!(peak_window(&mut [], S), (0, 0, 0));
     }
 
-    #[test]
-    fn registry_is_complete_and_ids_unique() {
-        let ids: BTreeSet<&str> = DETECTORS.iter().map(|d| d.id).collect();
-        assert_eq!(ids.len(), DETECTORS.len());
-        let causes: BTreeSet<&str> = DETECTORS
-            .iter()
-            .flat_map(|d| d.causes.iter().copied())
-            .collect();
-        for c in [
-            "arp_storm",
-            "arp_unanswered",
-            "ip_conflict",
-            "arp_vip_move",
-            "arp_spoofing",
-            "icmp_unreachable",
-            "icmp_ttl_exceeded",
-            "icmp_frag_needed",
-            "pmtu_blackhole",
-            "tcp_syn_unanswered",
-            "tcp_rejected_rst",
-            "rst_storm",
-            "tcp_reset_midstream",
-            "syn_flood",
-            "port_scan",
-            "tcp_retransmissions",
-            "tcp_zero_window",
-            "capture_truncated",
-            "capture_loss",
-            "capture_one_sided",
-            "dns_nxdomain",
-            "dns_servfail",
-            "dns_refused",
-            "dns_error",
-            "dns_timeout",
-            "http_5xx",
-            "http_401",
-            "http_403",
-            "http_4xx",
-            "http_slow",
-            "http_duplicate_request",
-        ] {
-            assert!(causes.contains(c), "no detector reports {c}");
+    /// The backticked snake_case names in the rows of the cause table of
+    /// `docs/report-contract.md` (the rows after its `| layer | causes |` header).
+    fn contract_causes() -> BTreeSet<&'static str> {
+        const CONTRACT: &str = include_str!("../../docs/report-contract.md");
+        let table = CONTRACT
+            .split_once("| layer | causes |")
+            .expect("the contract has a cause table")
+            .1;
+        let rows = table.lines().skip(1).take_while(|l| l.starts_with('|'));
+        let mut names = BTreeSet::new();
+        for row in rows.skip(1) {
+            // Every other piece of a row split at backticks is between backticks.
+            for word in row.split('`').skip(1).step_by(2) {
+                if !word.is_empty()
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    names.insert(word);
+                }
+            }
         }
+        names
+    }
+
+    #[test]
+    fn registry_matches_the_report_contract() {
+        let ids: BTreeSet<&str> = DETECTORS.iter().map(|d| d.id).collect();
+        assert_eq!(ids.len(), DETECTORS.len(), "detector ids are unique");
+        let reported: BTreeSet<&str> = DETECTORS
+            .iter()
+            .flat_map(|d| d.causes.iter().map(|c| c.name()))
+            .collect();
+        let contract = contract_causes();
+        assert!(contract.len() > 30, "the cause table was read: {contract:?}");
+        let undocumented: Vec<_> = reported.difference(&contract).collect();
+        assert!(
+            undocumented.is_empty(),
+            "reported by a detector but not in docs/report-contract.md: {undocumented:?}"
+        );
+        let unreported: Vec<_> = contract.difference(&reported).collect();
+        assert!(
+            unreported.is_empty(),
+            "in docs/report-contract.md but reported by no detector: {unreported:?}"
+        );
+    }
+
+    use crate::detect::testing::*;
+    use crate::detect::syn_flood::SYN_FLOOD;
+    use crate::detect::tcp_rejected_rst::TCP_REJECTED_RST;
+    use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
+
+    /// Folding records beyond the record budget (`crate::flow::fold`) changes no cause, severity,
+    /// title, client list or count: the detectors read a folded record as the flows it stands for.
+    #[test]
+    fn folded_records_give_the_same_causes_and_counts() {
+        use crate::flow::fold::{Budget, merge_groups};
+        let server = ip(0, 5);
+        let mut flows = Vec::new();
+        // A SYN flood: 300 attempts from 60 sources.
+        for i in 0..300i64 {
+            let src = ip(1, (i % 60) as u8);
+            flows.push(conn(src, 2000 + i as u16, server, 443, "S0", "S", i * 10));
+        }
+        // Refused on port 23: 30 attempts from 3 clients.
+        for i in 0..30i64 {
+            let src = ip(2, (i % 3) as u8);
+            flows.push(conn(
+                src,
+                3000 + i as u16,
+                server,
+                23,
+                "REJ",
+                "Sr",
+                5_000 + i * 10,
+            ));
+        }
+        // Dropped on port 8081: 40 attempts from 4 clients, a few retried.
+        for i in 0..40i64 {
+            let mut c = conn(
+                ip(3, (i % 4) as u8),
+                4000 + i as u16,
+                server,
+                8081,
+                "S0",
+                "S",
+                9_000 + i * 10,
+            );
+            if i % 5 == 0 {
+                c.orig_pkts = 3;
+            }
+            flows.push(c);
+        }
+        // Healthy connections to port 443 from 5 clients.
+        for i in 0..50i64 {
+            let src = ip(4, (i % 5) as u8);
+            flows.push(conn(
+                src,
+                5000 + i as u16,
+                server,
+                443,
+                "SF",
+                "ShADadFf",
+                20_000 + i * 10,
+            ));
+        }
+        flows.sort_by_key(|f| f.sort_key());
+        /// What a finding says, ids and times aside.
+        #[derive(Debug, PartialEq)]
+        struct Said {
+            cause: String,
+            severity: Severity,
+            title: String,
+            flows: u64,
+            clients: Vec<String>,
+        }
+        let summary = |a: &Analysis| -> Vec<Said> {
+            run_all(a)
+                .into_iter()
+                .map(|f| Said {
+                    cause: f.cause,
+                    severity: f.severity,
+                    title: f.title,
+                    flows: f.affected_flows,
+                    clients: f.clients,
+                })
+                .collect()
+        };
+        let plain = summary(&analysis(flows.clone(), vec![]));
+        assert!(plain.iter().any(|f| f.cause == SYN_FLOOD), "{plain:?}");
+        assert!(plain.iter().any(|f| f.cause == TCP_REJECTED_RST), "{plain:?}");
+        assert!(
+            plain.iter().any(|f| f.cause == TCP_SYN_UNANSWERED),
+            "{plain:?}"
+        );
+    
+        // Two tables, 10 records each, the rest folded; then merged as the analysis does.
+        let (mut a, mut b) = (Budget::new(10), Budget::new(10));
+        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+        for (i, c) in flows.into_iter().enumerate() {
+            if i % 2 == 0 {
+                a.place(&mut ka, c);
+            } else {
+                b.place(&mut kb, c);
+            }
+        }
+        assert!(a.folded > 0 && b.folded > 0);
+        let mut kept: Vec<Conn> = ka.into_iter().chain(kb).collect();
+        kept.extend(merge_groups(vec![a.groups, b.groups]));
+        assert!(kept.len() < 40, "{} records", kept.len());
+        kept.sort_by_key(|f| f.sort_key());
+        assert_eq!(summary(&analysis(kept, vec![])), plain);
     }
 }

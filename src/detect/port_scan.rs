@@ -10,6 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.port_scan";
+
+pub const PORT_SCAN: Cause = Cause::new("port_scan");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[PORT_SCAN];
+
 /// Distinct (host, port) pairs probed from which a source is a scanner.
 pub const MIN_TARGETS: usize = 20;
 /// ... and at least this many distinct ports on one host, or hosts on one port.
@@ -119,7 +126,7 @@ pub fn scanners(an: &Analysis) -> BTreeSet<IpAddr> {
     s.extend(
         arp_targets
             .into_iter()
-            .filter(|(_, t)| t.len() >= super::arp::SWEEP_TARGETS)
+            .filter(|(_, t)| t.len() >= super::arp_unanswered::SWEEP_TARGETS)
             .map(|(ip, _)| IpAddr::V4(ip)),
     );
     s
@@ -167,17 +174,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         });
         let (first, last) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
         let open_list: Vec<String> = open.iter().take(10).map(|(h, p)| ep(*h, *p)).collect();
-        let mut f = finding(
-            "port_scan",
-            Layer::Transport,
-            Severity::Low,
-            0.9,
-            format!(
+        let mut f = finding(PORT_SCAN, Layer::Transport, Severity::Low, 0.9)
+            .titled(format!(
                 "{src} scans {} and {}",
                 plural(n_hosts, "host"),
                 plural(n_ports, "port")
-            ),
-            format!(
+            ), format!(
                 "{src} sent {} without payload to {} on {} within {}; {} answered as open{}. \
                  This is a scan (nmap or a vulnerability scanner): noise for a connectivity \
                  problem unless the scanner is unexpected.",
@@ -191,10 +193,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 } else {
                     format!(" ({})", open_list.join(", "))
                 }
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.clients = vec![src.to_string()];
         f.affected_flows = n_probes;
         for (c, _) in probes.iter().filter(|(c, _)| c.orig_ip == src).take(3) {
@@ -216,4 +216,29 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+    use crate::detect::tcp_rejected_rst::TCP_REJECTED_RST;
+
+    #[test]
+    fn port_scan_needs_enough_targets_and_takes_the_probes() {
+        let scan = |ports: u16| {
+            let flows = (0..ports)
+                .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, "REJ", "Sr", p as i64))
+                .collect();
+            analysis(flows, vec![])
+        };
+        let at = causes(&scan(port_scan::MIN_TARGETS as u16));
+        assert!(at.contains(&PORT_SCAN.into()), "{at:?}");
+        assert!(
+            !at.contains(&TCP_REJECTED_RST.into()),
+            "scan probes blamed: {at:?}"
+        );
+        let below = causes(&scan(port_scan::MIN_TARGETS as u16 - 1));
+        assert!(!below.contains(&PORT_SCAN.into()), "{below:?}");
+    }
 }

@@ -10,6 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.rst_storm";
+
+pub const RST_STORM: Cause = Cause::new("rst_storm");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[RST_STORM];
+
 /// Sliding window in which reset connections are counted.
 pub const WINDOW_NS: i64 = 10_000_000_000;
 /// Reset connections within one window from which it is a storm.
@@ -144,27 +151,20 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let other_ttls = ctx.host_ttls(sender);
         let middlebox =
             !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
-        let mut f = finding(
-            "rst_storm",
-            Layer::Transport,
-            if peak >= 5 * MIN_CONNS {
+        let mut f = finding(RST_STORM, Layer::Transport, if peak >= 5 * MIN_CONNS {
                 Severity::Critical
             } else {
                 Severity::High
-            },
-            0.9,
-            format!("RST storm: {sender} reset {total} connections"),
-            format!(
+            }, 0.9)
+            .titled(format!("RST storm: {sender} reset {total} connections"), format!(
                 "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
                  Resets from one host across many connections point to a crashing or overloaded \
                  service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
                 plural(total as usize, "connection"),
                 secs(WINDOW_NS),
                 plural(clients.len(), "peer")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         if middlebox {
             f.explanation.push_str(&format!(
                 " The resets carry TTL {rst_ttls:?} while {sender}'s other packets carry {other_ttls:?}: \
@@ -204,4 +204,65 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn rst_storm_needs_many_connections_in_the_window() {
+        let storm = |n: usize| {
+            let flows = (0..n)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(1, (i % 4) as u8),
+                        2000 + i as u16,
+                        ip(0, 5),
+                        8081,
+                        "RSTR",
+                        "ShADdr",
+                        i as i64 * 10,
+                    );
+                    c.rst_by = Some("resp");
+                    c.orig_bytes = 10;
+                    c
+                })
+                .collect();
+            analysis(flows, vec![])
+        };
+        assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&RST_STORM.into()));
+        assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&RST_STORM.into()));
+    }
+
+#[test]
+    fn resets_with_a_foreign_ttl_are_blamed_on_a_middlebox() {
+        let server = ip(0, 5);
+        let mut flows: Vec<Conn> = (0..rst_storm::MIN_CONNS)
+            .map(|i| {
+                let mut c = conn(
+                    ip(1, (i % 4) as u8),
+                    2000 + i as u16,
+                    server,
+                    8081,
+                    "RSTR",
+                    "ShADdr",
+                    i as i64 * 10,
+                );
+                c.rst_by = Some("resp");
+                c.orig_bytes = 10;
+                c.rst_ttl = Some(250);
+                c
+            })
+            .collect();
+        flows.push(conn(ip(1, 9), 3000, server, 80, "SF", "ShADadFf", 900));
+        let f = run_all(&analysis(flows, vec![]));
+        let storm = f.iter().find(|f| f.cause == RST_STORM).expect("storm");
+        assert!(
+            storm.explanation.contains("injected"),
+            "{}",
+            storm.explanation
+        );
+    }
 }

@@ -4,6 +4,13 @@
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.syn_flood";
+
+pub const SYN_FLOOD: Cause = Cause::new("syn_flood");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[SYN_FLOOD];
+
 /// Sliding window in which half-open connections are counted.
 pub const WINDOW_NS: i64 = 10_000_000_000;
 /// Half-open connections in one window from which it is a flood.
@@ -51,30 +58,23 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let rate = peak as f64 / (to.saturating_sub(from).max(1) as f64 / 1e9);
         let svc = ctx.label(ip, port);
-        let mut f = finding(
-            "syn_flood",
-            Layer::Transport,
-            if peak >= 10 * MIN_HALF_OPEN {
+        let mut f = finding(SYN_FLOOD, Layer::Transport, if peak >= 10 * MIN_HALF_OPEN {
                 Severity::Critical
             } else {
                 Severity::High
-            },
-            0.9,
-            format!(
+            }, 0.9)
+            .titled(format!(
                 "SYN flood on TCP {svc}: {total} half-open connections from {}",
                 plural(n_sources, "source")
-            ),
-            format!(
+            ), format!(
                 "{} SYNs to {svc} from {} never completed the handshake (peak {peak} within {}, \
                  about {rate:.0} per second); the server answered {answered} of them with SYN-ACK. \
                  Half-open connections fill the listen backlog, so genuine clients time out.",
                 total,
                 plural(n_sources, "distinct source address"),
                 secs(WINDOW_NS)
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = sources.list().into_iter().take(20).collect();
         f.clients_total = Some(n_sources as u64).filter(|&n| n > 20);
@@ -102,4 +102,43 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn syn_flood_needs_enough_half_open_connections_and_sources() {
+        let server = ip(0, 5);
+        let flood = |n: usize, sources: usize| {
+            let flows = (0..n)
+                .map(|i| {
+                    conn(
+                        ip(100, (i % sources) as u8),
+                        1000 + i as u16,
+                        server,
+                        8081,
+                        "S1",
+                        "Sh",
+                        i as i64,
+                    )
+                })
+                .collect();
+            analysis(flows, vec![])
+        };
+        assert!(
+            causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES))
+                .contains(&SYN_FLOOD.into())
+        );
+        assert!(
+            !causes(&flood(syn_flood::MIN_HALF_OPEN - 1, syn_flood::MIN_SOURCES))
+                .contains(&SYN_FLOOD.into())
+        );
+        assert!(
+            !causes(&flood(syn_flood::MIN_HALF_OPEN, syn_flood::MIN_SOURCES - 1))
+                .contains(&SYN_FLOOD.into())
+        );
+    }
 }

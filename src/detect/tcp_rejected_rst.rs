@@ -10,6 +10,13 @@
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.rejected_rst";
+
+pub const TCP_REJECTED_RST: Cause = Cause::new("tcp_rejected_rst");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_REJECTED_RST];
+
 /// Attempts from which a refused service with no successful connection is `critical`.
 pub const CRITICAL_ATTEMPTS: usize = 3;
 
@@ -68,16 +75,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 plural(ok, "other connection")
             ));
         }
-        let mut f = finding(
-            "tcp_rejected_rst",
-            Layer::Transport,
-            severity,
-            0.95,
-            format!("TCP {svc} refuses connections (SYN answered by RST)"),
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(TCP_REJECTED_RST, Layer::Transport, severity, 0.95)
+            .titled(format!("TCP {svc} refuses connections (SYN answered by RST)"), expl)
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients;
         f.clients_total = origins.total_if_partial();

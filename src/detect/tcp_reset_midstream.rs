@@ -4,6 +4,13 @@
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.reset_midstream";
+
+pub const TCP_RESET_MIDSTREAM: Cause = Cause::new("tcp_reset_midstream");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_RESET_MIDSTREAM];
+
 /// Server-side aborts from which the finding is `medium` rather than `low`.
 pub const MEDIUM_MIN: usize = 2;
 
@@ -32,24 +39,17 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             Severity::Low
         };
         let svc = ctx.label(ip, port);
-        let mut f = finding(
-            "tcp_reset_midstream",
-            Layer::Transport,
-            severity,
-            0.85,
-            format!(
+        let mut f = finding(TCP_RESET_MIDSTREAM, Layer::Transport, severity, 0.85)
+            .titled(format!(
                 "Connections to {svc} aborted mid-stream by RST ({by_server} by the server, {by_client} by clients)"
-            ),
-            format!(
+            ), format!(
                 "{} to {svc} were established and carrying data when a RST ended them: {by_server} \
                  sent by the server, {by_client} by the client while data was still in flight. \
                  Server aborts usually mean the application crashed, hit a timeout or a limit, or \
                  a proxy or firewall killed the session.",
                 plural(n, "connection")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(6) {
             if let Some(fr) = c.rst_frame {
@@ -82,4 +82,38 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn server_aborts_are_medium_from_the_documented_count() {
+        let mk = |n: usize| {
+            let flows = (0..n)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(0, 2),
+                        40000 + i as u16,
+                        ip(0, 5),
+                        8081,
+                        "RSTR",
+                        "ShADdr",
+                        i as i64 * 1000,
+                    );
+                    c.rst_by = Some("resp");
+                    c.orig_bytes = 100;
+                    c
+                })
+                .collect();
+            run_all(&analysis(flows, vec![]))
+                .into_iter()
+                .find(|f| f.cause == TCP_RESET_MIDSTREAM)
+                .map(|f| f.severity)
+        };
+        assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN), Some(Severity::Medium));
+        assert_eq!(mk(tcp_reset_midstream::MEDIUM_MIN - 1), Some(Severity::Low));
+    }
 }

@@ -5,6 +5,13 @@
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.retransmissions";
+
+pub const TCP_RETRANSMISSIONS: Cause = Cause::new("tcp_retransmissions");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_RETRANSMISSIONS];
+
 pub const LOW: (u64, f64) = (5, 0.01);
 pub const MEDIUM: (u64, f64) = (10, 0.03);
 pub const HIGH: (u64, f64) = (30, 0.10);
@@ -50,16 +57,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .sum();
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let svc = ctx.label(ip, port);
-        let mut f = finding(
-            "tcp_retransmissions",
-            Layer::Transport,
-            severity,
-            0.85,
-            format!(
+        let mut f = finding(TCP_RETRANSMISSIONS, Layer::Transport, severity, 0.85)
+            .titled(format!(
                 "{:.1}% of TCP packets to/from {svc} are retransmissions",
                 rate * 100.0
-            ),
-            format!(
+            ), format!(
                 "{rtx} of {pkts} packets in {} with {svc} were retransmissions ({:.1}%; {by_server} \
                  sent by the server), in {} of them. Sustained loss like this slows every \
                  transfer and times out short requests: a saturated link, a duplex mismatch, a \
@@ -67,10 +69,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 plural(count(flows.iter().map(|(_, f)| *f)), "connection"),
                 rate * 100.0,
                 plural(hit.len(), "connection")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(flows.iter().map(|(_, c)| c.orig_ip));
         f.affected_flows = hit.len() as u64;
@@ -90,4 +90,29 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn a_few_retransmissions_are_normal_life() {
+        let mk = |rtx: u32, pkts: u64| {
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            c.resp_retransmissions = rtx;
+            c.orig_pkts = pkts / 2;
+            c.resp_pkts = pkts / 2;
+            analysis(vec![c], vec![])
+        };
+        assert!(causes(&mk(4, 100)).is_empty());
+        assert!(causes(&mk(10, 1100)).is_empty(), "under 1% is normal");
+        let f = run_all(&mk(5, 250));
+        assert_eq!(f[0].severity, Severity::Low);
+        let f = run_all(&mk(10, 300));
+        assert_eq!(f[0].severity, Severity::Medium);
+        let f = run_all(&mk(30, 300));
+        assert_eq!(f[0].severity, Severity::High);
+    }
 }

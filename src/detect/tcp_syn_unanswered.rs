@@ -16,8 +16,13 @@ use std::collections::BTreeSet;
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.syn_unanswered";
+
 /// The cause this detector reports.
 pub const TCP_SYN_UNANSWERED: Cause = Cause::new("tcp_syn_unanswered");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 
 /// A lone SYN this close to the end of the capture may simply not have been answered yet.
 pub const END_GRACE_NS: i64 = 1_000_000_000;
@@ -27,12 +32,7 @@ pub const CRITICAL_SYNS: u64 = 3;
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
-    let end = an
-        .captures
-        .iter()
-        .filter_map(|c| c.last_ts_ns)
-        .max()
-        .unwrap_or(0);
+    let end = ctx.capture_end();
     let unanswered = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
             && f.conn_state == "S0"
@@ -114,16 +114,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  the client's direction."
             ));
         }
-        let mut f = finding(
-            "tcp_syn_unanswered",
-            Layer::Transport,
-            severity,
-            confidence,
-            title,
-            expl,
-            first,
-            last,
-        );
+        let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
+            .titled(title, expl)
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients;
         f.clients_total = origins.total_if_partial();
@@ -169,4 +162,52 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn unanswered_syn_at_the_end_of_the_capture_is_not_blamed() {
+        let mut a = analysis(
+            vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0)],
+            vec![],
+        );
+        a.captures[0].last_ts_ns = Some(500_000_000);
+        assert!(causes(&a).is_empty());
+        let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0);
+        two.orig_pkts = 2;
+        let a = analysis(vec![two], vec![]);
+        assert_eq!(causes(&a), vec![TCP_SYN_UNANSWERED.to_string()]);
+    }
+
+#[test]
+    fn unanswered_syns_become_critical_at_the_documented_edge() {
+        let mk = |attempts: usize, syns_each: u64| {
+            let flows = (0..attempts)
+                .map(|i| {
+                    let mut c = conn(
+                        ip(0, 2),
+                        40000 + i as u16,
+                        ip(0, 5),
+                        8081,
+                        "S0",
+                        "S",
+                        i as i64 * 1000,
+                    );
+                    c.orig_pkts = syns_each;
+                    c
+                })
+                .collect();
+            run_all(&analysis(flows, vec![]))[0].severity
+        };
+        assert_eq!(
+            mk(tcp_syn_unanswered::CRITICAL_ATTEMPTS, 1),
+            Severity::Critical
+        );
+        assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS), Severity::Critical);
+        assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS - 1), Severity::High);
+    }
 }

@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tcp.zero_window";
+
+pub const TCP_ZERO_WINDOW: Cause = Cause::new("tcp_zero_window");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TCP_ZERO_WINDOW];
+
 /// Zero-window advertisements from which the finding is `low` (below: `info`, a receiver
 /// that caught up at once) and `medium`.
 pub const LOW_MIN: u64 = 5;
@@ -33,27 +40,20 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             "the server cannot keep up with what clients send (an overloaded or stalled service)"
         };
-        let mut f = finding(
-            "tcp_zero_window",
-            Layer::Transport,
-            if total >= MEDIUM_MIN {
+        let mut f = finding(TCP_ZERO_WINDOW, Layer::Transport, if total >= MEDIUM_MIN {
                 Severity::Medium
             } else if total >= LOW_MIN {
                 Severity::Low
             } else {
                 Severity::Info
-            },
-            0.9,
-            format!("Zero-window stalls on {svc} ({total} zero-window advertisements)"),
-            format!(
+            }, 0.9)
+            .titled(format!("Zero-window stalls on {svc} ({total} zero-window advertisements)"), format!(
                 "{} with {svc} advertised a zero receive window {total} times ({by_client} by \
                  clients, {by_server} by the server): {who}. Transfers stall until the receiver \
                  reads.",
                 plural(count(flows.iter().map(|(_, f)| *f)), "connection")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         about_service(&mut f, ip, port, &flows);
         for (_, c) in flows.iter().take(5) {
             f.evidence.push(ctx.ev(
@@ -77,4 +77,22 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn a_couple_of_zero_windows_are_informational() {
+        let mk = |zw: u32| {
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            c.orig_zero_windows = zw;
+            run_all(&analysis(vec![c], vec![]))[0].severity
+        };
+        assert_eq!(mk(tcp_zero_window::LOW_MIN as u32 - 1), Severity::Info);
+        assert_eq!(mk(tcp_zero_window::LOW_MIN as u32), Severity::Low);
+        assert_eq!(mk(tcp_zero_window::MEDIUM_MIN as u32), Severity::Medium);
+    }
 }

@@ -1,5 +1,6 @@
 //! TLS handshake root causes, from the ClientHello/ServerHello and plaintext alerts of every
-//! TLS connection (any port, recognised by content). Certificate chains are not judged yet.
+//! TLS connection (any port, recognised by content). The certificate chains are judged by
+//! [`super::tls_cert`].
 //!
 //! - Fatal alerts, by sender and handshake step, mapped to the cause they name:
 //!   `protocol_version` → `tls_version_mismatch`; `handshake_failure` and
@@ -19,10 +20,27 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
+use crate::decode::tls::alert;
+
+use crate::detect::tls_cert::TLS_CERT_EXPIRED;
+use crate::detect::tls_cert::TLS_UNKNOWN_CA;
 use crate::decode::tls::{
     ClientOffer, alert_name, is_sm_suite, suite_name, suite_weakness, version_name,
 };
 use crate::event::{TlsAlert, TlsSession};
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tls.handshake";
+
+pub const TLS_ALERT: Cause = Cause::new("tls_alert");
+pub const TLS_VERSION_MISMATCH: Cause = Cause::new("tls_version_mismatch");
+pub const TLS_HANDSHAKE_FAILURE: Cause = Cause::new("tls_handshake_failure");
+pub const TLS_CLIENT_CERT_REQUIRED: Cause = Cause::new("tls_client_cert_required");
+pub const TLS_OBSOLETE_VERSION: Cause = Cause::new("tls_obsolete_version");
+pub const TLS_WEAK_CIPHER: Cause = Cause::new("tls_weak_cipher");
+pub const TLS_HANDSHAKE_ABORTED: Cause = Cause::new("tls_handshake_aborted");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FAILURE, TLS_CLIENT_CERT_REQUIRED, TLS_UNKNOWN_CA, TLS_CERT_EXPIRED, TLS_OBSOLETE_VERSION, TLS_WEAK_CIPHER, TLS_HANDSHAKE_ABORTED];
 
 /// An encrypted client record this short after the server's TLS 1.3 flight is an alert
 /// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
@@ -48,16 +66,23 @@ fn target(ctx: &Ctx<'_>, s: &TlsSession) -> String {
     }
 }
 
-fn cause_of_alert(s: &TlsSession, a: &TlsAlert) -> &'static str {
+fn cause_of_alert(s: &TlsSession, a: &TlsAlert) -> Cause {
     match (a.description, a.by_server) {
-        (70, _) => "tls_version_mismatch",
-        (116, true) => "tls_client_cert_required",
+        (alert::PROTOCOL_VERSION, _) => TLS_VERSION_MISMATCH,
+        (alert::CERTIFICATE_REQUIRED, true) => TLS_CLIENT_CERT_REQUIRED,
         // The server asked for a client certificate and then refuses the handshake.
-        (40 | 42 | 43 | 46 | 48, true) if s.cert_requested => "tls_client_cert_required",
-        (40 | 71, _) => "tls_handshake_failure",
-        (48, false) => "tls_unknown_ca",
-        (45, false) => "tls_cert_expired",
-        _ => "tls_alert",
+        (
+            alert::HANDSHAKE_FAILURE
+            | alert::BAD_CERTIFICATE
+            | alert::UNSUPPORTED_CERTIFICATE
+            | alert::CERTIFICATE_UNKNOWN
+            | alert::UNKNOWN_CA,
+            true,
+        ) if s.cert_requested => TLS_CLIENT_CERT_REQUIRED,
+        (alert::HANDSHAKE_FAILURE | alert::INSUFFICIENT_SECURITY, _) => TLS_HANDSHAKE_FAILURE,
+        (alert::UNKNOWN_CA, false) => TLS_UNKNOWN_CA,
+        (alert::CERTIFICATE_EXPIRED, false) => TLS_CERT_EXPIRED,
+        _ => TLS_ALERT,
     }
 }
 
@@ -87,7 +112,7 @@ fn offered(s: &TlsSession) -> String {
 }
 
 /// Which side must change what, from the offer and who refused it.
-fn advice(cause: &str, by_server: bool, s: &TlsSession) -> Option<String> {
+fn advice(cause: Cause, by_server: bool, s: &TlsSession) -> Option<String> {
     let o = s.offer.as_ref()?;
     let mut vs: Vec<u16> = if o.versions.is_empty() {
         vec![o.legacy_version]
@@ -105,22 +130,22 @@ fn advice(cause: &str, by_server: bool, s: &TlsSession) -> Option<String> {
             .join(", ")
     };
     match (cause, by_server) {
-        ("tls_version_mismatch", true) if min >= 0x0304 => Some(format!(
+        (TLS_VERSION_MISMATCH, true) if min >= 0x0304 => Some(format!(
             "The client offers only {}, which the server does not speak: enable TLS 1.3 on the server, or allow TLS 1.2 on the client.",
             version_name(max)
         )),
-        ("tls_version_mismatch", true) if max == 0x0303 => Some(
+        (TLS_VERSION_MISMATCH, true) if max == 0x0303 => Some(
             "The client's highest version is TLS 1.2 and the server refuses it, so the server speaks only TLS 1.3: enable TLS 1.3 on the client, or TLS 1.2 on the server.".into(),
         ),
-        ("tls_version_mismatch", true) => Some(format!(
+        (TLS_VERSION_MISMATCH, true) => Some(format!(
             "The client's highest version is {}, which the server refuses: upgrade the client to TLS 1.2 or 1.3 (or, only if that is impossible, re-enable {} on the server).",
             version_name(max),
             version_name(max)
         )),
-        ("tls_version_mismatch", false) => Some(
+        (TLS_VERSION_MISMATCH, false) => Some(
             "The client refused the version the server chose: the server must offer a version the client accepts (TLS 1.2 or 1.3).".into(),
         ),
-        ("tls_handshake_failure", true) => {
+        (TLS_HANDSHAKE_FAILURE, true) => {
             let mut a = format!(
                 "The server accepts none of the client's {}",
                 plural(o.suites.len(), "cipher suite")
@@ -157,25 +182,38 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     out
 }
 
+/// What fatal alerts are grouped by: the server, the cause, the alert and who sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AlertKey {
+    server: IpAddr,
+    port: u16,
+    cause: Cause,
+    description: u8,
+    by_server: bool,
+}
+
 fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    // (server, port, cause, description, by_server) -> (session, alert)
-    type Key = (IpAddr, u16, &'static str, u8, bool);
-    let mut groups: BTreeMap<Key, Vec<(&TlsSession, &TlsAlert)>> = BTreeMap::new();
+    let mut groups: BTreeMap<AlertKey, Vec<(&TlsSession, &TlsAlert)>> = BTreeMap::new();
     for s in &ctx.an.tls {
-        for a in s.alerts.iter().filter(|a| a.level == 2) {
-            groups
-                .entry((
-                    s.server,
-                    s.server_port,
-                    cause_of_alert(s, a),
-                    a.description,
-                    a.by_server,
-                ))
-                .or_default()
-                .push((s, a));
+        for a in s.alerts.iter().filter(|a| a.level == alert::FATAL) {
+            let key = AlertKey {
+                server: s.server,
+                port: s.server_port,
+                cause: cause_of_alert(s, a),
+                description: a.description,
+                by_server: a.by_server,
+            };
+            groups.entry(key).or_default().push((s, a));
         }
     }
-    for ((ip, port, cause, desc, by_server), hits) in groups {
+    for (key, hits) in groups {
+        let AlertKey {
+            server: ip,
+            port,
+            cause,
+            description: desc,
+            by_server,
+        } = key;
         let (s0, a0) = hits[0];
         let tgt = target(ctx, s0);
         let sender = if by_server {
@@ -192,7 +230,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .filter(|s| {
                 s.server == ip
                     && s.server_port == port
-                    && s.alerts.iter().all(|a| a.level != 2)
+                    && s.alerts.iter().all(|a| a.level != alert::FATAL)
                     && s.client_encrypted > 1
             })
             .count();
@@ -204,18 +242,18 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             offered(s0)
         );
         expl.push_str(match cause {
-            "tls_version_mismatch" => " The two sides share no protocol version: the server only speaks versions the client does not offer (or the reverse), e.g. a client limited to TLS 1.3 against a TLS 1.2 server, or a legacy TLS 1.0 client against a modern server.",
-            "tls_handshake_failure" => " The two sides could not agree on parameters: usually no cipher suite (or curve, or signature algorithm) in common.",
-            "tls_client_cert_required" => " The server requires a client certificate (mutual TLS) and the client sent none, or one it does not accept.",
-            "tls_unknown_ca" => " The client does not trust the CA that issued the server's certificate: a private CA missing from its trust store, or an incomplete chain.",
-            "tls_cert_expired" => " The client judged the server's certificate expired (check the certificate dates and the client's clock).",
+            TLS_VERSION_MISMATCH => " The two sides share no protocol version: the server only speaks versions the client does not offer (or the reverse), e.g. a client limited to TLS 1.3 against a TLS 1.2 server, or a legacy TLS 1.0 client against a modern server.",
+            TLS_HANDSHAKE_FAILURE => " The two sides could not agree on parameters: usually no cipher suite (or curve, or signature algorithm) in common.",
+            TLS_CLIENT_CERT_REQUIRED => " The server requires a client certificate (mutual TLS) and the client sent none, or one it does not accept.",
+            TLS_UNKNOWN_CA => " The client does not trust the CA that issued the server's certificate: a private CA missing from its trust store, or an incomplete chain.",
+            TLS_CERT_EXPIRED => " The client judged the server's certificate expired (check the certificate dates and the client's clock).",
             _ => " The handshake was aborted by this alert.",
         });
         if let Some(advice) = advice(cause, by_server, s0) {
             expl.push(' ');
             expl.push_str(&advice);
         }
-        let sm = matches!(cause, "tls_handshake_failure" | "tls_version_mismatch")
+        let sm = matches!(cause, TLS_HANDSHAKE_FAILURE | TLS_VERSION_MISMATCH)
             && s0.offer.as_ref().is_some_and(sm_only);
         if sm {
             expl.push_str(SM_ONLY_WHY);
@@ -226,20 +264,13 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 plural(ok, "other handshake")
             ));
         }
-        let mut f = finding(
-            cause,
-            Layer::Security,
-            if ok == 0 {
+        let mut f = finding(cause, Layer::Security, if ok == 0 {
                 Severity::Critical
             } else {
                 Severity::High
-            },
-            0.95,
-            format!("TLS to {tgt} fails: {sender} sends {}", alert_name(desc)),
-            expl,
-            first,
-            last,
-        );
+            }, 0.95)
+            .titled(format!("TLS to {tgt} fails: {sender} sends {}", alert_name(desc)), expl)
+            .between(first, last);
         f.server = tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, _)| s.client));
         f.affected_flows = hits.len() as u64;
@@ -252,7 +283,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     match (&s.offer, cause) {
                         // What the server could not agree with: every extension, by number
                         // (unknown ones included), and the signature algorithms.
-                        (Some(o), "tls_handshake_failure") if !o.extensions.is_empty() => {
+                        (Some(o), TLS_HANDSHAKE_FAILURE) if !o.extensions.is_empty() => {
                             let nums = |v: &[u16]| {
                                 v.iter()
                                     .map(|x| format!("0x{x:04x}"))
@@ -283,11 +314,11 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         );
         f.remediation = match cause {
             _ if sm => vec![SM_ONLY_FIX.into()],
-            "tls_version_mismatch" => vec!["Enable a common TLS version on both sides (TLS 1.2 at least); update the side stuck on the old one.".into()],
-            "tls_handshake_failure" => vec!["Compare the client's offered suites with the server's configured ones (openssl s_client -connect host:port -cipher ...), and enable a common modern suite.".into()],
-            "tls_client_cert_required" => vec!["Configure the client certificate and key the server expects, issued by a CA the server trusts.".into()],
-            "tls_unknown_ca" => vec!["Install the issuing CA in the client's trust store, or make the server send its full chain.".into()],
-            "tls_cert_expired" => vec!["Renew the server certificate; check the client's clock.".into()],
+            TLS_VERSION_MISMATCH => vec!["Enable a common TLS version on both sides (TLS 1.2 at least); update the side stuck on the old one.".into()],
+            TLS_HANDSHAKE_FAILURE => vec!["Compare the client's offered suites with the server's configured ones (openssl s_client -connect host:port -cipher ...), and enable a common modern suite.".into()],
+            TLS_CLIENT_CERT_REQUIRED => vec!["Configure the client certificate and key the server expects, issued by a CA the server trusts.".into()],
+            TLS_UNKNOWN_CA => vec!["Install the issuing CA in the client's trust store, or make the server send its full chain.".into()],
+            TLS_CERT_EXPIRED => vec!["Renew the server certificate; check the client's clock.".into()],
             _ => vec![format!("Check the server and client TLS logs for {} at {}.", alert_name(desc), rfc3339(first))],
         };
         f.group = Some(format!("tls {}", ep(ip, port)));
@@ -325,26 +356,19 @@ fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let tgt = target(ctx, ss[0]);
         let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
         let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
-        let mut f = finding(
-            "tls_obsolete_version",
-            Layer::Security,
-            if matches!(v, 0x0002 | 0x0300) {
+        let mut f = finding(TLS_OBSOLETE_VERSION, Layer::Security, if matches!(v, 0x0002 | 0x0300) {
                 Severity::High
             } else {
                 Severity::Medium
-            },
-            0.95,
-            format!("{} negotiated with {tgt}", version_name(v)),
-            format!(
+            }, 0.95)
+            .titled(format!("{} negotiated with {tgt}", version_name(v)), format!(
                 "{} with {tgt} use {}, a protocol version deprecated for known attacks (RFC 8996 \
                  retires TLS 1.0 and 1.1; SSLv3 and SSLv2 are broken). Modern clients and \
                  libraries refuse it, so this service fails as soon as they are updated.",
                 plural(ss.len(), "connection"),
                 version_name(v)
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;
@@ -378,24 +402,17 @@ fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let why = suite_weakness(suite).unwrap_or("weak");
         let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
         let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
-        let mut f = finding(
-            "tls_weak_cipher",
-            Layer::Security,
-            Severity::High,
-            0.95,
-            format!(
+        let mut f = finding(TLS_WEAK_CIPHER, Layer::Security, Severity::High, 0.95)
+            .titled(format!(
                 "Weak cipher suite {} negotiated with {tgt}",
                 suite_name(suite)
-            ),
-            format!(
+            ), format!(
                 "{} with {tgt} negotiated {} (0x{suite:04x}): {why}. Current clients refuse it and \
                  the traffic is not properly protected.",
                 plural(ss.len(), "connection"),
                 suite_name(suite)
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;
@@ -441,13 +458,8 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
         let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
         let clients: BTreeSet<IpAddr> = ss.iter().map(|s| s.client).collect();
-        let mut f = finding(
-            "tls_handshake_aborted",
-            Layer::Security,
-            Severity::High,
-            0.6,
-            format!("TLS 1.3 handshakes with {tgt} are aborted by the client"),
-            format!(
+        let mut f = finding(TLS_HANDSHAKE_ABORTED, Layer::Security, Severity::High, 0.6)
+            .titled(format!("TLS 1.3 handshakes with {tgt} are aborted by the client"), format!(
                 "In {} with {tgt} the server sent its encrypted flight (certificate included) and \
                  the client answered with one short encrypted record, alert-sized, and no \
                  application data, then gave up. TLS 1.3 encrypts the certificate and the alert, \
@@ -455,10 +467,8 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                  certificate (untrusted CA, expired, wrong name). A TLS 1.2 capture or a key log \
                  (SSLKEYLOGFILE) would show the exact alert.",
                 plural(ss.len(), "TLS 1.3 handshake")
-            ),
-            first,
-            last,
-        );
+            ))
+            .between(first, last);
         f.server = server(ip, Some(port));
         f.clients = clients.iter().map(|c| c.to_string()).collect();
         f.affected_flows = ss.len() as u64;
@@ -576,20 +586,13 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if sm {
             expl.push_str(SM_ONLY_WHY);
         }
-        let mut f = finding(
-            "tls_handshake_failure",
-            Layer::Security,
-            Severity::High,
-            if sm { 0.8 } else { 0.6 },
-            if server_closed {
+        let mut f = finding(TLS_HANDSHAKE_FAILURE, Layer::Security, Severity::High, if sm { 0.8 } else { 0.6 })
+            .titled(if server_closed {
                 format!("{tgt} hangs up on the TLS ClientHello")
             } else {
                 format!("{tgt} never answers the TLS ClientHello")
-            },
-            expl,
-            first,
-            last,
-        );
+            }, expl)
+            .between(first, last);
         f.server = tls_server(ip, port, s0);
         f.clients = ip_list(ss.iter().map(|s| s.client));
         f.affected_flows = ss.len() as u64;

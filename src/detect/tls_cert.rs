@@ -10,7 +10,7 @@
 //!   trust anchor: the intermediate is missing (named after the leaf's issuer).
 //! - `tls_chain_broken`: the names line up but a signature does not verify with the key of
 //!   the issuer the server sent (or the trust anchor of that name): a wrong or re-keyed
-//!   intermediate. A cause name beyond DESIGN.md's list.
+//!   intermediate.
 //! - `tls_unknown_ca`: the chain is complete up to a root (sent or not) that is not a trust
 //!   anchor (Mozilla's roots plus `--ca-bundle`).
 //! - `tls_self_signed`: a lone self-issued leaf.
@@ -22,9 +22,26 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::decode::tls::alert;
+
 use crate::decode::tls::{KeyExchange, group_bits, group_name};
 use crate::event::TlsSession;
 use crate::cert::{CertInfo, ChainEnd, hostname_matches, parse_cert};
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "tls.certificate";
+
+pub const TLS_CERT_EXPIRED: Cause = Cause::new("tls_cert_expired");
+pub const TLS_CERT_NOT_YET_VALID: Cause = Cause::new("tls_cert_not_yet_valid");
+pub const TLS_CA_EXPIRED: Cause = Cause::new("tls_ca_expired");
+pub const TLS_SELF_SIGNED: Cause = Cause::new("tls_self_signed");
+pub const TLS_CHAIN_INCOMPLETE: Cause = Cause::new("tls_chain_incomplete");
+pub const TLS_CHAIN_BROKEN: Cause = Cause::new("tls_chain_broken");
+pub const TLS_UNKNOWN_CA: Cause = Cause::new("tls_unknown_ca");
+pub const TLS_HOSTNAME_MISMATCH: Cause = Cause::new("tls_hostname_mismatch");
+pub const TLS_WEAK_KEY: Cause = Cause::new("tls_weak_key");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[TLS_CERT_EXPIRED, TLS_CERT_NOT_YET_VALID, TLS_CA_EXPIRED, TLS_SELF_SIGNED, TLS_CHAIN_INCOMPLETE, TLS_CHAIN_BROKEN, TLS_UNKNOWN_CA, TLS_HOSTNAME_MISMATCH, TLS_WEAK_KEY];
 
 pub const MIN_RSA_BITS: u32 = 2048;
 pub const MIN_EC_BITS: u32 = 224;
@@ -53,25 +70,27 @@ fn accepted(s: &TlsSession) -> bool {
         .server_hello
         .is_some_and(|(_, v, _)| v == 0x0304 || v >> 8 == 0x7f);
     let needed = if tls13 { 2 } else { 1 };
-    s.client_app_records >= needed && s.alerts.iter().all(|a| a.level != 2)
+    s.client_app_records >= needed && s.alerts.iter().all(|a| a.level != alert::FATAL)
 }
 
 /// Whether a client's fatal alert can mean `cause`: the specific alert for it, or a generic
 /// one (bad_certificate, certificate_unknown, unsupported_certificate, insufficient_security
 /// for keys). A client that says unknown_ca did not reject the dates, and so on.
-fn alert_fits(cause: &str, desc: u8) -> bool {
+fn alert_fits(cause: Cause, desc: u8) -> bool {
     match desc {
-        42 | 43 | 46 => true,
-        48 => matches!(
+        alert::BAD_CERTIFICATE | alert::UNSUPPORTED_CERTIFICATE | alert::CERTIFICATE_UNKNOWN => {
+            true
+        }
+        alert::UNKNOWN_CA => matches!(
             cause,
-            "tls_unknown_ca" | "tls_chain_incomplete" | "tls_self_signed"
+            TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE | TLS_SELF_SIGNED
         ),
-        45 => matches!(
+        alert::CERTIFICATE_EXPIRED => matches!(
             cause,
-            "tls_cert_expired" | "tls_ca_expired" | "tls_cert_not_yet_valid"
+            TLS_CERT_EXPIRED | TLS_CA_EXPIRED | TLS_CERT_NOT_YET_VALID
         ),
-        51 => cause == "tls_chain_broken",
-        71 | 40 => cause == "tls_weak_key",
+        alert::DECRYPT_ERROR => cause == TLS_CHAIN_BROKEN,
+        alert::INSUFFICIENT_SECURITY | alert::HANDSHAKE_FAILURE => cause == TLS_WEAK_KEY,
         _ => false,
     }
 }
@@ -89,395 +108,465 @@ enum Weak {
     Chain,
 }
 
-/// A handshake, its parsed chain, and why it is reported.
-/// The frame and time shown as evidence.
-type Hit<'a> = (
-    &'a TlsSession,
-    Vec<CertInfo>,
-    String,
-    Option<(u64, i64, &'static str)>,
-    Weak,
-);
+/// A handshake reported for one cause.
+struct Hit<'a> {
+    /// The handshake.
+    session: &'a TlsSession,
+    /// Its certificate chain, parsed.
+    chain: Vec<CertInfo>,
+    /// Why it is reported: a clause of the explanation.
+    why: String,
+    /// The frame, time and message (`Certificate`, `ServerKeyExchange`) shown as evidence.
+    shown: Option<(u64, i64, &'static str)>,
+    /// For `tls_weak_key`, what is weak.
+    weak: Weak,
+}
 
+/// Hits by server address, port and cause.
+type Groups<'a> = BTreeMap<(IpAddr, u16, Cause), Vec<Hit<'a>>>;
+
+/// Runs the detector: judges each handshake's certificates, then explains each server's
+/// problems, one finding per server, port and cause.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    // (server, port, cause) -> sessions with their parsed chain
-    let mut groups: BTreeMap<(IpAddr, u16, &'static str), Vec<Hit<'_>>> = BTreeMap::new();
+    collect(ctx)
+        .into_iter()
+        .map(|((ip, port, cause), hits)| explain(ctx, ip, port, cause, &hits))
+        .collect()
+}
+
+/// Judges the certificates (and the ephemeral key exchange) of every handshake.
+fn collect<'a>(ctx: &Ctx<'a>) -> Groups<'a> {
+    let an: &'a Analysis = ctx.an;
+    let mut groups: Groups<'a> = BTreeMap::new();
     let mut parsed: std::collections::HashMap<usize, Vec<CertInfo>> = Default::default();
-    for s in &ctx.an.tls {
+    for s in &an.tls {
         // Sessions share their chain when it is the same (see FlowEvents): parse it once.
         let chain: Vec<CertInfo> = parsed
             .entry(std::sync::Arc::as_ptr(&s.certs) as usize)
             .or_insert_with(|| s.certs.iter().filter_map(|d| parse_cert(d)).collect())
             .clone();
-        // The server's ephemeral key exchange (ServerKeyExchange), judged like its key.
-        if let Some((frame, ts, kx)) = s.key_exchange {
-            let when = s.first_ts_ns / 1_000_000_000;
-            let weak = match kx {
-                KeyExchange::Dh { prime_bits } if prime_bits < MIN_RSA_BITS => Some(format!(
-                    "the server's ephemeral Diffie-Hellman group is only {prime_bits} bits (Logjam; at least {MIN_RSA_BITS} needed)"
-                )),
-                KeyExchange::Ecdh { group } => {
-                    group_bits(group).filter(|&b| b < MIN_EC_BITS).map(|b| {
-                        format!(
-                            "the server's ephemeral ECDH curve {} is only {b} bits",
-                            group_name(group)
-                        )
-                    })
-                }
-                _ => None,
-            };
-            if let Some(why) = weak.filter(|_| when >= WEAK_KEY_FROM) {
-                groups
-                    .entry((s.server, s.server_port, "tls_weak_key"))
-                    .or_default()
-                    .push((
-                        s,
-                        chain.clone(),
-                        why,
-                        Some((frame, ts, "ServerKeyExchange")),
-                        Weak::Ephemeral,
-                    ));
-            }
-        }
-        let mut add = |cause: &'static str, why: String| {
-            groups
-                .entry((s.server, s.server_port, cause))
-                .or_default()
-                .push((
-                    s,
-                    chain.clone(),
-                    why,
-                    s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate")),
-                    Weak::NotKey,
-                ));
+        let hit = |why: String, shown, weak| Hit {
+            session: s,
+            chain: chain.clone(),
+            why,
+            shown,
+            weak,
         };
+        if let Some((why, shown)) = weak_key_exchange(s) {
+            push(&mut groups, TLS_WEAK_KEY, hit(why, Some(shown), Weak::Ephemeral));
+        }
         let Some(leaf) = chain.first() else { continue };
         let now = s.cert_ts_ns / 1_000_000_000;
-        if now > leaf.not_after {
-            add(
-                "tls_cert_expired",
-                format!(
-                    "the certificate for {} ({}) expired on {} and the handshake took place on {}",
-                    leaf.subject,
-                    key_desc(leaf),
-                    date(leaf.not_after),
-                    date(now)
-                ),
-            );
-        } else if now < leaf.not_before {
-            add(
-                "tls_cert_not_yet_valid",
-                format!(
-                    "the certificate for {} is valid only from {} and the handshake took place on {}",
-                    leaf.subject,
-                    date(leaf.not_before),
-                    date(now)
-                ),
-            );
-        }
-        // CAs of the chain: certificates that issued another one sent, or roots. (TLCP's
-        // second certificate is the server's encryption certificate, not a CA.)
-        let is_ca = |c: &CertInfo| {
-            c.self_issued
-                || chain
-                    .iter()
-                    .any(|o| !std::ptr::eq(o, c) && o.issuer == c.subject)
-        };
-        if chain.len() > 1 && chain[1].subject == leaf.subject && !is_ca(&chain[1]) {
-            // TLCP: the encryption certificate is judged like the signing one.
-            let enc = &chain[1];
-            if now > enc.not_after && now <= leaf.not_after {
-                add(
-                    "tls_cert_expired",
-                    format!(
-                        "the encryption certificate for {} ({}) expired on {} and the handshake took place on {}",
-                        enc.subject,
-                        key_desc(enc),
-                        date(enc.not_after),
-                        date(now)
-                    ),
-                );
-            }
-        }
-        for ca in chain.iter().skip(1).filter(|c| is_ca(c)) {
-            if now > ca.not_after {
-                add(
-                    "tls_ca_expired",
-                    format!(
-                        "the CA certificate {} in the chain expired on {}",
-                        ca.subject,
-                        date(ca.not_after)
-                    ),
-                );
-                break;
-            }
-        }
-        // Link the chain by names to a trust anchor (Mozilla's roots and --ca-bundle).
-        match crate::cert::walk_chain(&chain, &ctx.an.trust) {
-            Some(ChainEnd::MissingIssuer { depth: 0, issuer }) if !leaf.self_issued => {
-                let why = if chain.len() > 1 {
-                    format!(
-                        "the server sends its own certificate ({}) and {} others, but not the intermediate that issued it ({issuer})",
-                        leaf.subject,
-                        chain.len() - 1
-                    )
-                } else {
-                    format!(
-                        "the server sends only its own certificate ({}), not the intermediate that issued it ({issuer})",
-                        leaf.subject
-                    )
-                };
-                add("tls_chain_incomplete", why);
-            }
-            Some(ChainEnd::MissingIssuer { depth, issuer }) if depth > 0 => {
-                add(
-                    "tls_unknown_ca",
-                    format!(
-                        "the chain ends at {}, issued by {issuer}, which is not a trusted CA (a private CA can be added with --ca-bundle)",
-                        chain.get(depth).map_or("", |c| c.subject.as_str())
-                    ),
-                );
-            }
-            Some(ChainEnd::UntrustedRoot(root)) if chain.len() > 1 => {
-                add(
-                    "tls_unknown_ca",
-                    format!(
-                        "the chain ends at the root {root}, which is not a trusted CA (a private CA can be added with --ca-bundle)"
-                    ),
-                );
-            }
-            Some(ChainEnd::BadSignature {
-                subject,
-                issuer,
-                key_id_differs,
-                ..
-            }) => {
-                let ids = if key_id_differs {
-                    "; the key identifiers differ too, so the issuer certificate is another key under the same name (a re-keyed or wrong intermediate)"
-                } else {
-                    ""
-                };
-                add(
-                    "tls_chain_broken",
-                    format!(
-                        "the signature on {subject} does not verify with the key of {issuer}, although the names line up{ids}"
-                    ),
-                );
-            }
-            _ => {}
-        }
+        let shown = s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate"));
+        let mut verdicts = validity(&chain, now);
+        verdicts.extend(trust(&chain, &an.trust));
         if leaf.self_issued && chain.len() == 1 {
-            add(
-                "tls_self_signed",
-                format!(
-                    "the server presents a self-signed certificate ({})",
-                    leaf.subject
-                ),
+            let why = format!(
+                "the server presents a self-signed certificate ({})",
+                leaf.subject
             );
+            verdicts.push((TLS_SELF_SIGNED, why));
         }
-        if let Some(sni) = s.offer.as_ref().and_then(|o| o.sni.as_deref()) {
-            if !hostname_matches(sni, leaf) {
-                let names = if leaf.dns_names.is_empty() {
-                    leaf.common_name.clone().unwrap_or_default()
-                } else {
-                    leaf.dns_names.join(", ")
-                };
-                add(
-                    "tls_hostname_mismatch",
-                    format!("the client asked for {sni} but the certificate is for {names}"),
-                );
-            }
+        verdicts.extend(hostname(s, leaf));
+        for (cause, why) in verdicts {
+            push(&mut groups, cause, hit(why, shown, Weak::NotKey));
         }
-        for (i, c) in chain.iter().enumerate() {
-            let weak_key = now >= WEAK_KEY_FROM
-                && match (c.key_alg.as_str(), c.key_bits) {
-                    ("RSA", Some(b)) => b < MIN_RSA_BITS,
-                    ("EC", Some(b)) => b < MIN_EC_BITS,
-                    _ => false,
-                };
-            // A root's signature on itself does not matter; MD5 always, SHA-1 from 2017.
-            let weak_sig = !c.self_issued
-                && (c.sig_alg.contains("md5") || (now >= SHA1_WEAK_FROM && c.weak_signature()));
-            if weak_key || weak_sig {
-                let what = if weak_key {
-                    format!(
-                        "{} {} has a {}-bit {} key",
-                        if i == 0 {
-                            "the server's own certificate"
-                        } else {
-                            "the CA certificate"
-                        },
-                        c.subject,
-                        c.key_bits.unwrap_or(0),
-                        c.key_alg
-                    )
-                } else {
-                    format!("{} is signed with {}", c.subject, c.sig_alg)
-                };
-                // (Pushed here rather than through `add`: the kind decides the severity.)
-                groups
-                    .entry((s.server, s.server_port, "tls_weak_key"))
-                    .or_default()
-                    .push((
-                        s,
-                        chain.clone(),
-                        what,
-                        s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate")),
-                        if weak_key && i == 0 {
-                            Weak::ServerKey
-                        } else {
-                            Weak::Chain
-                        },
-                    ));
-                break;
-            }
+        if let Some((why, weak)) = weak_chain(&chain, now) {
+            push(&mut groups, TLS_WEAK_KEY, hit(why, shown, weak));
         }
     }
+    groups
+}
+
+/// Files a hit for `cause` under its server.
+fn push<'a>(groups: &mut Groups<'a>, cause: Cause, hit: Hit<'a>) {
+    let s = hit.session;
+    groups
+        .entry((s.server, s.server_port, cause))
+        .or_default()
+        .push(hit);
+}
+
+/// The server's ephemeral key exchange (ServerKeyExchange), judged like its key: why it is
+/// weak and the frame that shows it.
+fn weak_key_exchange(s: &TlsSession) -> Option<(String, (u64, i64, &'static str))> {
+    let (frame, ts, kx) = s.key_exchange?;
+    if s.first_ts_ns / 1_000_000_000 < WEAK_KEY_FROM {
+        return None;
+    }
+    let why = match kx {
+        KeyExchange::Dh { prime_bits } if prime_bits < MIN_RSA_BITS => Some(format!(
+            "the server's ephemeral Diffie-Hellman group is only {prime_bits} bits (Logjam; at least {MIN_RSA_BITS} needed)"
+        )),
+        KeyExchange::Ecdh { group } => group_bits(group).filter(|&b| b < MIN_EC_BITS).map(|b| {
+            format!(
+                "the server's ephemeral ECDH curve {} is only {b} bits",
+                group_name(group)
+            )
+        }),
+        _ => None,
+    }?;
+    Some((why, (frame, ts, "ServerKeyExchange")))
+}
+
+/// The dates of the chain at `now` (seconds): the leaf, TLCP's encryption certificate and
+/// the CAs.
+fn validity(chain: &[CertInfo], now: i64) -> Vec<(Cause, String)> {
     let mut out = Vec::new();
-    for ((ip, port, cause), hits) in groups {
-        let (s0, chain0, why0, ..) = &hits[0];
-        let no_cert = CertInfo::default();
-        let leaf = chain0.first().unwrap_or(&no_cert);
-        let sni = s0.offer.as_ref().and_then(|o| o.sni.clone());
-        let tgt = match &sni {
-            Some(n) => format!("{n} ({})", ep(ip, port)),
-            None => ctx.label(ip, port),
-        };
-        let rejected = hits
-            .iter()
-            .filter(|(s, ..)| {
-                // The client refused: its own fatal alert (one that can mean this cause), or
-                // it went silent without the server having aborted first (a server's alert is
-                // a different failure).
-                let server_aborted = s.alerts.iter().any(|a| a.level == 2 && a.by_server);
-                s.alerts
-                    .iter()
-                    .any(|a| a.level == 2 && !a.by_server && alert_fits(cause, a.description))
-                    || (s.client_encrypted == 0 && !server_aborted && s.alerts.is_empty())
-            })
-            .count();
-        // Another client accepted the very same chain from this server: it trusts this CA,
-        // so an untrusted-CA verdict is only our trust store's view.
-        let same_chain_accepted =
-            ctx.an.tls.iter().any(|o| {
-                o.server == ip && o.server_port == port && o.certs == s0.certs && accepted(o)
-            });
-        // The client went on to exchange encrypted data: it did not (or could not) validate.
-        let accepted = hits.iter().filter(|(s, ..)| accepted(s)).count();
-        let severity = match cause {
-            "tls_unknown_ca" | "tls_chain_incomplete" if same_chain_accepted => Severity::Low,
-            _ if rejected > 0 => Severity::Critical,
-            // A weak ephemeral DH group or a short leaf key: updated clients refuse it.
-            "tls_weak_key"
-                if hits
-                    .iter()
-                    .any(|h| matches!(h.4, Weak::Ephemeral | Weak::ServerKey)) =>
-            {
-                Severity::Medium
-            }
-            "tls_weak_key" => Severity::Low,
-            _ if accepted == hits.len() => Severity::Low,
-            // Only our trust store's view: no client here objected to this CA.
-            "tls_unknown_ca" | "tls_chain_incomplete" => Severity::Low,
-            _ => Severity::High,
-        };
-        let mut expl = format!(
-            "In {} with {tgt}, {why0}.",
-            plural(hits.len(), "TLS handshake")
-        );
-        if let Some((_, 0x0101, suite)) = s0.server_hello {
-            expl.push_str(&format!(
-                " The handshake is TLCP (GM/T 0024) with {}: the server sends a signing and an encryption certificate ({}).",
-                crate::decode::tls::suite_name(suite),
-                key_desc(leaf)
+    let Some(leaf) = chain.first() else {
+        return out;
+    };
+    if now > leaf.not_after {
+        out.push((
+            TLS_CERT_EXPIRED,
+            format!(
+                "the certificate for {} ({}) expired on {} and the handshake took place on {}",
+                leaf.subject,
+                key_desc(leaf),
+                date(leaf.not_after),
+                date(now)
+            ),
+        ));
+    } else if now < leaf.not_before {
+        out.push((
+            TLS_CERT_NOT_YET_VALID,
+            format!(
+                "the certificate for {} is valid only from {} and the handshake took place on {}",
+                leaf.subject,
+                date(leaf.not_before),
+                date(now)
+            ),
+        ));
+    }
+    // CAs of the chain: certificates that issued another one sent, or roots. (TLCP's
+    // second certificate is the server's encryption certificate, not a CA.)
+    let is_ca = |c: &CertInfo| {
+        c.self_issued
+            || chain
+                .iter()
+                .any(|o| !std::ptr::eq(o, c) && o.issuer == c.subject)
+    };
+    if chain.len() > 1 && chain[1].subject == leaf.subject && !is_ca(&chain[1]) {
+        // TLCP: the encryption certificate is judged like the signing one.
+        let enc = &chain[1];
+        if now > enc.not_after && now <= leaf.not_after {
+            out.push((
+                TLS_CERT_EXPIRED,
+                format!(
+                    "the encryption certificate for {} ({}) expired on {} and the handshake took place on {}",
+                    enc.subject,
+                    key_desc(enc),
+                    date(enc.not_after),
+                    date(now)
+                ),
             ));
         }
-        if rejected > 0 {
-            expl.push_str(&format!(
-                " The client gave up in {rejected} of them (an alert or no encrypted traffic)."
-            ));
-        } else if accepted == hits.len() {
-            expl.push_str(if cause == "tls_weak_key" {
-                " This client accepted it and carried on (it allows such keys), so it is not what broke this connection, but clients with current security levels refuse it."
-            } else {
-                " This client accepted it and carried on (it does not validate the certificate), so it is not what broke this connection, but validating clients will refuse it."
-            });
-        }
-        expl.push_str(match cause {
-            "tls_cert_expired" => " Clients that check dates refuse the connection: renew the certificate.",
-            "tls_cert_not_yet_valid" => " The certificate starts in the future for this client: a wrong clock on the client (or a certificate issued with a future date).",
-            "tls_ca_expired" => " An expired CA in the chain breaks validation even when the leaf is current: replace the intermediate the server sends.",
-            "tls_self_signed" => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
-            "tls_chain_incomplete" => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
-            "tls_hostname_mismatch" => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
-            "tls_chain_broken" => " Validating clients refuse a chain whose signatures do not verify (OpenSSL: \"certificate signature failure\"): the server sends an intermediate that did not sign its certificate, usually an older or re-keyed CA certificate with the same name. Install the intermediate the CA issued together with this certificate.",
-            "tls_unknown_ca" => " Clients without that CA in their trust store refuse the connection: use a publicly trusted certificate, or install the private CA on the clients (and pass it to pcap-rca with --ca-bundle).",
-            _ => " Current clients reject such keys and signatures.",
-        });
-        let mut f = finding(
-            cause,
-            Layer::Security,
-            severity,
-            0.95,
-            match cause {
-                "tls_cert_expired" => format!(
-                    "Expired certificate on {tgt} (ended {})",
-                    date(leaf.not_after)
-                ),
-                "tls_cert_not_yet_valid" => format!(
-                    "Certificate on {tgt} not yet valid (starts {})",
-                    date(leaf.not_before)
-                ),
-                "tls_ca_expired" => format!("Expired CA certificate in the chain of {tgt}"),
-                "tls_self_signed" => format!("Self-signed certificate on {tgt}"),
-                "tls_chain_incomplete" => {
-                    format!(
-                        "{tgt} sends an incomplete certificate chain (missing {})",
-                        leaf.issuer
-                    )
-                }
-                "tls_unknown_ca" => format!("{tgt} presents a certificate from an untrusted CA"),
-                "tls_chain_broken" => {
-                    format!("Broken certificate chain on {tgt}: a signature does not verify")
-                }
-                "tls_hostname_mismatch" => {
-                    format!("Certificate on {tgt} does not match the requested name")
-                }
-                _ if hits.iter().all(|h| h.4 == Weak::Ephemeral) => {
-                    format!("Weak ephemeral key exchange on {tgt}")
-                }
-                _ => format!("Weak key or signature in the certificate chain of {tgt}"),
-            },
-            expl,
-            hits.iter().map(|(s, ..)| s.first_ts_ns).min().unwrap_or(0),
-            hits.iter().map(|(s, ..)| s.last_ts_ns).max().unwrap_or(0),
-        );
-        f.server = super::tls::tls_server(ip, port, s0);
-        f.clients = ip_list(hits.iter().map(|(s, ..)| s.client));
-        f.affected_flows = hits.len() as u64;
-        for (s, _, why, at, _) in hits.iter().take(4) {
-            if let Some((fr, ts, what)) = *at {
-                f.evidence
-                    .push(ctx.ev(s.capture, fr, ts, format!("{what}: {why}")));
-            }
-        }
-        let kx = hits
-            .iter()
-            .any(|h| h.3.is_some_and(|(_, _, w)| w == "ServerKeyExchange"));
-        f.wireshark_filter = format!(
-            "{}.src == {ip} && tcp.srcport == {port} && tls.handshake.type {}",
-            ipf(ip),
-            if kx { "in {11 12}" } else { "== 11" }
-        );
-        f.remediation = vec![format!(
-            "Inspect the chain {tgt} sends: openssl s_client -connect {ip}:{port} -showcerts."
-        )];
-        if kx {
-            f.remediation.insert(0, "Configure Diffie-Hellman parameters of at least 2048 bits (RFC 7919 ffdhe2048 or larger), or prefer ECDHE suites on P-256/X25519.".into());
-        }
-        f.group = Some(format!("tls {}", ep(ip, port)));
-        f.weight = if cause == "tls_weak_key" { 30 } else { 90 };
-        out.push(f);
+    }
+    if let Some(ca) = chain
+        .iter()
+        .skip(1)
+        .filter(|c| is_ca(c))
+        .find(|ca| now > ca.not_after)
+    {
+        out.push((
+            TLS_CA_EXPIRED,
+            format!(
+                "the CA certificate {} in the chain expired on {}",
+                ca.subject,
+                date(ca.not_after)
+            ),
+        ));
     }
     out
+}
+
+/// The chain linked by names to a trust anchor (Mozilla's roots and --ca-bundle): a missing
+/// intermediate, an untrusted CA, or a signature that does not verify.
+fn trust(chain: &[CertInfo], anchors: &crate::cert::TrustStore) -> Option<(Cause, String)> {
+    let leaf = chain.first()?;
+    match crate::cert::walk_chain(chain, anchors)? {
+        ChainEnd::MissingIssuer { depth: 0, issuer } if !leaf.self_issued => {
+            let why = if chain.len() > 1 {
+                format!(
+                    "the server sends its own certificate ({}) and {} others, but not the intermediate that issued it ({issuer})",
+                    leaf.subject,
+                    chain.len() - 1
+                )
+            } else {
+                format!(
+                    "the server sends only its own certificate ({}), not the intermediate that issued it ({issuer})",
+                    leaf.subject
+                )
+            };
+            Some((TLS_CHAIN_INCOMPLETE, why))
+        }
+        ChainEnd::MissingIssuer { depth, issuer } if depth > 0 => Some((
+            TLS_UNKNOWN_CA,
+            format!(
+                "the chain ends at {}, issued by {issuer}, which is not a trusted CA (a private CA can be added with --ca-bundle)",
+                chain.get(depth).map_or("", |c| c.subject.as_str())
+            ),
+        )),
+        ChainEnd::UntrustedRoot(root) if chain.len() > 1 => Some((
+            TLS_UNKNOWN_CA,
+            format!(
+                "the chain ends at the root {root}, which is not a trusted CA (a private CA can be added with --ca-bundle)"
+            ),
+        )),
+        ChainEnd::BadSignature {
+            subject,
+            issuer,
+            key_id_differs,
+            ..
+        } => {
+            let ids = if key_id_differs {
+                "; the key identifiers differ too, so the issuer certificate is another key under the same name (a re-keyed or wrong intermediate)"
+            } else {
+                ""
+            };
+            Some((
+                TLS_CHAIN_BROKEN,
+                format!(
+                    "the signature on {subject} does not verify with the key of {issuer}, although the names line up{ids}"
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the leaf covers the name the client asked for (SNI).
+fn hostname(s: &TlsSession, leaf: &CertInfo) -> Option<(Cause, String)> {
+    let sni = s.offer.as_ref().and_then(|o| o.sni.as_deref())?;
+    if hostname_matches(sni, leaf) {
+        return None;
+    }
+    let names = if leaf.dns_names.is_empty() {
+        leaf.common_name.clone().unwrap_or_default()
+    } else {
+        leaf.dns_names.join(", ")
+    };
+    Some((
+        TLS_HOSTNAME_MISMATCH,
+        format!("the client asked for {sni} but the certificate is for {names}"),
+    ))
+}
+
+/// The first weak key or signature of the chain at `now` (seconds), and whether it is the
+/// server's own key (the kind decides the severity).
+fn weak_chain(chain: &[CertInfo], now: i64) -> Option<(String, Weak)> {
+    for (i, c) in chain.iter().enumerate() {
+        let weak_key = now >= WEAK_KEY_FROM
+            && match (c.key_alg.as_str(), c.key_bits) {
+                ("RSA", Some(b)) => b < MIN_RSA_BITS,
+                ("EC", Some(b)) => b < MIN_EC_BITS,
+                _ => false,
+            };
+        // A root's signature on itself does not matter; MD5 always, SHA-1 from 2017.
+        let weak_sig = !c.self_issued
+            && (c.sig_alg.contains("md5") || (now >= SHA1_WEAK_FROM && c.weak_signature()));
+        if !(weak_key || weak_sig) {
+            continue;
+        }
+        let what = if weak_key {
+            format!(
+                "{} {} has a {}-bit {} key",
+                if i == 0 {
+                    "the server's own certificate"
+                } else {
+                    "the CA certificate"
+                },
+                c.subject,
+                c.key_bits.unwrap_or(0),
+                c.key_alg
+            )
+        } else {
+            format!("{} is signed with {}", c.subject, c.sig_alg)
+        };
+        let weak = if weak_key && i == 0 {
+            Weak::ServerKey
+        } else {
+            Weak::Chain
+        };
+        return Some((what, weak));
+    }
+    None
+}
+
+/// How the clients of some hits took the certificate: how many refused it, how many carried
+/// on, and whether any client anywhere accepted the very same chain from this server.
+struct Reception {
+    rejected: usize,
+    accepted: usize,
+    same_chain_accepted: bool,
+}
+
+fn reception(ctx: &Ctx<'_>, ip: IpAddr, port: u16, cause: Cause, hits: &[Hit<'_>]) -> Reception {
+    let s0 = hits[0].session;
+    let rejected = hits
+        .iter()
+        .filter(|h| {
+            // The client refused: its own fatal alert (one that can mean this cause), or
+            // it went silent without the server having aborted first (a server's alert is
+            // a different failure).
+            let s = h.session;
+            let server_aborted = s.alerts.iter().any(|a| a.level == alert::FATAL && a.by_server);
+            s.alerts
+                .iter()
+                .any(|a| a.level == alert::FATAL && !a.by_server && alert_fits(cause, a.description))
+                || (s.client_encrypted == 0 && !server_aborted && s.alerts.is_empty())
+        })
+        .count();
+    // Another client accepted the very same chain from this server: it trusts this CA,
+    // so an untrusted-CA verdict is only our trust store's view.
+    let same_chain_accepted = ctx.an.tls.iter().any(|o| {
+        o.server == ip && o.server_port == port && o.certs == s0.certs && accepted(o)
+    });
+    // The client went on to exchange encrypted data: it did not (or could not) validate.
+    let accepted = hits.iter().filter(|h| accepted(h.session)).count();
+    Reception {
+        rejected,
+        accepted,
+        same_chain_accepted,
+    }
+}
+
+fn severity(cause: Cause, r: &Reception, hits: &[Hit<'_>]) -> Severity {
+    match cause {
+        TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE if r.same_chain_accepted => Severity::Low,
+        _ if r.rejected > 0 => Severity::Critical,
+        // A weak ephemeral DH group or a short leaf key: updated clients refuse it.
+        TLS_WEAK_KEY
+            if hits
+                .iter()
+                .any(|h| matches!(h.weak, Weak::Ephemeral | Weak::ServerKey)) =>
+        {
+            Severity::Medium
+        }
+        TLS_WEAK_KEY => Severity::Low,
+        _ if r.accepted == hits.len() => Severity::Low,
+        // Only our trust store's view: no client here objected to this CA.
+        TLS_UNKNOWN_CA | TLS_CHAIN_INCOMPLETE => Severity::Low,
+        _ => Severity::High,
+    }
+}
+
+fn explanation(cause: Cause, tgt: &str, r: &Reception, hits: &[Hit<'_>]) -> String {
+    let h0 = &hits[0];
+    let no_cert = CertInfo::default();
+    let leaf = h0.chain.first().unwrap_or(&no_cert);
+    let mut expl = format!(
+        "In {} with {tgt}, {}.",
+        plural(hits.len(), "TLS handshake"),
+        h0.why
+    );
+    if let Some((_, 0x0101, suite)) = h0.session.server_hello {
+        expl.push_str(&format!(
+            " The handshake is TLCP (GM/T 0024) with {}: the server sends a signing and an encryption certificate ({}).",
+            crate::decode::tls::suite_name(suite),
+            key_desc(leaf)
+        ));
+    }
+    if r.rejected > 0 {
+        expl.push_str(&format!(
+            " The client gave up in {} of them (an alert or no encrypted traffic).",
+            r.rejected
+        ));
+    } else if r.accepted == hits.len() {
+        expl.push_str(if cause == TLS_WEAK_KEY {
+            " This client accepted it and carried on (it allows such keys), so it is not what broke this connection, but clients with current security levels refuse it."
+        } else {
+            " This client accepted it and carried on (it does not validate the certificate), so it is not what broke this connection, but validating clients will refuse it."
+        });
+    }
+    expl.push_str(match cause {
+        TLS_CERT_EXPIRED => " Clients that check dates refuse the connection: renew the certificate.",
+        TLS_CERT_NOT_YET_VALID => " The certificate starts in the future for this client: a wrong clock on the client (or a certificate issued with a future date).",
+        TLS_CA_EXPIRED => " An expired CA in the chain breaks validation even when the leaf is current: replace the intermediate the server sends.",
+        TLS_SELF_SIGNED => " No client trusts it unless it is installed explicitly: use a certificate from a CA the clients trust.",
+        TLS_CHAIN_INCOMPLETE => " Clients that do not already hold that intermediate cannot build a path to a trusted root and refuse (often reported as unknown_ca): configure the server to send the full chain.",
+        TLS_HOSTNAME_MISMATCH => " The client refuses a certificate for another name: the server (or a proxy, or a block page) presents the wrong certificate, or the client uses the wrong host name.",
+        TLS_CHAIN_BROKEN => " Validating clients refuse a chain whose signatures do not verify (OpenSSL: \"certificate signature failure\"): the server sends an intermediate that did not sign its certificate, usually an older or re-keyed CA certificate with the same name. Install the intermediate the CA issued together with this certificate.",
+        TLS_UNKNOWN_CA => " Clients without that CA in their trust store refuse the connection: use a publicly trusted certificate, or install the private CA on the clients (and pass it to pcap-rca with --ca-bundle).",
+        _ => " Current clients reject such keys and signatures.",
+    });
+    expl
+}
+
+fn title(cause: Cause, tgt: &str, leaf: &CertInfo, hits: &[Hit<'_>]) -> String {
+    match cause {
+        TLS_CERT_EXPIRED => format!(
+            "Expired certificate on {tgt} (ended {})",
+            date(leaf.not_after)
+        ),
+        TLS_CERT_NOT_YET_VALID => format!(
+            "Certificate on {tgt} not yet valid (starts {})",
+            date(leaf.not_before)
+        ),
+        TLS_CA_EXPIRED => format!("Expired CA certificate in the chain of {tgt}"),
+        TLS_SELF_SIGNED => format!("Self-signed certificate on {tgt}"),
+        TLS_CHAIN_INCOMPLETE => format!(
+            "{tgt} sends an incomplete certificate chain (missing {})",
+            leaf.issuer
+        ),
+        TLS_UNKNOWN_CA => format!("{tgt} presents a certificate from an untrusted CA"),
+        TLS_CHAIN_BROKEN => {
+            format!("Broken certificate chain on {tgt}: a signature does not verify")
+        }
+        TLS_HOSTNAME_MISMATCH => format!("Certificate on {tgt} does not match the requested name"),
+        _ if hits.iter().all(|h| h.weak == Weak::Ephemeral) => {
+            format!("Weak ephemeral key exchange on {tgt}")
+        }
+        _ => format!("Weak key or signature in the certificate chain of {tgt}"),
+    }
+}
+
+/// The finding for one server, port and cause.
+fn explain(ctx: &Ctx<'_>, ip: IpAddr, port: u16, cause: Cause, hits: &[Hit<'_>]) -> Finding {
+    let s0 = hits[0].session;
+    let no_cert = CertInfo::default();
+    let leaf = hits[0].chain.first().unwrap_or(&no_cert);
+    let tgt = match s0.offer.as_ref().and_then(|o| o.sni.clone()) {
+        Some(n) => format!("{n} ({})", ep(ip, port)),
+        None => ctx.label(ip, port),
+    };
+    let r = reception(ctx, ip, port, cause, hits);
+    let first = hits.iter().map(|h| h.session.first_ts_ns).min().unwrap_or(0);
+    let last = hits.iter().map(|h| h.session.last_ts_ns).max().unwrap_or(0);
+    let mut f = finding(cause, Layer::Security, severity(cause, &r, hits), 0.95)
+        .titled(
+            title(cause, &tgt, leaf, hits),
+            explanation(cause, &tgt, &r, hits),
+        )
+        .between(first, last);
+    f.server = super::tls::tls_server(ip, port, s0);
+    f.clients = ip_list(hits.iter().map(|h| h.session.client));
+    f.affected_flows = hits.len() as u64;
+    for h in hits.iter().take(4) {
+        if let Some((fr, ts, what)) = h.shown {
+            f.evidence.push(ctx.ev(
+                h.session.capture,
+                fr,
+                ts,
+                format!("{what}: {}", h.why),
+            ));
+        }
+    }
+    let kx = hits
+        .iter()
+        .any(|h| h.shown.is_some_and(|(_, _, w)| w == "ServerKeyExchange"));
+    f.wireshark_filter = format!(
+        "{}.src == {ip} && tcp.srcport == {port} && tls.handshake.type {}",
+        ipf(ip),
+        if kx { "in {11 12}" } else { "== 11" }
+    );
+    f.remediation = vec![format!(
+        "Inspect the chain {tgt} sends: openssl s_client -connect {ip}:{port} -showcerts."
+    )];
+    if kx {
+        f.remediation.insert(0, "Configure Diffie-Hellman parameters of at least 2048 bits (RFC 7919 ffdhe2048 or larger), or prefer ECDHE suites on P-256/X25519.".into());
+    }
+    f.group = Some(format!("tls {}", ep(ip, port)));
+    f.weight = if cause == TLS_WEAK_KEY { 30 } else { 90 };
+    f
 }

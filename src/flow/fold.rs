@@ -621,7 +621,7 @@ mod tests {
 #[cfg(test)]
 mod budget_tests {
     use super::*;
-    use crate::detect::threshold_tests::{conn, ip};
+    use crate::flow::testing::{conn, ip};
 
     /// 10 sources each probing the same 10 services, with room for 4 groups: 4 server groups,
     /// then 4 source groups, then one group for the rest; every flow counted once.

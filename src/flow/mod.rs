@@ -8,6 +8,8 @@
 pub mod fold;
 pub mod http;
 pub mod tcp;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tls;
 
 use std::hash::{Hash, Hasher};

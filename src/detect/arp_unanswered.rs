@@ -1,0 +1,147 @@
+//! `arp_unanswered`: a host asking again and again for an address nobody answers, so no IP
+//! packet can reach that address at all.
+//!
+//! Likely causes: a gateway or server that is down, unplugged, on another VLAN or configured
+//! with another address; or clients configured with a wrong gateway. Senders sweeping
+//! [`SWEEP_TARGETS`] or more addresses are left to `arp_storm`. False positives: an address
+//! that answers over another path the capture does not see (it is excluded as soon as it sends
+//! anything in the capture).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use crate::decode::arp::{REPLY, REQUEST};
+use super::*;
+use crate::event::ArpEvent;
+
+/// The detector id, `area.name` (stable: it appears in the report).
+pub const ID: &str = "arp.unanswered";
+
+/// An address nobody answers ARP for.
+pub const ARP_UNANSWERED: Cause = Cause::new("arp_unanswered");
+/// The causes this detector reports.
+pub const CAUSES: &[Cause] = &[ARP_UNANSWERED];
+
+/// Requests for one address, none answered, from which it is reported, default 3, so that a
+/// single lost reply is not blamed.
+pub const UNANSWERED_MIN: usize = 3;
+/// Distinct targets (addresses) from which a sender is sweeping rather than looking for one
+/// host, default 20, so that scanners do not make every unused address a finding.
+pub const SWEEP_TARGETS: usize = 20;
+
+/// Runs the detector over the capture.
+pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let an = ctx.an;
+    let answered: BTreeSet<Ipv4Addr> = an
+        .arp
+        .iter()
+        .filter(|a| a.op == REPLY)
+        .map(|a| a.sender_ip)
+        .collect();
+    let mut targets_per_sender: BTreeMap<Ipv4Addr, BTreeSet<Ipv4Addr>> = BTreeMap::new();
+    let mut asks: BTreeMap<Ipv4Addr, Vec<&ArpEvent>> = BTreeMap::new();
+    for a in an.arp.iter().filter(|a| a.op == REQUEST) {
+        if a.sender_ip == a.target_ip || a.sender_ip.is_unspecified() {
+            continue; // gratuitous ARP or address probe
+        }
+        targets_per_sender
+            .entry(a.sender_ip)
+            .or_default()
+            .insert(a.target_ip);
+        asks.entry(a.target_ip).or_default().push(a);
+    }
+    let mut out = Vec::new();
+    for (target, reqs) in asks {
+        if answered.contains(&target) || ctx.talkers.contains(&IpAddr::V4(target)) {
+            continue;
+        }
+        let reqs: Vec<&&ArpEvent> = reqs
+            .iter()
+            .filter(|a| {
+                targets_per_sender
+                    .get(&a.sender_ip)
+                    .is_none_or(|t| t.len() < SWEEP_TARGETS)
+            })
+            .collect();
+        if reqs.len() < UNANSWERED_MIN {
+            continue;
+        }
+        let askers = ip_list(reqs.iter().map(|a| IpAddr::V4(a.sender_ip)));
+        let first = reqs.iter().map(|a| a.ts_ns).min().unwrap_or(0);
+        let last = reqs.iter().map(|a| a.ts_ns).max().unwrap_or(0);
+        let gateway_like =
+            askers.len() >= 2 || target.octets()[3] == 1 || target.octets()[3] == 254;
+        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= 2 * UNANSWERED_MIN || gateway_like {
+                Severity::Critical
+            } else {
+                Severity::High
+            }, 0.9)
+            .titled(format!(
+                "Nobody answers ARP for {target} ({} unanswered requests)",
+                reqs.len()
+            ), format!(
+                "{} asked {} times between {} and {} who has {target}, and no host answered: \
+                 {target} is down, unplugged, on another VLAN, or configured with another \
+                 address. Without an answer no IP packet can be sent to it, so every \
+                 connection to it fails before a single SYN leaves.{}",
+                askers.join(", "),
+                reqs.len(),
+                rfc3339(first),
+                rfc3339(last),
+                if gateway_like {
+                    format!(
+                        " {target} looks like a gateway: everything routed through it is cut off."
+                    )
+                } else {
+                    String::new()
+                }
+            ))
+            .between(first, last);
+        f.server = server(IpAddr::V4(target), None);
+        f.clients = askers;
+        f.affected_flows = reqs.len() as u64;
+        for a in reqs.iter().take(5) {
+            f.evidence.push(ctx.ev(
+                a.capture,
+                a.frame,
+                a.ts_ns,
+                format!("who has {target}? tell {}, no reply", a.sender_ip),
+            ));
+        }
+        f.wireshark_filter = format!("arp.dst.proto_ipv4=={target}");
+        f.remediation = vec![
+            format!("Check that {target} is up and connected, and its interface address and VLAN."),
+            format!("Check the clients' configured gateway / server address: is {target} right?"),
+        ];
+        f.group = Some(format!("host {target}"));
+        f.from_absence = true;
+        f.weight = 60;
+        out.push(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    #[test]
+    fn arp_unanswered_edge_and_answered_address() {
+        let asks = |n: usize, answer: bool| {
+            let mut ev: Vec<ArpEvent> = (0..n)
+                .map(|i| arp(REQUEST, 1, [10, 9, 0, 2], [10, 9, 0, 77], i as i64 * 1000))
+                .collect();
+            if answer {
+                ev.push(arp(REPLY, 7, [10, 9, 0, 77], [10, 9, 0, 2], 5000));
+            }
+            analysis(vec![], ev)
+        };
+        assert_eq!(
+            causes(&asks(arp_unanswered::UNANSWERED_MIN, false)),
+            vec![ARP_UNANSWERED.to_string()]
+        );
+        assert!(causes(&asks(arp_unanswered::UNANSWERED_MIN - 1, false)).is_empty());
+        assert!(causes(&asks(10, true)).is_empty());
+    }
+}
