@@ -215,19 +215,14 @@ fn same_incident(findings: &[Finding], links: &mut Links) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::finding::{Layer, Server, Severity};
+    use crate::detect::dns::DNS_NXDOMAIN;
+    use crate::detect::finding::{Cause, Layer, Server, Severity};
+    use crate::detect::tcp_retransmissions::TCP_RETRANSMISSIONS;
 
-    fn f(cause: &str, sev: Severity, group: &str, port: u16) -> Finding {
-        let mut x = crate::detect::finding(
-            cause,
-            Layer::Transport,
-            sev,
-            0.9,
-            cause.into(),
-            String::new(),
-            0,
-            0,
-        );
+    fn f(cause: Cause, sev: Severity, group: &str, port: u16) -> Finding {
+        let mut x = crate::detect::finding(cause, Layer::Transport, sev, 0.9)
+            .titled(cause.to_string(), String::new())
+            .between(0, 0);
         x.group = Some(group.into());
         x.server = Some(Server {
             ip: "10.0.0.5".into(),
@@ -241,10 +236,10 @@ mod tests {
     #[test]
     fn icmp_error_explains_the_unanswered_syns_of_its_service() {
         let v = vec![
-            f(TCP_SYN_UNANSWERED.name(), Severity::High, "svc a", 8081),
-            f(ICMP_UNREACHABLE.name(), Severity::Critical, "svc a", 8081),
-            f("tcp_retransmissions", Severity::Low, "svc a", 8081),
-            f("dns_nxdomain", Severity::Medium, "dns x", 53),
+            f(TCP_SYN_UNANSWERED, Severity::High, "svc a", 8081),
+            f(ICMP_UNREACHABLE, Severity::Critical, "svc a", 8081),
+            f(TCP_RETRANSMISSIONS, Severity::Low, "svc a", 8081),
+            f(DNS_NXDOMAIN, Severity::Medium, "dns x", 53),
         ];
         let links = link(&v);
         let syn = links.explained_by(0).unwrap();
@@ -260,8 +255,8 @@ mod tests {
     fn the_syns_of_another_port_are_not_explained_by_the_icmp_error() {
         // Same incident key but another server port: only the general rule applies.
         let v = vec![
-            f(ICMP_UNREACHABLE.name(), Severity::Critical, "host", 8081),
-            f(TCP_SYN_UNANSWERED.name(), Severity::High, "host", 443),
+            f(ICMP_UNREACHABLE, Severity::Critical, "host", 8081),
+            f(TCP_SYN_UNANSWERED, Severity::High, "host", 443),
         ];
         let l = link(&v).explained_by(1).unwrap();
         assert_eq!(l.rule, Rule::SameIncident);
@@ -281,9 +276,9 @@ mod tests {
 
     #[test]
     fn a_one_sided_capture_lowers_findings_built_on_absence() {
-        let mut a = f(TCP_SYN_UNANSWERED.name(), Severity::Critical, "a", 1);
+        let mut a = f(TCP_SYN_UNANSWERED, Severity::Critical, "a", 1);
         a.from_absence = true;
-        let mut side = f(CAPTURE_ONE_SIDED.name(), Severity::Low, "c", 0);
+        let mut side = f(CAPTURE_ONE_SIDED, Severity::Low, "c", 0);
         side.confidence = 0.8;
         let mut v = vec![a, side];
         capture_caveats(&mut v);

@@ -287,7 +287,7 @@ use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
             seed in proptest::prelude::any::<u64>(),
         ) {
             let sevs = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
-            let causes = ["a", "b", "c", "d", "e", "f"];
+            let causes = ["a", "b", "c", "d", "e", "f"].map(Cause::new);
             let groups = [None, Some("g1"), Some("g2"), Some("g3")];
             let base: Vec<Finding> = specs
                 .iter()
