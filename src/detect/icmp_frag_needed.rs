@@ -10,7 +10,7 @@
 //! the ICMP that would tell the sender is filtered. Parameters: [`BLACKHOLE_MIN_RTX`],
 //! [`BLACKHOLE_MIN_LEN`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
@@ -28,6 +28,15 @@ pub const BLACKHOLE_MIN_RTX: u32 = 3;
 pub const BLACKHOLE_MIN_LEN: u32 = 1000;
 
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut quoted_by_ptb = BTreeSet::new();
+    let mut out = frag_needed(ctx, &mut quoted_by_ptb);
+    out.extend(blackholes(ctx, &quoted_by_ptb));
+    out
+}
+
+/// `icmp_frag_needed`: the messages, per router and destination, and whether the senders
+/// adapted. Notes in `quoted_by_ptb` the flows they quote.
+fn frag_needed(ctx: &Ctx<'_>, quoted_by_ptb: &mut BTreeSet<usize>) -> Vec<Finding> {
     let an = ctx.an;
     let mut out = Vec::new();
     let mut groups: BTreeMap<(IpAddr, IpAddr), Vec<usize>> = BTreeMap::new();
@@ -36,7 +45,6 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             groups.entry((e.src, q.dst)).or_default().push(i);
         }
     }
-    let mut quoted_by_ptb = std::collections::BTreeSet::new();
     for ((router, dst), idx) in groups {
         let errs: Vec<&crate::event::IcmpEvent> =
             idx.iter().map(|&i| &an.icmp_errors[i]).collect();
@@ -121,8 +129,14 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         f.weight = 40;
         out.push(f);
     }
+    out
+}
 
-    // Black holes: established flows stuck on a large retransmitted segment, no ICMP.
+/// `pmtu_blackhole`: established flows stuck on a large retransmitted segment, with no ICMP
+/// about them (those in `quoted_by_ptb` were told).
+fn blackholes(ctx: &Ctx<'_>, quoted_by_ptb: &BTreeSet<usize>) -> Vec<Finding> {
+    let an = ctx.an;
+    let mut out = Vec::new();
     let stuck = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
             && handshake_ok(f)

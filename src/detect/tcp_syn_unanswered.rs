@@ -88,6 +88,49 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             rfc3339(first),
             rfc3339(last),
         );
+        expl.push_str(&where_dropped(ip, port, ok, &other_ports, server_talks));
+        let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
+            .titled(title, expl)
+            .between(first, last);
+        f.server = server(ip, Some(port));
+        f.clients = clients;
+        f.clients_total = origins.total_if_partial();
+        f.affected_flows = attempts as u64;
+        add_evidence(ctx, &mut f, &flows);
+        f.wireshark_filter = format!(
+            "{}.dst=={ip} && tcp.dstport=={port} && tcp.flags.syn==1 && tcp.flags.ack==0",
+            ipf(ip)
+        );
+        f.remediation = vec![
+            format!(
+                "Check firewall rules and security groups between {} and {ip} for TCP port \
+                 {port}: a DROP rule produces exactly this pattern.",
+                f.clients.first().cloned().unwrap_or_default()
+            ),
+            format!("On {ip}, confirm the service listens: ss -ltn 'sport = :{port}'."),
+            format!(
+                "Capture on {ip} as well: if the SYNs arrive there, its host firewall drops \
+                 them; if they do not, a device on the path does."
+            ),
+        ];
+        f.group = Some(svc_group(Proto::Tcp, ip, port));
+        f.from_absence = true;
+        f.weight = 50;
+        out.push(f);
+    }
+    out
+}
+
+/// Where the SYNs are likely dropped, from what else the server did: `ok` other connections
+/// to the port completed, it answered on `other_ports`, or it `talks` at all.
+fn where_dropped(
+    ip: IpAddr,
+    port: u16,
+    ok: usize,
+    other_ports: &BTreeSet<u16>,
+    server_talks: bool,
+) -> String {
+    let mut expl = String::new();
         if ok > 0 {
             expl.push_str(&format!(
                 " {} to the same port did complete, so the drop is intermittent (a overloaded \
@@ -114,13 +157,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  the client's direction."
             ));
         }
-        let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
-            .titled(title, expl)
-            .between(first, last);
-        f.server = server(ip, Some(port));
-        f.clients = clients;
-        f.clients_total = origins.total_if_partial();
-        f.affected_flows = attempts as u64;
+    expl
+}
+
+/// The first unanswered SYNs, with their retransmissions.
+fn add_evidence(ctx: &Ctx<'_>, f: &mut Finding, flows: &[(usize, &Conn)]) {
         for (_, c) in flows.iter().take(6) {
             let n = c.orig_pkts;
             let note = if n > 1 {
@@ -140,28 +181,6 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 note,
             ));
         }
-        f.wireshark_filter = format!(
-            "{}.dst=={ip} && tcp.dstport=={port} && tcp.flags.syn==1 && tcp.flags.ack==0",
-            ipf(ip)
-        );
-        f.remediation = vec![
-            format!(
-                "Check firewall rules and security groups between {} and {ip} for TCP port \
-                 {port}: a DROP rule produces exactly this pattern.",
-                f.clients.first().cloned().unwrap_or_default()
-            ),
-            format!("On {ip}, confirm the service listens: ss -ltn 'sport = :{port}'."),
-            format!(
-                "Capture on {ip} as well: if the SYNs arrive there, its host firewall drops \
-                 them; if they do not, a device on the path does."
-            ),
-        ];
-        f.group = Some(svc_group(Proto::Tcp, ip, port));
-        f.from_absence = true;
-        f.weight = 50;
-        out.push(f);
-    }
-    out
 }
 
 #[cfg(test)]
