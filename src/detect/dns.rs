@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 
 use crate::event::DnsEvent;
-use crate::decode::dns::{qtype_name, rcode_name};
+use crate::decode::dns::{qtype_name, rcode, rcode_name};
 
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "dns.resolution";
@@ -106,7 +106,7 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
     for e in an
         .dns
         .iter()
-        .filter(|e| e.msg.is_response && e.msg.rcode == 0)
+        .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR)
     {
         for a in &e.msg.addrs {
             *counts
@@ -128,7 +128,7 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
 fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
     an.dns
         .iter()
-        .filter(|e| e.msg.is_response && e.msg.rcode == 0 && !e.msg.addrs.is_empty())
+        .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR && !e.msg.addrs.is_empty())
         .map(|e| e.msg.qname.as_str())
         .collect()
 }
@@ -180,9 +180,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
 
 fn cause_of(rcode: u16) -> Cause {
     match rcode {
-        3 => DNS_NXDOMAIN,
-        2 => DNS_SERVFAIL,
-        5 => DNS_REFUSED,
+        rcode::NXDOMAIN => DNS_NXDOMAIN,
+        rcode::SERVFAIL => DNS_SERVFAIL,
+        rcode::REFUSED => DNS_REFUSED,
         _ => DNS_ERROR,
     }
 }
@@ -194,20 +194,31 @@ fn rcode_failures(
     resolved: &BTreeSet<&str>,
     out: &mut Vec<Finding>,
 ) {
-    let _ = ctx.an;
     // (name, rcode) -> responses
     let mut groups: BTreeMap<(String, u16), Vec<&DnsEvent>> = BTreeMap::new();
     let responses = txns
         .iter()
         .filter_map(|t| t.r)
         .chain(orphans.iter().copied());
-    for r in responses.filter(|r| r.msg.rcode != 0) {
+    for r in responses.filter(|r| r.msg.rcode != rcode::NOERROR) {
         groups
             .entry((r.msg.qname.clone(), r.msg.rcode))
             .or_default()
             .push(r);
     }
     for ((name, rcode), resps) in groups {
+        out.push(rcode_finding(ctx, name, rcode, &resps, resolved));
+    }
+}
+
+/// The finding for the failures of one name with one response code.
+fn rcode_finding(
+    ctx: &Ctx<'_>,
+    name: String,
+    rcode: u16,
+    resps: &[&DnsEvent],
+    resolved: &BTreeSet<&str>,
+) -> Finding {
         let cause = cause_of(rcode);
         let rname = rcode_name(rcode);
         let resolvers = ip_list(resps.iter().map(|r| r.src));
@@ -242,18 +253,7 @@ fn rcode_failures(
             severity = severity.min(Severity::Medium);
             expl.push_str(" The same name did resolve at other times: the failure is intermittent (a resolver or zone server flapping).");
         } else {
-            // A client that got no address opens no connection: failures followed by nothing
-            // are why it never reached the service.
-            let silent: Vec<String> = clients
-                .iter()
-                .filter(|c| {
-                    resps
-                        .iter()
-                        .filter(|r| r.dst == **c)
-                        .all(|r| !connected_after(ctx, **c, r.ts_ns))
-                })
-                .map(|c| c.to_string())
-                .collect();
+            let silent = silent_clients(ctx, &clients, &resps);
             if !silent.is_empty() {
                 expl.push_str(&format!(
                     " After these failures {} opened no connection: the failed lookup is why {} never reached the service.",
@@ -263,9 +263,9 @@ fn rcode_failures(
             }
         }
         expl.push_str(match rcode {
-            3 => " NXDOMAIN means the name does not exist in DNS: a typo in the configured host name, a missing record, or the wrong DNS view (internal vs public).",
-            2 => " SERVFAIL means the resolver could not get an answer: its upstream or the zone's servers are unreachable, or DNSSEC validation failed.",
-            5 => " REFUSED means this resolver will not answer these clients: an ACL, recursion disabled, or the wrong resolver configured.",
+            rcode::NXDOMAIN => " NXDOMAIN means the name does not exist in DNS: a typo in the configured host name, a missing record, or the wrong DNS view (internal vs public).",
+            rcode::SERVFAIL => " SERVFAIL means the resolver could not get an answer: its upstream or the zone's servers are unreachable, or DNSSEC validation failed.",
+            rcode::REFUSED => " REFUSED means this resolver will not answer these clients: an ACL, recursion disabled, or the wrong resolver configured.",
             _ => "",
         });
         let ede: BTreeSet<u16> = resps
@@ -300,8 +300,33 @@ fn rcode_failures(
             ));
         }
         f.wireshark_filter = format!("dns.qry.name == \"{name}\" && dns.flags.rcode == {rcode}");
-        f.remediation = match rcode {
-            3 => vec![
+        f.remediation = rcode_remediation(rcode, &name, &resolvers, &rname);
+        f.group = Some(format!("dns {name}"));
+        f.weight = 60;
+        f
+}
+
+/// The clients that opened no connection after their failed lookups: the failure is why
+/// they never reached the service.
+fn silent_clients(ctx: &Ctx<'_>, clients: &BTreeSet<IpAddr>, resps: &[&DnsEvent]) -> Vec<String> {
+    // A client that got no address opens no connection: failures followed by nothing
+    // are why it never reached the service.
+    clients
+        .iter()
+        .filter(|c| {
+            resps
+                .iter()
+                .filter(|r| r.dst == **c)
+                .all(|r| !connected_after(ctx, **c, r.ts_ns))
+        })
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// What to do about a response code.
+fn rcode_remediation(rcode: u16, name: &str, resolvers: &[String], rname: &str) -> Vec<String> {
+        match rcode {
+            rcode::NXDOMAIN => vec![
                 format!(
                     "Check the host name configured in the client: is \"{name}\" spelled right?"
                 ),
@@ -309,21 +334,17 @@ fn rcode_failures(
                     "Query the authoritative servers: dig {name} @<authoritative server>; add the record if it is missing."
                 ),
             ],
-            2 => vec![format!(
+            rcode::SERVFAIL => vec![format!(
                 "Check the resolver {}: can it reach its forwarders and the zone's servers? Test with dig {name} @{}.",
                 resolvers.join(", "),
                 resolvers[0]
             )],
-            5 => vec![format!(
+            rcode::REFUSED => vec![format!(
                 "Check the resolver's ACL and recursion settings, or point the clients at the right resolver (not {}).",
                 resolvers.join(", ")
             )],
             _ => vec![format!("Check the resolver's logs for {rname} on {name}.")],
-        };
-        f.group = Some(format!("dns {name}"));
-        f.weight = 60;
-        out.push(f);
-    }
+        }
 }
 
 fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
@@ -548,7 +569,7 @@ fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut 
     let mut groups: BTreeMap<&str, Vec<&DnsEvent>> = BTreeMap::new();
     for t in txns {
         if let Some(r) = t.r {
-            if r.msg.rcode == 0
+            if r.msg.rcode == rcode::NOERROR
                 && r.msg.answer_count == 0
                 && r.msg.qtype == 1
                 && !resolved.contains(r.msg.qname.as_str())
