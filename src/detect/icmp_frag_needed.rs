@@ -62,7 +62,7 @@ fn frag_needed(ctx: &Ctx<'_>, quoted_by_ptb: &mut BTreeSet<usize>) -> Vec<Findin
         };
         let adapted = !flows.is_empty()
             && flows.iter().all(|f| {
-                matches!(f.conn_state, "SF" | "S1" | "S2" | "S3")
+                matches!(f.conn_state, ConnState::Sf | ConnState::S1 | ConnState::S2 | ConnState::S3)
                     && f.orig_unacked_bytes == 0
                     && f.resp_unacked_bytes == 0
             });

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::analysis::Analysis;
 pub use ctx::{is_packet_too_big, Ctx};
 pub use finding::{Cause, Evidence, Finding, Layer, Server, Severity};
+use crate::flow::tcp::ConnState;
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
 
@@ -509,7 +510,7 @@ mod tests {
         // A SYN flood: 300 attempts from 60 sources.
         for i in 0..300i64 {
             let src = ip(1, (i % 60) as u8);
-            flows.push(conn(src, 2000 + i as u16, server, 443, "S0", "S", i * 10));
+            flows.push(conn(src, 2000 + i as u16, server, 443, ConnState::S0, "S", i * 10));
         }
         // Refused on port 23: 30 attempts from 3 clients.
         for i in 0..30i64 {
@@ -519,7 +520,7 @@ mod tests {
                 3000 + i as u16,
                 server,
                 23,
-                "REJ",
+                ConnState::Rej,
                 "Sr",
                 5_000 + i * 10,
             ));
@@ -531,7 +532,7 @@ mod tests {
                 4000 + i as u16,
                 server,
                 8081,
-                "S0",
+                ConnState::S0,
                 "S",
                 9_000 + i * 10,
             );
@@ -548,7 +549,7 @@ mod tests {
                 5000 + i as u16,
                 server,
                 443,
-                "SF",
+                ConnState::Sf,
                 "ShADadFf",
                 20_000 + i * 10,
             ));

@@ -228,7 +228,7 @@ mod tests {
     fn port_scan_needs_enough_targets_and_takes_the_probes() {
         let scan = |ports: u16| {
             let flows = (0..ports)
-                .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, "REJ", "Sr", p as i64))
+                .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, ConnState::Rej, "Sr", p as i64))
                 .collect();
             analysis(flows, vec![])
         };

@@ -221,7 +221,7 @@ mod tests {
                         2000 + i as u16,
                         ip(0, 5),
                         8081,
-                        "RSTR",
+                        ConnState::Rstr,
                         "ShADdr",
                         i as i64 * 10,
                     );
@@ -246,7 +246,7 @@ mod tests {
                     2000 + i as u16,
                     server,
                     8081,
-                    "RSTR",
+                    ConnState::Rstr,
                     "ShADdr",
                     i as i64 * 10,
                 );
@@ -256,7 +256,7 @@ mod tests {
                 c
             })
             .collect();
-        flows.push(conn(ip(1, 9), 3000, server, 80, "SF", "ShADadFf", 900));
+        flows.push(conn(ip(1, 9), 3000, server, 80, ConnState::Sf, "ShADadFf", 900));
         let f = run_all(&analysis(flows, vec![]));
         let storm = f.iter().find(|f| f.cause == RST_STORM).expect("storm");
         assert!(

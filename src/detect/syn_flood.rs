@@ -120,7 +120,7 @@ mod tests {
                         1000 + i as u16,
                         server,
                         8081,
-                        "S1",
+                        ConnState::S1,
                         "Sh",
                         i as i64,
                     )

@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let rejected = an.flows.iter().enumerate().filter(|(_, f)| {
         f.proto == Proto::Tcp
-            && f.conn_state == "REJ"
+            && f.conn_state == ConnState::Rej
             && f.syn_frame.is_some()
             && ctx.not_only_scans(f)
     });

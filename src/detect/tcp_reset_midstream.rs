@@ -17,7 +17,7 @@ pub const MEDIUM_MIN: usize = 2;
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let aborted = ctx.an.flows.iter().enumerate().filter(|(_, f)| {
         f.proto == Proto::Tcp
-            && matches!(f.conn_state, "RSTO" | "RSTR")
+            && matches!(f.conn_state, ConnState::Rsto | ConnState::Rstr)
             && handshake_ok(f)
             && f.orig_bytes + f.resp_bytes > 0
             && !(f.rst_by == Some("orig") && f.resp_unacked_bytes == 0)
@@ -99,7 +99,7 @@ mod tests {
                         40000 + i as u16,
                         ip(0, 5),
                         8081,
-                        "RSTR",
+                        ConnState::Rstr,
                         "ShADdr",
                         i as i64 * 1000,
                     );

@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn a_few_retransmissions_are_normal_life() {
         let mk = |rtx: u32, pkts: u64| {
-            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, ConnState::Sf, "ShADadFf", 0);
             c.resp_retransmissions = rtx;
             c.orig_pkts = pkts / 2;
             c.resp_pkts = pkts / 2;

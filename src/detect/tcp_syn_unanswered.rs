@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let end = ctx.capture_end();
     let unanswered = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
-            && f.conn_state == "S0"
+            && f.conn_state == ConnState::S0
             && f.resp_pkts == 0
             && !ctx.icmp_answered.contains(i)
             && ctx.not_only_scans(f)
@@ -191,12 +191,12 @@ mod tests {
     #[test]
     fn unanswered_syn_at_the_end_of_the_capture_is_not_blamed() {
         let mut a = analysis(
-            vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0)],
+            vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, ConnState::S0, "S", 0)],
             vec![],
         );
         a.captures[0].last_ts_ns = Some(500_000_000);
         assert!(causes(&a).is_empty());
-        let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0);
+        let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, ConnState::S0, "S", 0);
         two.orig_pkts = 2;
         let a = analysis(vec![two], vec![]);
         assert_eq!(causes(&a), vec![TCP_SYN_UNANSWERED.to_string()]);
@@ -212,7 +212,7 @@ mod tests {
                         40000 + i as u16,
                         ip(0, 5),
                         8081,
-                        "S0",
+                        ConnState::S0,
                         "S",
                         i as i64 * 1000,
                     );

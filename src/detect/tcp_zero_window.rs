@@ -87,7 +87,7 @@ mod tests {
     #[test]
     fn a_couple_of_zero_windows_are_informational() {
         let mk = |zw: u32| {
-            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, ConnState::Sf, "ShADadFf", 0);
             c.orig_zero_windows = zw;
             run_all(&analysis(vec![c], vec![]))[0].severity
         };

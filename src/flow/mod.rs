@@ -496,7 +496,7 @@ pub struct Conn {
     pub resp_bytes: u64,
     pub resp_ip_bytes: u64,
     pub resp_wire_bytes: u64,
-    pub conn_state: &'static str,
+    pub conn_state: tcp::ConnState,
     pub history: tcp::History,
     pub missed_bytes: u64,
     pub orig_retransmissions: u32,
@@ -583,13 +583,13 @@ impl Conn {
             None => {
                 let state = if f.key.proto == Proto::Udp {
                     match (f.orig_ctr.pkts > 0, f.resp_ctr.pkts > 0) {
-                        (true, true) => "SF",
-                        (true, false) => "S0",
-                        (false, true) => "SHR",
-                        _ => "OTH",
+                        (true, true) => tcp::ConnState::Sf,
+                        (true, false) => tcp::ConnState::S0,
+                        (false, true) => tcp::ConnState::Shr,
+                        _ => tcp::ConnState::Oth,
                     }
                 } else {
-                    "OTH"
+                    tcp::ConnState::Oth
                 };
                 let h = f.udp_history;
                 (
