@@ -199,7 +199,7 @@ fn talkers(an: &Analysis) -> BTreeSet<IpAddr> {
             talkers.insert(f.resp_ip);
         }
         if let Some(x) = &f.fold {
-            talkers.extend(x.sources.iter().map(|(ip, _)| *ip));
+            talkers.extend(x.sources.keys().copied());
         }
     }
     for f in &an.scattered {

@@ -29,19 +29,29 @@ use crate::decode::dns::{qtype_name, rcode, rcode_name};
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "dns.resolution";
 
+/// `dns_nxdomain`: the queried name does not exist.
 pub const DNS_NXDOMAIN: Cause = Cause::new("dns_nxdomain");
+/// `dns_servfail`: the resolver could not get an answer.
 pub const DNS_SERVFAIL: Cause = Cause::new("dns_servfail");
+/// `dns_refused`: the resolver refuses to answer these clients.
 pub const DNS_REFUSED: Cause = Cause::new("dns_refused");
+/// `dns_error`: any other failing response code, extended codes included.
 pub const DNS_ERROR: Cause = Cause::new("dns_error");
+/// `dns_timeout`: queries never answered.
 pub const DNS_TIMEOUT: Cause = Cause::new("dns_timeout");
+/// `dns_slow`: answers far slower than the resolver's median.
 pub const DNS_SLOW: Cause = Cause::new("dns_slow");
+/// `dns_truncated`: UDP answers with the TC bit set.
 pub const DNS_TRUNCATED: Cause = Cause::new("dns_truncated");
+/// `dns_nodata`: A name that exists but has no address record.
 pub const DNS_NODATA: Cause = Cause::new("dns_nodata");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_ERROR, DNS_TIMEOUT, DNS_SLOW, DNS_TRUNCATED, DNS_NODATA];
 
 /// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
 pub const SLOW_NS: i64 = 1_000_000_000;
+/// How many times the resolver's median answer time a slow answer must also take, default 10,
+/// so that a resolver that is always slow is not blamed for every answer.
 pub const SLOW_FACTOR: i64 = 10;
 /// A query unanswered this long before the end of the capture has timed out; one closer to
 /// the end is still reported, with lower confidence.
@@ -165,6 +175,7 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
         })
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let (txns, orphans) = transactions(an);
@@ -253,7 +264,7 @@ fn rcode_finding(
             severity = severity.min(Severity::Medium);
             expl.push_str(" The same name did resolve at other times: the failure is intermittent (a resolver or zone server flapping).");
         } else {
-            let silent = silent_clients(ctx, &clients, &resps);
+            let silent = silent_clients(ctx, &clients, resps);
             if !silent.is_empty() {
                 expl.push_str(&format!(
                     " After these failures {} opened no connection: the failed lookup is why {} never reached the service.",

@@ -20,18 +20,32 @@ use crate::event::HttpEvent;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "http.exchanges";
 
+/// `http_5xx`: server errors.
 pub const HTTP_5XX: Cause = Cause::new("http_5xx");
+/// `http_401`: requests refused for lack of valid credentials.
 pub const HTTP_401: Cause = Cause::new("http_401");
+/// `http_403`: requests refused by permission or policy.
 pub const HTTP_403: Cause = Cause::new("http_403");
+/// `http_4xx`: other client errors.
 pub const HTTP_4XX: Cause = Cause::new("http_4xx");
+/// `http_slow`: responses far slower than the service's median.
 pub const HTTP_SLOW: Cause = Cause::new("http_slow");
+/// `http_duplicate_request`: the same request sent again and again.
 pub const HTTP_DUPLICATE_REQUEST: Cause = Cause::new("http_duplicate_request");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX, HTTP_SLOW, HTTP_DUPLICATE_REQUEST];
 
+/// Least time to the response head (ns) for a slow answer, default 1 s, the point where a
+/// person notices the wait.
 pub const SLOW_NS: i64 = 1_000_000_000;
+/// How many times the service's median time to the response head a slow answer must also
+/// take, default 5, so that a service that is always slow is not blamed for every answer.
 pub const SLOW_FACTOR: i64 = 5;
+/// Copies of one request (same client, method, URI and body) from which it is duplicated,
+/// default 3, so that one ordinary retry is not reported.
 pub const DUP_MIN: usize = 3;
+/// Window (ns) within which the copies must come, default 10 s, the span of a retry storm
+/// rather than of a user repeating an action.
 pub const DUP_WINDOW_NS: i64 = 10_000_000_000;
 
 type Svc = (IpAddr, u16);
@@ -56,6 +70,7 @@ fn req_line(e: &HttpEvent) -> String {
     format!("{} {uri}", e.method)
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let mut by_svc: BTreeMap<Svc, Vec<&HttpEvent>> = BTreeMap::new();

@@ -17,7 +17,9 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "icmp.frag_needed";
 
+/// `icmp_frag_needed`: senders told to use smaller packets (path MTU).
 pub const ICMP_FRAG_NEEDED: Cause = Cause::new("icmp_frag_needed");
+/// `pmtu_blackhole`: large segments never acknowledged, with no ICMP about them.
 pub const PMTU_BLACKHOLE: Cause = Cause::new("pmtu_blackhole");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_FRAG_NEEDED, PMTU_BLACKHOLE];
@@ -27,6 +29,7 @@ pub const BLACKHOLE_MIN_RTX: u32 = 3;
 /// A segment at least this large (bytes of payload) counts as "large".
 pub const BLACKHOLE_MIN_LEN: u32 = 1000;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut quoted_by_ptb = BTreeSet::new();
     let mut out = frag_needed(ctx, &mut quoted_by_ptb);

@@ -16,7 +16,7 @@ use crate::event::IcmpEvent;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "icmp.unreachable";
 
-/// The cause this detector reports.
+/// `icmp_unreachable`: packets answered with ICMP destination unreachable.
 pub const ICMP_UNREACHABLE: Cause = Cause::new("icmp_unreachable");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_UNREACHABLE];

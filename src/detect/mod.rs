@@ -237,6 +237,7 @@ pub fn svc_group(proto: Proto, ip: IpAddr, port: u16) -> String {
     format!("svc {} {}", proto.as_str(), ep(ip, port))
 }
 
+/// The server a finding is about: `ip`, and `port` when it is about one service.
 pub fn server(ip: IpAddr, port: Option<u16>) -> Option<Server> {
     Some(Server {
         ip: ip.to_string(),

@@ -13,6 +13,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.rst_storm";
 
+/// `rst_storm`: many connections reset within a short window.
 pub const RST_STORM: Cause = Cause::new("rst_storm");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[RST_STORM];
@@ -101,6 +102,7 @@ fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
         .collect()
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut by_sender: BTreeMap<IpAddr, Vec<Resets<'_>>> = BTreeMap::new();
     for f in ctx

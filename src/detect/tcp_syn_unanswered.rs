@@ -19,7 +19,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.syn_unanswered";
 
-/// The cause this detector reports.
+/// `tcp_syn_unanswered`: SYNs that never got any answer.
 pub const TCP_SYN_UNANSWERED: Cause = Cause::new("tcp_syn_unanswered");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
@@ -28,8 +28,11 @@ pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 pub const END_GRACE_NS: i64 = 1_000_000_000;
 /// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.
 pub const CRITICAL_ATTEMPTS: usize = 2;
+/// SYNs (retransmissions included) from which an unanswered service is `critical`, default 3:
+/// a client that retried twice without any answer has given up.
 pub const CRITICAL_SYNS: u64 = 3;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let end = ctx.capture_end();

@@ -32,12 +32,19 @@ use crate::event::{TlsAlert, TlsSession};
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tls.handshake";
 
+/// `tls_alert`: any other fatal TLS alert.
 pub const TLS_ALERT: Cause = Cause::new("tls_alert");
+/// `tls_version_mismatch`: no TLS version in common.
 pub const TLS_VERSION_MISMATCH: Cause = Cause::new("tls_version_mismatch");
+/// `tls_handshake_failure`: no TLS parameters in common, or a handshake cut off without an alert.
 pub const TLS_HANDSHAKE_FAILURE: Cause = Cause::new("tls_handshake_failure");
+/// `tls_client_cert_required`: A client certificate required and missing or refused.
 pub const TLS_CLIENT_CERT_REQUIRED: Cause = Cause::new("tls_client_cert_required");
+/// `tls_obsolete_version`: an obsolete TLS or SSL version negotiated.
 pub const TLS_OBSOLETE_VERSION: Cause = Cause::new("tls_obsolete_version");
+/// `tls_weak_cipher`: A weak cipher suite negotiated.
 pub const TLS_WEAK_CIPHER: Cause = Cause::new("tls_weak_cipher");
+/// `tls_handshake_aborted`: A TLS 1.3 handshake the client abandoned after the server's flight.
 pub const TLS_HANDSHAKE_ABORTED: Cause = Cause::new("tls_handshake_aborted");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FAILURE, TLS_CLIENT_CERT_REQUIRED, TLS_UNKNOWN_CA, TLS_CERT_EXPIRED, TLS_OBSOLETE_VERSION, TLS_WEAK_CIPHER, TLS_HANDSHAKE_ABORTED];
@@ -173,6 +180,7 @@ pub fn sm_only(o: &ClientOffer) -> bool {
         || (!real.is_empty() && real.iter().all(|&c| is_sm_suite(c)))
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     alerts(ctx, &mut out);
@@ -280,7 +288,7 @@ fn alert_finding(ctx: &Ctx<'_>, key: AlertKey, hits: &[(&TlsSession, &TlsAlert)]
         f.server = tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, _)| s.client));
         f.affected_flows = hits.len() as u64;
-        add_alert_evidence(ctx, &mut f, cause, sender, &hits);
+        add_alert_evidence(ctx, &mut f, cause, sender, hits);
         f.wireshark_filter = format!(
             "{}.addr == {ip} && tcp.port == {port} && tls.alert_message.desc == {desc}",
             ipf(ip)
