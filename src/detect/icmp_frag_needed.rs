@@ -49,13 +49,7 @@ fn frag_needed(ctx: &Ctx<'_>, quoted_by_ptb: &mut BTreeSet<usize>) -> Vec<Findin
         }
     }
     for ((router, dst), idx) in groups {
-        let errs: Vec<&crate::event::IcmpEvent> =
-            idx.iter().map(|&i| &an.icmp_errors[i]).collect();
-        let flows: Vec<&Conn> = idx
-            .iter()
-            .filter_map(|&i| ctx.quoted_flow[i])
-            .map(|i| &an.flows[i])
-            .collect();
+        let (errs, flows) = ctx.icmp_and_quoted(&idx);
         quoted_by_ptb.extend(idx.iter().filter_map(|&i| ctx.quoted_flow[i]));
         let mtus: Vec<String> = {
             let mut m: Vec<u32> = errs.iter().filter_map(|e| e.icmp.mtu).collect();
