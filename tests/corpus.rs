@@ -81,7 +81,7 @@ fn zeek_conn_states_agree() {
         let got: Vec<(&str, &str)> = a
             .flows
             .iter()
-            .map(|f| (f.conn_state, f.history.as_str()))
+            .map(|f| (f.conn_state.as_str(), f.history.as_str()))
             .collect();
         assert_eq!(got, want, "{file}");
     }

@@ -242,7 +242,7 @@ fn multi_interface_copies_are_not_retransmissions() {
         .filter(|f| f.proto == pcap_rca::Proto::Tcp)
         .collect();
     assert_eq!(tcp.len(), 1);
-    assert_eq!(tcp[0].conn_state, "SF");
+    assert_eq!(tcp[0].conn_state.as_str(), "SF");
     assert_eq!(tcp[0].history, "ShADadFf");
     assert_eq!(tcp[0].orig_retransmissions + tcp[0].resp_retransmissions, 0);
     assert_eq!(tcp[0].duplicates, 10);
@@ -259,6 +259,6 @@ fn any_interface_capture_is_sll2() {
         a.flows
             .iter()
             .filter(|f| f.proto == pcap_rca::Proto::Tcp)
-            .all(|f| f.conn_state == "SF")
+            .all(|f| f.conn_state.as_str() == "SF")
     );
 }

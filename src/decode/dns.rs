@@ -213,15 +213,29 @@ fn record(msg: &[u8], r: &mut Reader<'_>, m: &mut DnsMessage, is_answer: bool) -
     Some(())
 }
 
+/// DNS response codes (RFC 6895 registry) as decoded here.
+// A table of the protocol's numbers: entries no detector compares yet still name the value.
+#[allow(dead_code)]
+pub mod rcode {
+    /// No error.
+    pub const NOERROR: u16 = 0;
+    /// The server could not answer (its upstream or the zone's servers failed).
+    pub const SERVFAIL: u16 = 2;
+    /// The name does not exist.
+    pub const NXDOMAIN: u16 = 3;
+    /// The server refuses to answer this client.
+    pub const REFUSED: u16 = 5;
+}
+
 /// Name of a response code (RFC 6895 registry), or `RCODE<n>`.
 pub fn rcode_name(rcode: u16) -> String {
     let n = match rcode {
-        0 => "NOERROR",
+        rcode::NOERROR => "NOERROR",
         1 => "FORMERR",
-        2 => "SERVFAIL",
-        3 => "NXDOMAIN",
+        rcode::SERVFAIL => "SERVFAIL",
+        rcode::NXDOMAIN => "NXDOMAIN",
         4 => "NOTIMP",
-        5 => "REFUSED",
+        rcode::REFUSED => "REFUSED",
         6 => "YXDOMAIN",
         7 => "YXRRSET",
         8 => "NXRRSET",

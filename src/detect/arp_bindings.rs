@@ -39,9 +39,17 @@ struct Claim<'a> {
     gratuitous: bool,
 }
 
-/// Runs the detector over the capture.
+/// Runs the detector: collects who claimed each address, then judges the addresses claimed
+/// by more than one MAC.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let an = ctx.an;
+    claims(ctx.an)
+        .into_iter()
+        .filter_map(|(ip, cl)| judge(ctx, ip, &cl))
+        .collect()
+}
+
+/// Every claim of each address (ARP packets with it as sender), in capture order.
+fn claims(an: &Analysis) -> BTreeMap<Ipv4Addr, Vec<Claim<'_>>> {
     // Who asked for which address, and when (to tell solicited from unsolicited replies).
     let mut asked: BTreeMap<Ipv4Addr, Vec<i64>> = BTreeMap::new();
     for a in an.arp.iter().filter(|a| a.op == REQUEST) {
@@ -66,148 +74,176 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             gratuitous,
         });
     }
-    let mut out = Vec::new();
-    for (ip, cl) in claims {
-        let macs: Vec<[u8; 6]> = {
-            let mut seen = Vec::new();
-            for c in &cl {
-                if !seen.contains(&c.mac) {
-                    seen.push(c.mac);
-                }
-            }
-            seen
-        };
-        if macs.len() < 2 {
-            continue;
+    claims
+}
+
+/// What one address's claims amount to, in the finding's words.
+struct Verdict {
+    cause: Cause,
+    severity: Severity,
+    confidence: f64,
+    title: String,
+    explanation: String,
+    remediation: Vec<String>,
+}
+
+/// The finding for an address claimed by several MACs (`None` for one MAC).
+fn judge(ctx: &Ctx<'_>, ip: Ipv4Addr, cl: &[Claim<'_>]) -> Option<Finding> {
+    let mut macs: Vec<[u8; 6]> = Vec::new();
+    for c in cl {
+        if !macs.contains(&c.mac) {
+            macs.push(c.mac);
         }
-        let switches = cl.windows(2).filter(|w| w[0].mac != w[1].mac).count();
-        let first = cl.first().map_or(0, |c| c.ev.ts_ns);
-        let last = cl.last().map_or(0, |c| c.ev.ts_ns);
-        let owner = macs[0];
-        let newcomer_first = cl.iter().find(|c| c.mac != owner);
-        let unsolicited_by: BTreeMap<[u8; 6], usize> = cl
-            .iter()
-            .filter(|c| c.unsolicited_reply)
-            .fold(BTreeMap::new(), |mut m, c| {
-                *m.entry(c.mac).or_default() += 1;
-                m
-            });
-        let spoofer = unsolicited_by
-            .iter()
-            .filter(|(m, n)| **m != owner && **n >= 3)
-            .map(|(m, _)| *m)
-            .next();
-        let mac_list: Vec<String> = macs.iter().map(mac).collect();
-        let (cause, sev, conf, title, expl, remediation) = if switches == 1
-            && newcomer_first.is_some_and(|c| c.gratuitous || c.unsolicited_reply)
-        {
-            (
-                ARP_VIP_MOVE,
-                Severity::Low,
-                0.85,
-                format!(
-                    "{ip} moved from {} to {} (gratuitous ARP)",
-                    mac(&macs[0]),
-                    mac(&macs[1])
-                ),
-                format!(
-                    "{ip} was answered by {} until {}, when {} announced itself with a \
-                     gratuitous ARP and the old owner fell silent: a virtual IP failover \
-                     (VRRP/keepalived, a load balancer or cluster). Clients that cached the old \
-                     MAC lose connections for a moment; check why the failover happened.",
-                    mac(&macs[0]),
-                    newcomer_first.map_or(String::new(), |c| rfc3339(c.ev.ts_ns)),
-                    mac(&macs[1])
-                ),
-                vec!["Check the cluster/VRRP logs for why the active node changed.".to_string()],
-            )
-        } else if let Some(bad) = spoofer {
-            (
-                ARP_SPOOFING,
-                Severity::Critical,
-                0.85,
-                format!(
-                    "ARP spoofing of {ip}: {} claims it with unsolicited replies",
-                    mac(&bad)
-                ),
-                format!(
-                    "{ip} belongs to {} but {} keeps sending unsolicited ARP replies claiming it \
-                     ({} times), and the binding flips {switches} times: a man-in-the-middle \
-                     (ARP poisoning) redirecting traffic for {ip} through {}.",
-                    mac(&owner),
-                    mac(&bad),
-                    unsolicited_by.get(&bad).copied().unwrap_or(0),
-                    mac(&bad)
-                ),
-                vec![
-                    format!(
-                        "Find the port of MAC {} on the switch and isolate it.",
-                        mac(&bad)
-                    ),
-                    "Enable Dynamic ARP Inspection / static ARP for the gateway.".to_string(),
-                ],
-            )
-        } else {
-            (
-                IP_CONFLICT,
-                Severity::High,
-                0.9,
-                format!(
-                    "IP address conflict: {ip} is used by {}",
-                    mac_list.join(" and ")
-                ),
-                format!(
-                    "{ip} is claimed by {} MACs ({}), the binding changing {switches} times: two \
-                     hosts are configured with the same address, so clients reach one or the \
-                     other at random and connections break.",
-                    macs.len(),
-                    mac_list.join(", ")
-                ),
-                vec![
-                    format!(
-                        "Find the hosts with MACs {} and give one of them another address.",
-                        mac_list.join(", ")
-                    ),
-                    "Check the DHCP scope against statically configured addresses.".to_string(),
-                ],
-            )
-        };
-        let mut f = finding(cause, Layer::Network, sev, conf)
-            .titled(title, expl)
-            .between(first, last);
-        f.server = server(IpAddr::V4(ip), None);
-        f.affected_flows = cl.len() as u64;
-        let mut shown = Vec::new();
-        for c in &cl {
-            if shown.len() >= 6 {
-                break;
-            }
-            if shown.iter().filter(|m: &&[u8; 6]| **m == c.mac).count() < 3 {
-                shown.push(c.mac);
-                let kind = if c.gratuitous {
-                    "gratuitous ARP"
-                } else if c.unsolicited_reply {
-                    "unsolicited reply"
-                } else if c.ev.op == REPLY {
-                    "reply"
-                } else {
-                    "request"
-                };
-                f.evidence.push(ctx.ev(
-                    c.ev.capture,
-                    c.ev.frame,
-                    c.ev.ts_ns,
-                    format!("{kind}: {ip} is at {}", mac(&c.mac)),
-                ));
-            }
-        }
-        f.wireshark_filter = format!("arp.src.proto_ipv4=={ip}");
-        f.remediation = remediation;
-        f.group = Some(format!("host {ip}"));
-        f.weight = 70;
-        out.push(f);
     }
-    out
+    if macs.len() < 2 {
+        return None;
+    }
+    let v = verdict(ip, cl, &macs);
+    let first = cl.first().map_or(0, |c| c.ev.ts_ns);
+    let last = cl.last().map_or(0, |c| c.ev.ts_ns);
+    let mut f = finding(v.cause, Layer::Network, v.severity, v.confidence)
+        .titled(v.title, v.explanation)
+        .between(first, last);
+    f.server = server(IpAddr::V4(ip), None);
+    f.affected_flows = cl.len() as u64;
+    add_evidence(ctx, &mut f, ip, cl);
+    f.wireshark_filter = format!("arp.src.proto_ipv4=={ip}");
+    f.remediation = v.remediation;
+    f.group = Some(format!("host {ip}"));
+    f.weight = 70;
+    Some(f)
+}
+
+/// A VIP move when the binding changed once and the newcomer announced itself; spoofing when
+/// a newcomer keeps sending unsolicited replies; otherwise a conflict.
+fn verdict(ip: Ipv4Addr, cl: &[Claim<'_>], macs: &[[u8; 6]]) -> Verdict {
+    let switches = cl.windows(2).filter(|w| w[0].mac != w[1].mac).count();
+    let owner = macs[0];
+    let newcomer_first = cl.iter().find(|c| c.mac != owner);
+    let mut unsolicited_by: BTreeMap<[u8; 6], usize> = BTreeMap::new();
+    for c in cl.iter().filter(|c| c.unsolicited_reply) {
+        *unsolicited_by.entry(c.mac).or_default() += 1;
+    }
+    let spoofer = unsolicited_by
+        .iter()
+        .filter(|(m, n)| **m != owner && **n >= 3)
+        .map(|(m, _)| *m)
+        .next();
+    if switches == 1 && newcomer_first.is_some_and(|c| c.gratuitous || c.unsolicited_reply) {
+        let moved_at = newcomer_first.map_or(String::new(), |c| rfc3339(c.ev.ts_ns));
+        vip_move(ip, macs, &moved_at)
+    } else if let Some(bad) = spoofer {
+        let replies = unsolicited_by.get(&bad).copied().unwrap_or(0);
+        spoofing(ip, owner, bad, replies, switches)
+    } else {
+        conflict(ip, macs, switches)
+    }
+}
+
+fn vip_move(ip: Ipv4Addr, macs: &[[u8; 6]], moved_at: &str) -> Verdict {
+    Verdict {
+        cause: ARP_VIP_MOVE,
+        severity: Severity::Low,
+        confidence: 0.85,
+        title: format!(
+            "{ip} moved from {} to {} (gratuitous ARP)",
+            mac(&macs[0]),
+            mac(&macs[1])
+        ),
+        explanation: format!(
+            "{ip} was answered by {} until {}, when {} announced itself with a \
+             gratuitous ARP and the old owner fell silent: a virtual IP failover \
+             (VRRP/keepalived, a load balancer or cluster). Clients that cached the old \
+             MAC lose connections for a moment; check why the failover happened.",
+            mac(&macs[0]),
+            moved_at,
+            mac(&macs[1])
+        ),
+        remediation: vec!["Check the cluster/VRRP logs for why the active node changed.".to_string()],
+    }
+}
+
+fn spoofing(ip: Ipv4Addr, owner: [u8; 6], bad: [u8; 6], replies: usize, switches: usize) -> Verdict {
+    Verdict {
+        cause: ARP_SPOOFING,
+        severity: Severity::Critical,
+        confidence: 0.85,
+        title: format!(
+            "ARP spoofing of {ip}: {} claims it with unsolicited replies",
+            mac(&bad)
+        ),
+        explanation: format!(
+            "{ip} belongs to {} but {} keeps sending unsolicited ARP replies claiming it \
+             ({} times), and the binding flips {switches} times: a man-in-the-middle \
+             (ARP poisoning) redirecting traffic for {ip} through {}.",
+            mac(&owner),
+            mac(&bad),
+            replies,
+            mac(&bad)
+        ),
+        remediation: vec![
+            format!(
+                "Find the port of MAC {} on the switch and isolate it.",
+                mac(&bad)
+            ),
+            "Enable Dynamic ARP Inspection / static ARP for the gateway.".to_string(),
+        ],
+    }
+}
+
+fn conflict(ip: Ipv4Addr, macs: &[[u8; 6]], switches: usize) -> Verdict {
+    let mac_list: Vec<String> = macs.iter().map(mac).collect();
+    Verdict {
+        cause: IP_CONFLICT,
+        severity: Severity::High,
+        confidence: 0.9,
+        title: format!(
+            "IP address conflict: {ip} is used by {}",
+            mac_list.join(" and ")
+        ),
+        explanation: format!(
+            "{ip} is claimed by {} MACs ({}), the binding changing {switches} times: two \
+             hosts are configured with the same address, so clients reach one or the \
+             other at random and connections break.",
+            macs.len(),
+            mac_list.join(", ")
+        ),
+        remediation: vec![
+            format!(
+                "Find the hosts with MACs {} and give one of them another address.",
+                mac_list.join(", ")
+            ),
+            "Check the DHCP scope against statically configured addresses.".to_string(),
+        ],
+    }
+}
+
+/// Up to six claims, at most three per MAC.
+fn add_evidence(ctx: &Ctx<'_>, f: &mut Finding, ip: Ipv4Addr, cl: &[Claim<'_>]) {
+    let mut shown = Vec::new();
+    for c in cl {
+        if shown.len() >= 6 {
+            break;
+        }
+        if shown.iter().filter(|m: &&[u8; 6]| **m == c.mac).count() < 3 {
+            shown.push(c.mac);
+            let kind = if c.gratuitous {
+                "gratuitous ARP"
+            } else if c.unsolicited_reply {
+                "unsolicited reply"
+            } else if c.ev.op == REPLY {
+                "reply"
+            } else {
+                "request"
+            };
+            f.evidence.push(ctx.ev(
+                c.ev.capture,
+                c.ev.frame,
+                c.ev.ts_ns,
+                format!("{kind}: {ip} is at {}", mac(&c.mac)),
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         .an
         .flows
         .iter()
-        .filter(|f| f.proto == Proto::Tcp && f.conn_state != "S0")
+        .filter(|f| f.proto == Proto::Tcp && f.conn_state != ConnState::S0)
         .collect();
     let one_way: Vec<&&Conn> = tcp
         .iter()
@@ -84,7 +84,7 @@ mod tests {
                         40000 + i as u16,
                         ip(0, 5),
                         80,
-                        "OTH",
+                        ConnState::Oth,
                         "AD",
                         i as i64,
                     );
@@ -98,7 +98,7 @@ mod tests {
                     50000 + i as u16,
                     ip(0, 5),
                     80,
-                    "SF",
+                    ConnState::Sf,
                     "ShADadFf",
                     100 + i as i64,
                 )

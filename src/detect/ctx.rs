@@ -125,6 +125,19 @@ impl<'a> Ctx<'a> {
             .unwrap_or(0)
     }
 
+    /// The ICMP errors at indexes `idx` of `an.icmp_errors`, and the flows they quote (those
+    /// that quote a flow of the capture).
+    pub fn icmp_and_quoted(&self, idx: &[usize]) -> (Vec<&'a IcmpEvent>, Vec<&'a Conn>) {
+        let an: &'a Analysis = self.an;
+        let errs = idx.iter().map(|&i| &an.icmp_errors[i]).collect();
+        let flows = idx
+            .iter()
+            .filter_map(|&i| self.quoted_flow[i])
+            .map(|i| &an.flows[i])
+            .collect();
+        (errs, flows)
+    }
+
     /// TTLs of `ip`'s packets in flows without resets.
     pub fn host_ttls(&self, ip: IpAddr) -> BTreeSet<u8> {
         let from = self.host_ttls.partition_point(|e| e.0 < ip);
@@ -199,7 +212,7 @@ fn talkers(an: &Analysis) -> BTreeSet<IpAddr> {
             talkers.insert(f.resp_ip);
         }
         if let Some(x) = &f.fold {
-            talkers.extend(x.sources.iter().map(|(ip, _)| *ip));
+            talkers.extend(x.sources.keys().copied());
         }
     }
     for f in &an.scattered {

@@ -24,24 +24,34 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 
 use crate::event::DnsEvent;
-use crate::decode::dns::{qtype_name, rcode_name};
+use crate::decode::dns::{qtype_name, rcode, rcode_name};
 
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "dns.resolution";
 
+/// `dns_nxdomain`: the queried name does not exist.
 pub const DNS_NXDOMAIN: Cause = Cause::new("dns_nxdomain");
+/// `dns_servfail`: the resolver could not get an answer.
 pub const DNS_SERVFAIL: Cause = Cause::new("dns_servfail");
+/// `dns_refused`: the resolver refuses to answer these clients.
 pub const DNS_REFUSED: Cause = Cause::new("dns_refused");
+/// `dns_error`: any other failing response code, extended codes included.
 pub const DNS_ERROR: Cause = Cause::new("dns_error");
+/// `dns_timeout`: queries never answered.
 pub const DNS_TIMEOUT: Cause = Cause::new("dns_timeout");
+/// `dns_slow`: answers far slower than the resolver's median.
 pub const DNS_SLOW: Cause = Cause::new("dns_slow");
+/// `dns_truncated`: UDP answers with the TC bit set.
 pub const DNS_TRUNCATED: Cause = Cause::new("dns_truncated");
+/// `dns_nodata`: A name that exists but has no address record.
 pub const DNS_NODATA: Cause = Cause::new("dns_nodata");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_ERROR, DNS_TIMEOUT, DNS_SLOW, DNS_TRUNCATED, DNS_NODATA];
 
 /// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
 pub const SLOW_NS: i64 = 1_000_000_000;
+/// How many times the resolver's median answer time a slow answer must also take, default 10,
+/// so that a resolver that is always slow is not blamed for every answer.
 pub const SLOW_FACTOR: i64 = 10;
 /// A query unanswered this long before the end of the capture has timed out; one closer to
 /// the end is still reported, with lower confidence.
@@ -106,7 +116,7 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
     for e in an
         .dns
         .iter()
-        .filter(|e| e.msg.is_response && e.msg.rcode == 0)
+        .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR)
     {
         for a in &e.msg.addrs {
             *counts
@@ -128,7 +138,7 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
 fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
     an.dns
         .iter()
-        .filter(|e| e.msg.is_response && e.msg.rcode == 0 && !e.msg.addrs.is_empty())
+        .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR && !e.msg.addrs.is_empty())
         .map(|e| e.msg.qname.as_str())
         .collect()
 }
@@ -165,6 +175,7 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
         })
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let (txns, orphans) = transactions(an);
@@ -180,9 +191,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
 
 fn cause_of(rcode: u16) -> Cause {
     match rcode {
-        3 => DNS_NXDOMAIN,
-        2 => DNS_SERVFAIL,
-        5 => DNS_REFUSED,
+        rcode::NXDOMAIN => DNS_NXDOMAIN,
+        rcode::SERVFAIL => DNS_SERVFAIL,
+        rcode::REFUSED => DNS_REFUSED,
         _ => DNS_ERROR,
     }
 }
@@ -194,20 +205,31 @@ fn rcode_failures(
     resolved: &BTreeSet<&str>,
     out: &mut Vec<Finding>,
 ) {
-    let _ = ctx.an;
     // (name, rcode) -> responses
     let mut groups: BTreeMap<(String, u16), Vec<&DnsEvent>> = BTreeMap::new();
     let responses = txns
         .iter()
         .filter_map(|t| t.r)
         .chain(orphans.iter().copied());
-    for r in responses.filter(|r| r.msg.rcode != 0) {
+    for r in responses.filter(|r| r.msg.rcode != rcode::NOERROR) {
         groups
             .entry((r.msg.qname.clone(), r.msg.rcode))
             .or_default()
             .push(r);
     }
     for ((name, rcode), resps) in groups {
+        out.push(rcode_finding(ctx, name, rcode, &resps, resolved));
+    }
+}
+
+/// The finding for the failures of one name with one response code.
+fn rcode_finding(
+    ctx: &Ctx<'_>,
+    name: String,
+    rcode: u16,
+    resps: &[&DnsEvent],
+    resolved: &BTreeSet<&str>,
+) -> Finding {
         let cause = cause_of(rcode);
         let rname = rcode_name(rcode);
         let resolvers = ip_list(resps.iter().map(|r| r.src));
@@ -242,18 +264,7 @@ fn rcode_failures(
             severity = severity.min(Severity::Medium);
             expl.push_str(" The same name did resolve at other times: the failure is intermittent (a resolver or zone server flapping).");
         } else {
-            // A client that got no address opens no connection: failures followed by nothing
-            // are why it never reached the service.
-            let silent: Vec<String> = clients
-                .iter()
-                .filter(|c| {
-                    resps
-                        .iter()
-                        .filter(|r| r.dst == **c)
-                        .all(|r| !connected_after(ctx, **c, r.ts_ns))
-                })
-                .map(|c| c.to_string())
-                .collect();
+            let silent = silent_clients(ctx, &clients, resps);
             if !silent.is_empty() {
                 expl.push_str(&format!(
                     " After these failures {} opened no connection: the failed lookup is why {} never reached the service.",
@@ -263,9 +274,9 @@ fn rcode_failures(
             }
         }
         expl.push_str(match rcode {
-            3 => " NXDOMAIN means the name does not exist in DNS: a typo in the configured host name, a missing record, or the wrong DNS view (internal vs public).",
-            2 => " SERVFAIL means the resolver could not get an answer: its upstream or the zone's servers are unreachable, or DNSSEC validation failed.",
-            5 => " REFUSED means this resolver will not answer these clients: an ACL, recursion disabled, or the wrong resolver configured.",
+            rcode::NXDOMAIN => " NXDOMAIN means the name does not exist in DNS: a typo in the configured host name, a missing record, or the wrong DNS view (internal vs public).",
+            rcode::SERVFAIL => " SERVFAIL means the resolver could not get an answer: its upstream or the zone's servers are unreachable, or DNSSEC validation failed.",
+            rcode::REFUSED => " REFUSED means this resolver will not answer these clients: an ACL, recursion disabled, or the wrong resolver configured.",
             _ => "",
         });
         let ede: BTreeSet<u16> = resps
@@ -300,8 +311,33 @@ fn rcode_failures(
             ));
         }
         f.wireshark_filter = format!("dns.qry.name == \"{name}\" && dns.flags.rcode == {rcode}");
-        f.remediation = match rcode {
-            3 => vec![
+        f.remediation = rcode_remediation(rcode, &name, &resolvers, &rname);
+        f.group = Some(format!("dns {name}"));
+        f.weight = 60;
+        f
+}
+
+/// The clients that opened no connection after their failed lookups: the failure is why
+/// they never reached the service.
+fn silent_clients(ctx: &Ctx<'_>, clients: &BTreeSet<IpAddr>, resps: &[&DnsEvent]) -> Vec<String> {
+    // A client that got no address opens no connection: failures followed by nothing
+    // are why it never reached the service.
+    clients
+        .iter()
+        .filter(|c| {
+            resps
+                .iter()
+                .filter(|r| r.dst == **c)
+                .all(|r| !connected_after(ctx, **c, r.ts_ns))
+        })
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// What to do about a response code.
+fn rcode_remediation(rcode: u16, name: &str, resolvers: &[String], rname: &str) -> Vec<String> {
+        match rcode {
+            rcode::NXDOMAIN => vec![
                 format!(
                     "Check the host name configured in the client: is \"{name}\" spelled right?"
                 ),
@@ -309,21 +345,17 @@ fn rcode_failures(
                     "Query the authoritative servers: dig {name} @<authoritative server>; add the record if it is missing."
                 ),
             ],
-            2 => vec![format!(
+            rcode::SERVFAIL => vec![format!(
                 "Check the resolver {}: can it reach its forwarders and the zone's servers? Test with dig {name} @{}.",
                 resolvers.join(", "),
                 resolvers[0]
             )],
-            5 => vec![format!(
+            rcode::REFUSED => vec![format!(
                 "Check the resolver's ACL and recursion settings, or point the clients at the right resolver (not {}).",
                 resolvers.join(", ")
             )],
             _ => vec![format!("Check the resolver's logs for {rname} on {name}.")],
-        };
-        f.group = Some(format!("dns {name}"));
-        f.weight = 60;
-        out.push(f);
-    }
+        }
 }
 
 fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
@@ -548,7 +580,7 @@ fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut 
     let mut groups: BTreeMap<&str, Vec<&DnsEvent>> = BTreeMap::new();
     for t in txns {
         if let Some(r) = t.r {
-            if r.msg.rcode == 0
+            if r.msg.rcode == rcode::NOERROR
                 && r.msg.answer_count == 0
                 && r.msg.qtype == 1
                 && !resolved.contains(r.msg.qname.as_str())

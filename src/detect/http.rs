@@ -20,18 +20,32 @@ use crate::event::HttpEvent;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "http.exchanges";
 
+/// `http_5xx`: server errors.
 pub const HTTP_5XX: Cause = Cause::new("http_5xx");
+/// `http_401`: requests refused for lack of valid credentials.
 pub const HTTP_401: Cause = Cause::new("http_401");
+/// `http_403`: requests refused by permission or policy.
 pub const HTTP_403: Cause = Cause::new("http_403");
+/// `http_4xx`: other client errors.
 pub const HTTP_4XX: Cause = Cause::new("http_4xx");
+/// `http_slow`: responses far slower than the service's median.
 pub const HTTP_SLOW: Cause = Cause::new("http_slow");
+/// `http_duplicate_request`: the same request sent again and again.
 pub const HTTP_DUPLICATE_REQUEST: Cause = Cause::new("http_duplicate_request");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX, HTTP_SLOW, HTTP_DUPLICATE_REQUEST];
 
+/// Least time to the response head (ns) for a slow answer, default 1 s, the point where a
+/// person notices the wait.
 pub const SLOW_NS: i64 = 1_000_000_000;
+/// How many times the service's median time to the response head a slow answer must also
+/// take, default 5, so that a service that is always slow is not blamed for every answer.
 pub const SLOW_FACTOR: i64 = 5;
+/// Copies of one request (same client, method, URI and body) from which it is duplicated,
+/// default 3, so that one ordinary retry is not reported.
 pub const DUP_MIN: usize = 3;
+/// Window (ns) within which the copies must come, default 10 s, the span of a retry storm
+/// rather than of a user repeating an action.
 pub const DUP_WINDOW_NS: i64 = 10_000_000_000;
 
 type Svc = (IpAddr, u16);
@@ -56,6 +70,7 @@ fn req_line(e: &HttpEvent) -> String {
     format!("{} {uri}", e.method)
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let mut by_svc: BTreeMap<Svc, Vec<&HttpEvent>> = BTreeMap::new();
@@ -78,7 +93,7 @@ fn status_findings(
     evs: &[&HttpEvent],
     out: &mut Vec<Finding>,
 ) {
-    let answered: Vec<&&HttpEvent> = evs.iter().filter(|e| e.status.is_some()).collect();
+    let answered: Vec<&HttpEvent> = evs.iter().copied().filter(|e| e.status.is_some()).collect();
     let ok = answered
         .iter()
         .filter(|e| e.status.is_some_and(|s| s < 400))
@@ -93,150 +108,180 @@ fn status_findings(
         }),
     ];
     for (cause, pred) in classes {
-        let bad: Vec<&&&HttpEvent> = answered
+        let bad: Vec<&HttpEvent> = answered
             .iter()
+            .copied()
             .filter(|e| e.status.is_some_and(pred))
             .filter(|e| !(cause == HTTP_4XX && e.uri.ends_with("/favicon.ico")))
             .collect();
-        if bad.is_empty() {
-            continue;
+        if !bad.is_empty() {
+            out.push(status_finding(ctx, ip, port, cause, &bad, answered.len(), ok == 0));
         }
-        let host = bad.iter().find_map(|e| e.host.as_deref());
-        let svc = label(ctx, ip, port, host);
-        let codes: BTreeMap<u16, usize> = bad.iter().fold(BTreeMap::new(), |mut m, e| {
-            *m.entry(e.status.unwrap_or(0)).or_default() += 1;
-            m
-        });
-        let code_list: Vec<String> = codes
-            .iter()
-            .map(|(c, n)| {
-                let reason = bad
-                    .iter()
-                    .find(|e| e.status == Some(*c))
-                    .and_then(|e| e.reason.clone())
-                    .unwrap_or_default();
-                format!("{n} x {c} {reason}").trim().to_string()
-            })
-            .collect();
-        let uris: BTreeSet<String> = bad.iter().map(|e| req_line(e)).collect();
-        let ul: Vec<String> = uris.iter().take(4).cloned().collect();
-        let first = bad.iter().map(|e| e.req_ts_ns).min().unwrap_or(0);
-        let last = bad
-            .iter()
-            .map(|e| e.resp_ts_ns.unwrap_or(e.req_ts_ns))
-            .max()
-            .unwrap_or(0);
-        let all_bad = ok == 0;
-        let severity = match cause {
-            HTTP_5XX if all_bad || bad.len() * 2 >= answered.len() => Severity::Critical,
-            HTTP_5XX => Severity::High,
-            HTTP_401 | HTTP_403 if all_bad || bad.len() >= 2 => Severity::High,
-            HTTP_401 | HTTP_403 => Severity::Medium,
-            _ if bad.len() >= 3 && bad.len() * 2 >= answered.len() => Severity::Medium,
-            _ => Severity::Low,
-        };
-        let mut expl = format!(
-            "{} of {} answered requests to {svc} got {} ({}), between {} and {}.",
-            bad.len(),
-            answered.len(),
-            match cause {
-                HTTP_5XX => "a server error",
-                HTTP_401 => "401 Unauthorized",
-                HTTP_403 => "403 Forbidden",
-                _ => "a client error",
-            },
-            code_list.join(", "),
-            rfc3339(first),
-            rfc3339(last)
-        );
-        expl.push_str(&format!(" Requests: {}.", ul.join("; ")));
-        let retry: BTreeSet<&str> = bad
-            .iter()
-            .filter_map(|e| e.retry_after.as_deref())
-            .collect();
-        let schemes: BTreeSet<&str> = bad
-            .iter()
-            .filter_map(|e| e.auth_scheme.as_deref())
-            .collect();
+    }
+}
+
+/// The finding for the `bad` answers of one status class, among `answered` answers;
+/// `all_bad` when none of them succeeded.
+fn status_finding(
+    ctx: &Ctx<'_>,
+    ip: IpAddr,
+    port: u16,
+    cause: Cause,
+    bad: &[&HttpEvent],
+    answered: usize,
+    all_bad: bool,
+) -> Finding {
+    let host = bad.iter().find_map(|e| e.host.as_deref());
+    let svc = label(ctx, ip, port, host);
+    let mut codes: BTreeMap<u16, usize> = BTreeMap::new();
+    for e in bad {
+        *codes.entry(e.status.unwrap_or(0)).or_default() += 1;
+    }
+    let code_list: Vec<String> = codes
+        .iter()
+        .map(|(c, n)| {
+            let reason = bad
+                .iter()
+                .find(|e| e.status == Some(*c))
+                .and_then(|e| e.reason.clone())
+                .unwrap_or_default();
+            format!("{n} x {c} {reason}").trim().to_string()
+        })
+        .collect();
+    let uris: BTreeSet<String> = bad.iter().map(|e| req_line(e)).collect();
+    let ul: Vec<String> = uris.iter().take(4).cloned().collect();
+    let first = bad.iter().map(|e| e.req_ts_ns).min().unwrap_or(0);
+    let last = bad
+        .iter()
+        .map(|e| e.resp_ts_ns.unwrap_or(e.req_ts_ns))
+        .max()
+        .unwrap_or(0);
+    let severity = match cause {
+        HTTP_5XX if all_bad || bad.len() * 2 >= answered => Severity::Critical,
+        HTTP_5XX => Severity::High,
+        HTTP_401 | HTTP_403 if all_bad || bad.len() >= 2 => Severity::High,
+        HTTP_401 | HTTP_403 => Severity::Medium,
+        _ if bad.len() >= 3 && bad.len() * 2 >= answered => Severity::Medium,
+        _ => Severity::Low,
+    };
+    let mut expl = format!(
+        "{} of {} answered requests to {svc} got {} ({}), between {} and {}.",
+        bad.len(),
+        answered,
         match cause {
-            HTTP_5XX => {
-                expl.push_str(" The network and TCP work: the application behind the port fails or is overloaded (503: unavailable, 502/504: its upstream fails).");
-                if !retry.is_empty() {
-                    expl.push_str(&format!(" The server asks clients to retry after {}.", retry.into_iter().collect::<Vec<_>>().join(", ")));
-                }
-            }
-            HTTP_401 => {
-                expl.push_str(" The service wants credentials the client did not send or that it rejects");
-                if !schemes.is_empty() {
-                    expl.push_str(&format!(" (WWW-Authenticate: {})", schemes.into_iter().collect::<Vec<_>>().join(", ")));
-                }
-                expl.push_str(": a missing, expired or wrong token or password, or a clock skew invalidating tokens.");
-            }
-            HTTP_403 => expl.push_str(" The service knows the client but refuses it: permissions, an IP allow-list, or a WAF rule."),
-            _ => expl.push_str(" The client asks for something the service does not have or cannot accept: a wrong URL or API version, or a malformed request."),
+            HTTP_5XX => "a server error",
+            HTTP_401 => "401 Unauthorized",
+            HTTP_403 => "403 Forbidden",
+            _ => "a client error",
+        },
+        code_list.join(", "),
+        rfc3339(first),
+        rfc3339(last)
+    );
+    expl.push_str(&format!(" Requests: {}.", ul.join("; ")));
+    expl.push_str(&status_meaning(cause, bad));
+    let title = format!(
+        "HTTP {} from {svc} ({})",
+        codes
+            .keys()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join("/"),
+        ul.first().cloned().unwrap_or_default()
+    );
+    let mut f = finding(cause, Layer::Application, severity, 0.95)
+        .titled(title, expl)
+        .between(first, last);
+    f.server = server(ip, Some(port));
+    if let (Some(s), Some(h)) = (f.server.as_mut(), host) {
+        let h = h.split(':').next().unwrap_or(h);
+        if !ctx.names.contains_key(&ip) && h.parse::<IpAddr>().is_err() {
+            s.name = Some(h.to_string());
         }
-        let mut f = finding(cause, Layer::Application, severity, 0.95)
-            .titled(format!(
-                "HTTP {} from {svc} ({})",
-                codes
-                    .keys()
-                    .map(|c| c.to_string())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                ul.first().cloned().unwrap_or_default()
-            ), expl)
-            .between(first, last);
-        f.server = server(ip, Some(port));
-        if let (Some(s), Some(h)) = (f.server.as_mut(), host) {
-            let h = h.split(':').next().unwrap_or(h);
-            if !ctx.names.contains_key(&ip) && h.parse::<IpAddr>().is_err() {
-                s.name = Some(h.to_string());
+    }
+    f.clients = ip_list(bad.iter().map(|e| e.client));
+    f.affected_flows = bad.len() as u64;
+    add_status_evidence(ctx, &mut f, bad);
+    let code_filter = match cause {
+        HTTP_5XX => "http.response.code >= 500".to_string(),
+        HTTP_401 => "http.response.code == 401".to_string(),
+        HTTP_403 => "http.response.code == 403".to_string(),
+        _ => "http.response.code >= 400 && http.response.code < 500".to_string(),
+    };
+    f.wireshark_filter = format!(
+        "{}.src == {ip} && tcp.srcport == {port} && {code_filter}",
+        ipf(ip)
+    );
+    f.remediation = status_remediation(cause, &svc, first);
+    f.group = Some(format!("http {} {cause}", ep(ip, port)));
+    f.weight = 60;
+    f
+}
+
+/// What a status class means, with the server's Retry-After or WWW-Authenticate when sent.
+fn status_meaning(cause: Cause, bad: &[&HttpEvent]) -> String {
+    let retry: BTreeSet<&str> = bad
+        .iter()
+        .filter_map(|e| e.retry_after.as_deref())
+        .collect();
+    let schemes: BTreeSet<&str> = bad
+        .iter()
+        .filter_map(|e| e.auth_scheme.as_deref())
+        .collect();
+    let mut expl = String::new();
+    match cause {
+        HTTP_5XX => {
+            expl.push_str(" The network and TCP work: the application behind the port fails or is overloaded (503: unavailable, 502/504: its upstream fails).");
+            if !retry.is_empty() {
+                expl.push_str(&format!(" The server asks clients to retry after {}.", retry.into_iter().collect::<Vec<_>>().join(", ")));
             }
         }
-        f.clients = ip_list(bad.iter().map(|e| e.client));
-        f.affected_flows = bad.len() as u64;
-        for e in bad.iter().take(3) {
+        HTTP_401 => {
+            expl.push_str(" The service wants credentials the client did not send or that it rejects");
+            if !schemes.is_empty() {
+                expl.push_str(&format!(" (WWW-Authenticate: {})", schemes.into_iter().collect::<Vec<_>>().join(", ")));
+            }
+            expl.push_str(": a missing, expired or wrong token or password, or a clock skew invalidating tokens.");
+        }
+        HTTP_403 => expl.push_str(" The service knows the client but refuses it: permissions, an IP allow-list, or a WAF rule."),
+        _ => expl.push_str(" The client asks for something the service does not have or cannot accept: a wrong URL or API version, or a malformed request."),
+    }
+    expl
+}
+
+/// The first three requests and their responses.
+fn add_status_evidence(ctx: &Ctx<'_>, f: &mut Finding, bad: &[&HttpEvent]) {
+    for e in bad.iter().take(3) {
+        f.evidence.push(ctx.ev(
+            e.capture,
+            e.req_frame,
+            e.req_ts_ns,
+            format!("request {}", req_line(e)),
+        ));
+        if let Some(fr) = e.resp_frame {
             f.evidence.push(ctx.ev(
                 e.capture,
-                e.req_frame,
-                e.req_ts_ns,
-                format!("request {}", req_line(e)),
+                fr,
+                e.resp_ts_ns.unwrap_or(e.req_ts_ns),
+                format!(
+                    "response {} {}",
+                    e.status.unwrap_or(0),
+                    e.reason.clone().unwrap_or_default()
+                ),
             ));
-            if let Some(fr) = e.resp_frame {
-                f.evidence.push(ctx.ev(
-                    e.capture,
-                    fr,
-                    e.resp_ts_ns.unwrap_or(e.req_ts_ns),
-                    format!(
-                        "response {} {}",
-                        e.status.unwrap_or(0),
-                        e.reason.clone().unwrap_or_default()
-                    ),
-                ));
-            }
         }
-        let code_filter = match cause {
-            HTTP_5XX => "http.response.code >= 500".to_string(),
-            HTTP_401 => "http.response.code == 401".to_string(),
-            HTTP_403 => "http.response.code == 403".to_string(),
-            _ => "http.response.code >= 400 && http.response.code < 500".to_string(),
-        };
-        f.wireshark_filter = format!(
-            "{}.src == {ip} && tcp.srcport == {port} && {code_filter}",
-            ipf(ip)
-        );
-        f.remediation = match cause {
-            HTTP_5XX => vec![
-                format!("Check the application's logs and health behind {svc} at {}.", rfc3339(first)),
-                "If a load balancer answers, check its pool members' health checks.".into(),
-            ],
-            HTTP_401 => vec!["Check the client's credentials or token (expiry, scope) and its clock.".into()],
-            HTTP_403 => vec!["Check the account's permissions and any IP allow-list or WAF rule for this client.".into()],
-            _ => vec!["Check the URL, API version and request format the client uses.".into()],
-        };
-        f.group = Some(format!("http {} {cause}", ep(ip, port)));
-        f.weight = 60;
-        out.push(f);
+    }
+}
+
+fn status_remediation(cause: Cause, svc: &str, first: i64) -> Vec<String> {
+    match cause {
+        HTTP_5XX => vec![
+            format!("Check the application's logs and health behind {svc} at {}.", rfc3339(first)),
+            "If a load balancer answers, check its pool members' health checks.".into(),
+        ],
+        HTTP_401 => vec!["Check the client's credentials or token (expiry, scope) and its clock.".into()],
+        HTTP_403 => vec!["Check the account's permissions and any IP allow-list or WAF rule for this client.".into()],
+        _ => vec!["Check the URL, API version and request format the client uses.".into()],
     }
 }
 

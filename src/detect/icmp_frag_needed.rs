@@ -10,14 +10,16 @@
 //! the ICMP that would tell the sender is filtered. Parameters: [`BLACKHOLE_MIN_RTX`],
 //! [`BLACKHOLE_MIN_LEN`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "icmp.frag_needed";
 
+/// `icmp_frag_needed`: senders told to use smaller packets (path MTU).
 pub const ICMP_FRAG_NEEDED: Cause = Cause::new("icmp_frag_needed");
+/// `pmtu_blackhole`: large segments never acknowledged, with no ICMP about them.
 pub const PMTU_BLACKHOLE: Cause = Cause::new("pmtu_blackhole");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_FRAG_NEEDED, PMTU_BLACKHOLE];
@@ -27,7 +29,17 @@ pub const BLACKHOLE_MIN_RTX: u32 = 3;
 /// A segment at least this large (bytes of payload) counts as "large".
 pub const BLACKHOLE_MIN_LEN: u32 = 1000;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut quoted_by_ptb = BTreeSet::new();
+    let mut out = frag_needed(ctx, &mut quoted_by_ptb);
+    out.extend(blackholes(ctx, &quoted_by_ptb));
+    out
+}
+
+/// `icmp_frag_needed`: the messages, per router and destination, and whether the senders
+/// adapted. Notes in `quoted_by_ptb` the flows they quote.
+fn frag_needed(ctx: &Ctx<'_>, quoted_by_ptb: &mut BTreeSet<usize>) -> Vec<Finding> {
     let an = ctx.an;
     let mut out = Vec::new();
     let mut groups: BTreeMap<(IpAddr, IpAddr), Vec<usize>> = BTreeMap::new();
@@ -36,15 +48,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             groups.entry((e.src, q.dst)).or_default().push(i);
         }
     }
-    let mut quoted_by_ptb = std::collections::BTreeSet::new();
     for ((router, dst), idx) in groups {
-        let errs: Vec<&crate::event::IcmpEvent> =
-            idx.iter().map(|&i| &an.icmp_errors[i]).collect();
-        let flows: Vec<&Conn> = idx
-            .iter()
-            .filter_map(|&i| ctx.quoted_flow[i])
-            .map(|i| &an.flows[i])
-            .collect();
+        let (errs, flows) = ctx.icmp_and_quoted(&idx);
         quoted_by_ptb.extend(idx.iter().filter_map(|&i| ctx.quoted_flow[i]));
         let mtus: Vec<String> = {
             let mut m: Vec<u32> = errs.iter().filter_map(|e| e.icmp.mtu).collect();
@@ -54,7 +59,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         let adapted = !flows.is_empty()
             && flows.iter().all(|f| {
-                matches!(f.conn_state, "SF" | "S1" | "S2" | "S3")
+                matches!(f.conn_state, ConnState::Sf | ConnState::S1 | ConnState::S2 | ConnState::S3)
                     && f.orig_unacked_bytes == 0
                     && f.resp_unacked_bytes == 0
             });
@@ -121,8 +126,14 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         f.weight = 40;
         out.push(f);
     }
+    out
+}
 
-    // Black holes: established flows stuck on a large retransmitted segment, no ICMP.
+/// `pmtu_blackhole`: established flows stuck on a large retransmitted segment, with no ICMP
+/// about them (those in `quoted_by_ptb` were told).
+fn blackholes(ctx: &Ctx<'_>, quoted_by_ptb: &BTreeSet<usize>) -> Vec<Finding> {
+    let an = ctx.an;
+    let mut out = Vec::new();
     let stuck = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
             && handshake_ok(f)

@@ -13,6 +13,7 @@ use crate::decode::{icmp, icmpv6};
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "icmp.ttl_exceeded";
 
+/// `icmp_ttl_exceeded`: packets whose TTL ran out on the way (a loop or a too-long path).
 pub const ICMP_TTL_EXCEEDED: Cause = Cause::new("icmp_ttl_exceeded");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_TTL_EXCEEDED];
@@ -20,6 +21,7 @@ pub const CAUSES: &[Cause] = &[ICMP_TTL_EXCEEDED];
 /// Time-exceeded messages for one destination from which a loop is suspected.
 pub const LOOP_MIN_ERRORS: usize = 3;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let mut groups: BTreeMap<IpAddr, Vec<&crate::event::IcmpEvent>> = BTreeMap::new();

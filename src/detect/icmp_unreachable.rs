@@ -16,7 +16,7 @@ use crate::event::IcmpEvent;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "icmp.unreachable";
 
-/// The cause this detector reports.
+/// `icmp_unreachable`: packets answered with ICMP destination unreachable.
 pub const ICMP_UNREACHABLE: Cause = Cause::new("icmp_unreachable");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_UNREACHABLE];
@@ -250,7 +250,6 @@ fn remediation(t: &Target, reporters: &[String]) -> Vec<String> {
 
 /// The finding for one group of errors.
 fn explain(ctx: &Ctx<'_>, t: Target, idx: &[usize]) -> Finding {
-    let an = ctx.an;
     let Target {
         dst,
         port,
@@ -258,12 +257,7 @@ fn explain(ctx: &Ctx<'_>, t: Target, idx: &[usize]) -> Finding {
         code,
         ..
     } = t;
-    let errs: Vec<&IcmpEvent> = idx.iter().map(|&i| &an.icmp_errors[i]).collect();
-    let flows: Vec<&Conn> = idx
-        .iter()
-        .filter_map(|&i| ctx.quoted_flow[i])
-        .map(|i| &an.flows[i])
-        .collect();
+    let (errs, flows) = ctx.icmp_and_quoted(idx);
     let mut flow_set: Vec<(u16, u64)> = flows.iter().map(|f| (f.capture, f.first_frame)).collect();
     flow_set.sort();
     flow_set.dedup();

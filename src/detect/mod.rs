@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::analysis::Analysis;
 pub use ctx::{is_packet_too_big, Ctx};
 pub use finding::{Cause, Evidence, Finding, Layer, Server, Severity};
+use crate::flow::tcp::ConnState;
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
 
@@ -171,6 +172,12 @@ pub fn run_all(an: &Analysis) -> Vec<Finding> {
     let mut out = Vec::new();
     for (d, findings) in DETECTORS.iter().zip(per) {
         for (i, mut f) in findings.into_iter().enumerate() {
+            debug_assert!(
+                d.causes.iter().any(|c| f.cause == *c),
+                "{} reported {}, which it does not declare",
+                d.id,
+                f.cause
+            );
             f.id = format!("{}#{}", d.id, i + 1);
             f.detector = d.id.to_string();
             crate::detect::finding::cap_clients(&mut f.clients, &mut f.clients_total);
@@ -236,6 +243,7 @@ pub fn svc_group(proto: Proto, ip: IpAddr, port: u16) -> String {
     format!("svc {} {}", proto.as_str(), ep(ip, port))
 }
 
+/// The server a finding is about: `ip`, and `port` when it is about one service.
 pub fn server(ip: IpAddr, port: Option<u16>) -> Option<Server> {
     Some(Server {
         ip: ip.to_string(),
@@ -509,7 +517,7 @@ mod tests {
         // A SYN flood: 300 attempts from 60 sources.
         for i in 0..300i64 {
             let src = ip(1, (i % 60) as u8);
-            flows.push(conn(src, 2000 + i as u16, server, 443, "S0", "S", i * 10));
+            flows.push(conn(src, 2000 + i as u16, server, 443, ConnState::S0, "S", i * 10));
         }
         // Refused on port 23: 30 attempts from 3 clients.
         for i in 0..30i64 {
@@ -519,7 +527,7 @@ mod tests {
                 3000 + i as u16,
                 server,
                 23,
-                "REJ",
+                ConnState::Rej,
                 "Sr",
                 5_000 + i * 10,
             ));
@@ -531,7 +539,7 @@ mod tests {
                 4000 + i as u16,
                 server,
                 8081,
-                "S0",
+                ConnState::S0,
                 "S",
                 9_000 + i * 10,
             );
@@ -548,7 +556,7 @@ mod tests {
                 5000 + i as u16,
                 server,
                 443,
-                "SF",
+                ConnState::Sf,
                 "ShADadFf",
                 20_000 + i * 10,
             ));

@@ -13,6 +13,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.port_scan";
 
+/// `port_scan`: A source probing many ports or hosts.
 pub const PORT_SCAN: Cause = Cause::new("port_scan");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[PORT_SCAN];
@@ -132,6 +133,7 @@ pub fn scanners(an: &Analysis) -> BTreeSet<IpAddr> {
     s
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // Only the scanners' probes are gathered again (the full pass ran once, in Ctx::new).
@@ -228,7 +230,7 @@ mod tests {
     fn port_scan_needs_enough_targets_and_takes_the_probes() {
         let scan = |ports: u16| {
             let flows = (0..ports)
-                .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, "REJ", "Sr", p as i64))
+                .map(|p| conn(ip(0, 66), 40000, ip(0, 5), 1 + p, ConnState::Rej, "Sr", p as i64))
                 .collect();
             analysis(flows, vec![])
         };

@@ -13,6 +13,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.rst_storm";
 
+/// `rst_storm`: many connections reset within a short window.
 pub const RST_STORM: Cause = Cause::new("rst_storm");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[RST_STORM];
@@ -101,10 +102,19 @@ fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
         .collect()
 }
 
+/// Runs the detector: gathers the resets per sender, then judges each sender.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    resets_by_sender(ctx)
+        .into_iter()
+        .filter_map(|(sender, rs)| storm(ctx, sender, &rs))
+        .collect()
+}
+
+/// The reset connections of each sender.
+fn resets_by_sender<'a>(ctx: &Ctx<'a>) -> BTreeMap<IpAddr, Vec<Resets<'a>>> {
+    let an: &'a Analysis = ctx.an;
     let mut by_sender: BTreeMap<IpAddr, Vec<Resets<'_>>> = BTreeMap::new();
-    for f in ctx
-        .an
+    for f in an
         .flows
         .iter()
         .filter(|f| f.proto == Proto::Tcp && ctx.not_only_scans(f))
@@ -113,97 +123,103 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             by_sender.entry(ip).or_default().push(r);
         }
     }
-    let mut out = Vec::new();
-    for (sender, rs) in by_sender {
-        let total: u64 = rs.iter().map(|r| r.n).sum();
-        if total < MIN_CONNS as u64 {
-            continue;
-        }
-        let mut times: Vec<(i64, i64, u64)> =
-            rs.iter().flat_map(|r| r.times.iter().copied()).collect();
-        let peak = peak_window(&mut times, WINDOW_NS).0 as usize;
-        let peers: BTreeSet<(IpAddr, u16)> =
-            rs.iter().flat_map(|r| r.peers.iter().copied()).collect();
-        if peak < MIN_CONNS || peers.len() < MIN_PEERS {
-            continue;
-        }
-        let flows: Vec<&Conn> = rs.iter().map(|r| r.f).collect();
-        let as_server: u64 = rs
-            .iter()
-            .filter(|r| r.f.resp_ip == sender)
-            .map(|r| r.n)
-            .sum();
-        let ports: BTreeSet<u16> = flows
-            .iter()
-            .filter(|f| f.resp_ip == sender)
-            .map(|f| f.resp_port)
-            .collect();
-        let clients = ip_list(peers.iter().map(|p| p.0));
-        let (first, last) = span(flows.iter().copied());
-        let role = if as_server * 2 >= total {
-            let pl: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
-            format!("as the server (port {})", pl.join(", "))
+    by_sender
+}
+
+/// The finding for one sender's resets, when they make a storm.
+fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
+    let total: u64 = rs.iter().map(|r| r.n).sum();
+    if total < MIN_CONNS as u64 {
+        return None;
+    }
+    let mut times: Vec<(i64, i64, u64)> =
+        rs.iter().flat_map(|r| r.times.iter().copied()).collect();
+    let peak = peak_window(&mut times, WINDOW_NS).0 as usize;
+    let peers: BTreeSet<(IpAddr, u16)> =
+        rs.iter().flat_map(|r| r.peers.iter().copied()).collect();
+    if peak < MIN_CONNS || peers.len() < MIN_PEERS {
+        return None;
+    }
+    let flows: Vec<&Conn> = rs.iter().map(|r| r.f).collect();
+    let as_server: u64 = rs
+        .iter()
+        .filter(|r| r.f.resp_ip == sender)
+        .map(|r| r.n)
+        .sum();
+    let ports: BTreeSet<u16> = flows
+        .iter()
+        .filter(|f| f.resp_ip == sender)
+        .map(|f| f.resp_port)
+        .collect();
+    let clients = ip_list(peers.iter().map(|p| p.0));
+    let (first, last) = span(flows.iter().copied());
+    let role = if as_server * 2 >= total {
+        let pl: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
+        format!("as the server (port {})", pl.join(", "))
+    } else {
+        "as a client".to_string()
+    };
+    // Middlebox hint: resets whose TTL differs from every other packet of the sender.
+    let rst_ttls: BTreeSet<u8> = flows.iter().filter_map(|f| f.rst_ttl).collect();
+    let other_ttls = ctx.host_ttls(sender);
+    let middlebox =
+        !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
+    let mut f = finding(RST_STORM, Layer::Transport, if peak >= 5 * MIN_CONNS {
+            Severity::Critical
         } else {
-            "as a client".to_string()
-        };
-        // Middlebox hint: resets whose TTL differs from every other packet of the sender.
-        let rst_ttls: BTreeSet<u8> = flows.iter().filter_map(|f| f.rst_ttl).collect();
-        let other_ttls = ctx.host_ttls(sender);
-        let middlebox =
-            !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
-        let mut f = finding(RST_STORM, Layer::Transport, if peak >= 5 * MIN_CONNS {
-                Severity::Critical
-            } else {
-                Severity::High
-            }, 0.9)
-            .titled(format!("RST storm: {sender} reset {total} connections"), format!(
-                "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
-                 Resets from one host across many connections point to a crashing or overloaded \
-                 service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
-                plural(total as usize, "connection"),
-                secs(WINDOW_NS),
-                plural(clients.len(), "peer")
-            ))
-            .between(first, last);
-        if middlebox {
-            f.explanation.push_str(&format!(
-                " The resets carry TTL {rst_ttls:?} while {sender}'s other packets carry {other_ttls:?}: \
-                 they were most likely injected by a firewall or IPS in between, not sent by {sender}."
+            Severity::High
+        }, 0.9)
+        .titled(format!("RST storm: {sender} reset {total} connections"), format!(
+            "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
+             Resets from one host across many connections point to a crashing or overloaded \
+             service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
+            plural(total as usize, "connection"),
+            secs(WINDOW_NS),
+            plural(clients.len(), "peer")
+        ))
+        .between(first, last);
+    if middlebox {
+        f.explanation.push_str(&format!(
+            " The resets carry TTL {rst_ttls:?} while {sender}'s other packets carry {other_ttls:?}: \
+             they were most likely injected by a firewall or IPS in between, not sent by {sender}."
+        ));
+    }
+    if ports.len() == 1 {
+        let port = *ports.iter().next().unwrap_or(&0);
+        f.server = server(sender, Some(port));
+        f.group = Some(svc_group(Proto::Tcp, sender, port));
+    } else {
+        f.server = server(sender, None);
+        f.group = Some(format!("rst {sender}"));
+    }
+    f.clients = clients;
+    f.affected_flows = total;
+    add_evidence(ctx, &mut f, sender, &flows);
+    f.wireshark_filter = format!("{}.src=={sender} && tcp.flags.reset==1", ipf(sender));
+    f.remediation = vec![
+        format!("Check the service logs on {sender} for crashes, restarts or connection limits at {}.", rfc3339(first)),
+        "Compare the TTL of the resets with the server's other packets: a different TTL means a firewall or IPS sends them.".into(),
+    ];
+    f.weight = 75;
+    Some(f)
+}
+
+/// The first resets, with the connection each ended.
+fn add_evidence(ctx: &Ctx<'_>, f: &mut Finding, sender: IpAddr, flows: &[&Conn]) {
+    for c in flows.iter().take(6) {
+        if let Some(fr) = c.rst_frame {
+            f.evidence.push(ctx.ev(
+                c.capture,
+                fr,
+                c.last_ts_ns,
+                format!(
+                    "RST from {sender} on {} <-> {}",
+                    ep(c.orig_ip, c.orig_port),
+                    ep(c.resp_ip, c.resp_port)
+                ),
             ));
         }
-        if ports.len() == 1 {
-            let port = *ports.iter().next().unwrap_or(&0);
-            f.server = server(sender, Some(port));
-            f.group = Some(svc_group(Proto::Tcp, sender, port));
-        } else {
-            f.server = server(sender, None);
-            f.group = Some(format!("rst {sender}"));
-        }
-        f.clients = clients;
-        f.affected_flows = total;
-        for c in flows.iter().take(6) {
-            if let Some(fr) = c.rst_frame {
-                f.evidence.push(ctx.ev(
-                    c.capture,
-                    fr,
-                    c.last_ts_ns,
-                    format!(
-                        "RST from {sender} on {} <-> {}",
-                        ep(c.orig_ip, c.orig_port),
-                        ep(c.resp_ip, c.resp_port)
-                    ),
-                ));
-            }
-        }
-        f.wireshark_filter = format!("{}.src=={sender} && tcp.flags.reset==1", ipf(sender));
-        f.remediation = vec![
-            format!("Check the service logs on {sender} for crashes, restarts or connection limits at {}.", rfc3339(first)),
-            "Compare the TTL of the resets with the server's other packets: a different TTL means a firewall or IPS sends them.".into(),
-        ];
-        f.weight = 75;
-        out.push(f);
     }
-    out
 }
 
 #[cfg(test)]
@@ -221,7 +237,7 @@ mod tests {
                         2000 + i as u16,
                         ip(0, 5),
                         8081,
-                        "RSTR",
+                        ConnState::Rstr,
                         "ShADdr",
                         i as i64 * 10,
                     );
@@ -246,7 +262,7 @@ mod tests {
                     2000 + i as u16,
                     server,
                     8081,
-                    "RSTR",
+                    ConnState::Rstr,
                     "ShADdr",
                     i as i64 * 10,
                 );
@@ -256,7 +272,7 @@ mod tests {
                 c
             })
             .collect();
-        flows.push(conn(ip(1, 9), 3000, server, 80, "SF", "ShADadFf", 900));
+        flows.push(conn(ip(1, 9), 3000, server, 80, ConnState::Sf, "ShADadFf", 900));
         let f = run_all(&analysis(flows, vec![]));
         let storm = f.iter().find(|f| f.cause == RST_STORM).expect("storm");
         assert!(

@@ -7,6 +7,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.syn_flood";
 
+/// `syn_flood`: many half-open connections from many sources.
 pub const SYN_FLOOD: Cause = Cause::new("syn_flood");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[SYN_FLOOD];
@@ -28,6 +29,7 @@ fn half_open(f: &Conn) -> bool {
         && !h.contains('F')
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let ho = ctx
         .an
@@ -120,7 +122,7 @@ mod tests {
                         1000 + i as u16,
                         server,
                         8081,
-                        "S1",
+                        ConnState::S1,
                         "Sh",
                         i as i64,
                     )

@@ -13,6 +13,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.rejected_rst";
 
+/// `tcp_rejected_rst`: connection attempts refused with a reset.
 pub const TCP_REJECTED_RST: Cause = Cause::new("tcp_rejected_rst");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_REJECTED_RST];
@@ -20,11 +21,12 @@ pub const CAUSES: &[Cause] = &[TCP_REJECTED_RST];
 /// Attempts from which a refused service with no successful connection is `critical`.
 pub const CRITICAL_ATTEMPTS: usize = 3;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let rejected = an.flows.iter().enumerate().filter(|(_, f)| {
         f.proto == Proto::Tcp
-            && f.conn_state == "REJ"
+            && f.conn_state == ConnState::Rej
             && f.syn_frame.is_some()
             && ctx.not_only_scans(f)
     });

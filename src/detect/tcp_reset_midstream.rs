@@ -7,6 +7,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.reset_midstream";
 
+/// `tcp_reset_midstream`: established connections aborted with a reset.
 pub const TCP_RESET_MIDSTREAM: Cause = Cause::new("tcp_reset_midstream");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_RESET_MIDSTREAM];
@@ -14,10 +15,11 @@ pub const CAUSES: &[Cause] = &[TCP_RESET_MIDSTREAM];
 /// Server-side aborts from which the finding is `medium` rather than `low`.
 pub const MEDIUM_MIN: usize = 2;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let aborted = ctx.an.flows.iter().enumerate().filter(|(_, f)| {
         f.proto == Proto::Tcp
-            && matches!(f.conn_state, "RSTO" | "RSTR")
+            && matches!(f.conn_state, ConnState::Rsto | ConnState::Rstr)
             && handshake_ok(f)
             && f.orig_bytes + f.resp_bytes > 0
             && !(f.rst_by == Some("orig") && f.resp_unacked_bytes == 0)
@@ -99,7 +101,7 @@ mod tests {
                         40000 + i as u16,
                         ip(0, 5),
                         8081,
-                        "RSTR",
+                        ConnState::Rstr,
                         "ShADdr",
                         i as i64 * 1000,
                     );

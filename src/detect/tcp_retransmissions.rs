@@ -8,14 +8,22 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.retransmissions";
 
+/// `tcp_retransmissions`: retransmissions above normal life, a sign of loss.
 pub const TCP_RETRANSMISSIONS: Cause = Cause::new("tcp_retransmissions");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_RETRANSMISSIONS];
 
+/// (retransmissions, share of the service's packets, 0 to 1) from which the finding is `low`,
+/// default (5, 1%): below, a few retransmissions are normal life.
 pub const LOW: (u64, f64) = (5, 0.01);
+/// (retransmissions, share) from which it is `medium`, default (10, 3%): at 3% loss TCP
+/// throughput already drops several-fold.
 pub const MEDIUM: (u64, f64) = (10, 0.03);
+/// (retransmissions, share) from which it is `high`, default (30, 10%): the link is
+/// effectively broken for the service.
 pub const HIGH: (u64, f64) = (30, 0.10);
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let tcp =
         ctx.an.flows.iter().enumerate().filter(|(i, f)| {
@@ -100,7 +108,7 @@ mod tests {
     #[test]
     fn a_few_retransmissions_are_normal_life() {
         let mk = |rtx: u32, pkts: u64| {
-            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, ConnState::Sf, "ShADadFf", 0);
             c.resp_retransmissions = rtx;
             c.orig_pkts = pkts / 2;
             c.resp_pkts = pkts / 2;

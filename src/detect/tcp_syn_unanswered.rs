@@ -19,7 +19,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.syn_unanswered";
 
-/// The cause this detector reports.
+/// `tcp_syn_unanswered`: SYNs that never got any answer.
 pub const TCP_SYN_UNANSWERED: Cause = Cause::new("tcp_syn_unanswered");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
@@ -28,14 +28,17 @@ pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 pub const END_GRACE_NS: i64 = 1_000_000_000;
 /// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.
 pub const CRITICAL_ATTEMPTS: usize = 2;
+/// SYNs (retransmissions included) from which an unanswered service is `critical`, default 3:
+/// a client that retried twice without any answer has given up.
 pub const CRITICAL_SYNS: u64 = 3;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let end = ctx.capture_end();
     let unanswered = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
-            && f.conn_state == "S0"
+            && f.conn_state == ConnState::S0
             && f.resp_pkts == 0
             && !ctx.icmp_answered.contains(i)
             && ctx.not_only_scans(f)
@@ -88,6 +91,49 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             rfc3339(first),
             rfc3339(last),
         );
+        expl.push_str(&where_dropped(ip, port, ok, &other_ports, server_talks));
+        let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
+            .titled(title, expl)
+            .between(first, last);
+        f.server = server(ip, Some(port));
+        f.clients = clients;
+        f.clients_total = origins.total_if_partial();
+        f.affected_flows = attempts as u64;
+        add_evidence(ctx, &mut f, &flows);
+        f.wireshark_filter = format!(
+            "{}.dst=={ip} && tcp.dstport=={port} && tcp.flags.syn==1 && tcp.flags.ack==0",
+            ipf(ip)
+        );
+        f.remediation = vec![
+            format!(
+                "Check firewall rules and security groups between {} and {ip} for TCP port \
+                 {port}: a DROP rule produces exactly this pattern.",
+                f.clients.first().cloned().unwrap_or_default()
+            ),
+            format!("On {ip}, confirm the service listens: ss -ltn 'sport = :{port}'."),
+            format!(
+                "Capture on {ip} as well: if the SYNs arrive there, its host firewall drops \
+                 them; if they do not, a device on the path does."
+            ),
+        ];
+        f.group = Some(svc_group(Proto::Tcp, ip, port));
+        f.from_absence = true;
+        f.weight = 50;
+        out.push(f);
+    }
+    out
+}
+
+/// Where the SYNs are likely dropped, from what else the server did: `ok` other connections
+/// to the port completed, it answered on `other_ports`, or it `talks` at all.
+fn where_dropped(
+    ip: IpAddr,
+    port: u16,
+    ok: usize,
+    other_ports: &BTreeSet<u16>,
+    server_talks: bool,
+) -> String {
+    let mut expl = String::new();
         if ok > 0 {
             expl.push_str(&format!(
                 " {} to the same port did complete, so the drop is intermittent (a overloaded \
@@ -114,13 +160,11 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  the client's direction."
             ));
         }
-        let mut f = finding(TCP_SYN_UNANSWERED, Layer::Transport, severity, confidence)
-            .titled(title, expl)
-            .between(first, last);
-        f.server = server(ip, Some(port));
-        f.clients = clients;
-        f.clients_total = origins.total_if_partial();
-        f.affected_flows = attempts as u64;
+    expl
+}
+
+/// The first unanswered SYNs, with their retransmissions.
+fn add_evidence(ctx: &Ctx<'_>, f: &mut Finding, flows: &[(usize, &Conn)]) {
         for (_, c) in flows.iter().take(6) {
             let n = c.orig_pkts;
             let note = if n > 1 {
@@ -140,28 +184,6 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 note,
             ));
         }
-        f.wireshark_filter = format!(
-            "{}.dst=={ip} && tcp.dstport=={port} && tcp.flags.syn==1 && tcp.flags.ack==0",
-            ipf(ip)
-        );
-        f.remediation = vec![
-            format!(
-                "Check firewall rules and security groups between {} and {ip} for TCP port \
-                 {port}: a DROP rule produces exactly this pattern.",
-                f.clients.first().cloned().unwrap_or_default()
-            ),
-            format!("On {ip}, confirm the service listens: ss -ltn 'sport = :{port}'."),
-            format!(
-                "Capture on {ip} as well: if the SYNs arrive there, its host firewall drops \
-                 them; if they do not, a device on the path does."
-            ),
-        ];
-        f.group = Some(svc_group(Proto::Tcp, ip, port));
-        f.from_absence = true;
-        f.weight = 50;
-        out.push(f);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -172,12 +194,12 @@ mod tests {
     #[test]
     fn unanswered_syn_at_the_end_of_the_capture_is_not_blamed() {
         let mut a = analysis(
-            vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0)],
+            vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, ConnState::S0, "S", 0)],
             vec![],
         );
         a.captures[0].last_ts_ns = Some(500_000_000);
         assert!(causes(&a).is_empty());
-        let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, "S0", "S", 0);
+        let mut two = conn(ip(0, 2), 40000, ip(0, 5), 8081, ConnState::S0, "S", 0);
         two.orig_pkts = 2;
         let a = analysis(vec![two], vec![]);
         assert_eq!(causes(&a), vec![TCP_SYN_UNANSWERED.to_string()]);
@@ -193,7 +215,7 @@ mod tests {
                         40000 + i as u16,
                         ip(0, 5),
                         8081,
-                        "S0",
+                        ConnState::S0,
                         "S",
                         i as i64 * 1000,
                     );

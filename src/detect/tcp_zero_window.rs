@@ -6,6 +6,7 @@ use super::*;
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tcp.zero_window";
 
+/// `tcp_zero_window`: A receiver stalling its sender with zero windows.
 pub const TCP_ZERO_WINDOW: Cause = Cause::new("tcp_zero_window");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_ZERO_WINDOW];
@@ -13,8 +14,11 @@ pub const CAUSES: &[Cause] = &[TCP_ZERO_WINDOW];
 /// Zero-window advertisements from which the finding is `low` (below: `info`, a receiver
 /// that caught up at once) and `medium`.
 pub const LOW_MIN: u64 = 5;
+/// Zero-window advertisements from which the finding is `medium`, default 10: a receiver that
+/// keeps stalling its sender.
 pub const MEDIUM_MIN: u64 = 10;
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let tcp = ctx
         .an
@@ -87,7 +91,7 @@ mod tests {
     #[test]
     fn a_couple_of_zero_windows_are_informational() {
         let mk = |zw: u32| {
-            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, "SF", "ShADadFf", 0);
+            let mut c = conn(ip(0, 2), 40000, ip(0, 5), 443, ConnState::Sf, "ShADadFf", 0);
             c.orig_zero_windows = zw;
             run_all(&analysis(vec![c], vec![]))[0].severity
         };

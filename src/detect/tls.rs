@@ -32,12 +32,19 @@ use crate::event::{TlsAlert, TlsSession};
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tls.handshake";
 
+/// `tls_alert`: any other fatal TLS alert.
 pub const TLS_ALERT: Cause = Cause::new("tls_alert");
+/// `tls_version_mismatch`: no TLS version in common.
 pub const TLS_VERSION_MISMATCH: Cause = Cause::new("tls_version_mismatch");
+/// `tls_handshake_failure`: no TLS parameters in common, or a handshake cut off without an alert.
 pub const TLS_HANDSHAKE_FAILURE: Cause = Cause::new("tls_handshake_failure");
+/// `tls_client_cert_required`: A client certificate required and missing or refused.
 pub const TLS_CLIENT_CERT_REQUIRED: Cause = Cause::new("tls_client_cert_required");
+/// `tls_obsolete_version`: an obsolete TLS or SSL version negotiated.
 pub const TLS_OBSOLETE_VERSION: Cause = Cause::new("tls_obsolete_version");
+/// `tls_weak_cipher`: A weak cipher suite negotiated.
 pub const TLS_WEAK_CIPHER: Cause = Cause::new("tls_weak_cipher");
+/// `tls_handshake_aborted`: A TLS 1.3 handshake the client abandoned after the server's flight.
 pub const TLS_HANDSHAKE_ABORTED: Cause = Cause::new("tls_handshake_aborted");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FAILURE, TLS_CLIENT_CERT_REQUIRED, TLS_UNKNOWN_CA, TLS_CERT_EXPIRED, TLS_OBSOLETE_VERSION, TLS_WEAK_CIPHER, TLS_HANDSHAKE_ABORTED];
@@ -173,6 +180,7 @@ pub fn sm_only(o: &ClientOffer) -> bool {
         || (!real.is_empty() && real.iter().all(|&c| is_sm_suite(c)))
 }
 
+/// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     alerts(ctx, &mut out);
@@ -207,6 +215,12 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     for (key, hits) in groups {
+        out.push(alert_finding(ctx, key, &hits));
+    }
+}
+
+/// The finding for one group of fatal alerts.
+fn alert_finding(ctx: &Ctx<'_>, key: AlertKey, hits: &[(&TlsSession, &TlsAlert)]) -> Finding {
         let AlertKey {
             server: ip,
             port,
@@ -274,12 +288,46 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         f.server = tls_server(ip, port, s0);
         f.clients = ip_list(hits.iter().map(|(s, _)| s.client));
         f.affected_flows = hits.len() as u64;
+        add_alert_evidence(ctx, &mut f, cause, sender, hits);
+        f.wireshark_filter = format!(
+            "{}.addr == {ip} && tcp.port == {port} && tls.alert_message.desc == {desc}",
+            ipf(ip)
+        );
+        f.remediation = alert_remediation(cause, sm, desc, first);
+        f.group = Some(format!("tls {}", ep(ip, port)));
+        f.weight = 80;
+        f
+}
+
+/// Each handshake's ClientHello and its alert, for the first four.
+fn add_alert_evidence(
+    ctx: &Ctx<'_>,
+    f: &mut Finding,
+    cause: Cause,
+    sender: &str,
+    hits: &[(&TlsSession, &TlsAlert)],
+) {
         for (s, a) in hits.iter().take(4) {
             if let Some(fr) = s.client_hello_frame {
                 f.evidence.push(ctx.ev(
                     s.capture,
                     fr,
                     s.first_ts_ns,
+                    hello_note(s, cause),
+                ));
+            }
+            f.evidence.push(ctx.ev(
+                s.capture,
+                a.frame,
+                a.ts_ns,
+                format!("fatal alert {} from {sender}", alert_name(a.description)),
+            ));
+        }
+}
+
+/// What a ClientHello offered; for a handshake failure, every extension by number (unknown
+/// ones included) and the signature algorithms: what the server could not agree with.
+fn hello_note(s: &TlsSession, cause: Cause) -> String {
                     match (&s.offer, cause) {
                         // What the server could not agree with: every extension, by number
                         // (unknown ones included), and the signature algorithms.
@@ -298,21 +346,12 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                             )
                         }
                         _ => format!("ClientHello: {}", offered(s)),
-                    },
-                ));
-            }
-            f.evidence.push(ctx.ev(
-                s.capture,
-                a.frame,
-                a.ts_ns,
-                format!("fatal alert {} from {sender}", alert_name(a.description)),
-            ));
-        }
-        f.wireshark_filter = format!(
-            "{}.addr == {ip} && tcp.port == {port} && tls.alert_message.desc == {desc}",
-            ipf(ip)
-        );
-        f.remediation = match cause {
+                    }
+}
+
+/// What to do about a fatal alert (`sm` when the client speaks only SM suites).
+fn alert_remediation(cause: Cause, sm: bool, desc: u8, first: i64) -> Vec<String> {
+        match cause {
             _ if sm => vec![SM_ONLY_FIX.into()],
             TLS_VERSION_MISMATCH => vec!["Enable a common TLS version on both sides (TLS 1.2 at least); update the side stuck on the old one.".into()],
             TLS_HANDSHAKE_FAILURE => vec!["Compare the client's offered suites with the server's configured ones (openssl s_client -connect host:port -cipher ...), and enable a common modern suite.".into()],
@@ -320,11 +359,7 @@ fn alerts(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             TLS_UNKNOWN_CA => vec!["Install the issuing CA in the client's trust store, or make the server send its full chain.".into()],
             TLS_CERT_EXPIRED => vec!["Renew the server certificate; check the client's clock.".into()],
             _ => vec![format!("Check the server and client TLS logs for {} at {}.", alert_name(desc), rfc3339(first))],
-        };
-        f.group = Some(format!("tls {}", ep(ip, port)));
-        f.weight = 80;
-        out.push(f);
-    }
+        }
 }
 
 fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
@@ -353,88 +388,98 @@ fn negotiated(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     for ((ip, port, v), ss) in old {
-        let tgt = target(ctx, ss[0]);
-        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
-        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
-        let mut f = finding(TLS_OBSOLETE_VERSION, Layer::Security, if matches!(v, 0x0002 | 0x0300) {
-                Severity::High
-            } else {
-                Severity::Medium
-            }, 0.95)
-            .titled(format!("{} negotiated with {tgt}", version_name(v)), format!(
-                "{} with {tgt} use {}, a protocol version deprecated for known attacks (RFC 8996 \
-                 retires TLS 1.0 and 1.1; SSLv3 and SSLv2 are broken). Modern clients and \
-                 libraries refuse it, so this service fails as soon as they are updated.",
-                plural(ss.len(), "connection"),
-                version_name(v)
-            ))
-            .between(first, last);
-        f.server = server(ip, Some(port));
-        f.clients = ip_list(ss.iter().map(|s| s.client));
-        f.affected_flows = ss.len() as u64;
-        for s in ss.iter().take(4) {
-            let fr = s
-                .server_hello
-                .map(|x| x.0)
-                .or(s.client_hello_frame)
-                .unwrap_or(s.first_frame);
+        out.push(obsolete_version(ctx, ip, port, v, &ss));
+    }
+    for ((ip, port, suite), ss) in weak {
+        out.push(weak_cipher(ctx, ip, port, suite, &ss));
+    }
+}
+
+/// `tls_obsolete_version`: the connections `ss` to one server that use version `v`.
+fn obsolete_version(ctx: &Ctx<'_>, ip: IpAddr, port: u16, v: u16, ss: &[&TlsSession]) -> Finding {
+    let tgt = target(ctx, ss[0]);
+    let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+    let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+    let mut f = finding(TLS_OBSOLETE_VERSION, Layer::Security, if matches!(v, 0x0002 | 0x0300) {
+            Severity::High
+        } else {
+            Severity::Medium
+        }, 0.95)
+        .titled(format!("{} negotiated with {tgt}", version_name(v)), format!(
+            "{} with {tgt} use {}, a protocol version deprecated for known attacks (RFC 8996 \
+             retires TLS 1.0 and 1.1; SSLv3 and SSLv2 are broken). Modern clients and \
+             libraries refuse it, so this service fails as soon as they are updated.",
+            plural(ss.len(), "connection"),
+            version_name(v)
+        ))
+        .between(first, last);
+    f.server = server(ip, Some(port));
+    f.clients = ip_list(ss.iter().map(|s| s.client));
+    f.affected_flows = ss.len() as u64;
+    for s in ss.iter().take(4) {
+        let fr = s
+            .server_hello
+            .map(|x| x.0)
+            .or(s.client_hello_frame)
+            .unwrap_or(s.first_frame);
+        f.evidence.push(ctx.ev(
+            s.capture,
+            fr,
+            s.first_ts_ns,
+            format!("{} chosen", version_name(v)),
+        ));
+    }
+    f.wireshark_filter = format!(
+        "{}.addr == {ip} && tcp.port == {port} && tls.handshake.type == 2",
+        ipf(ip)
+    );
+    f.remediation = vec![format!(
+        "Enable TLS 1.2 and 1.3 on {tgt} and disable {}.",
+        version_name(v)
+    )];
+    f.group = Some(format!("tls {} version", ep(ip, port)));
+    f.weight = 50;
+    f
+}
+
+/// `tls_weak_cipher`: the connections `ss` to one server that use a weak `suite`.
+fn weak_cipher(ctx: &Ctx<'_>, ip: IpAddr, port: u16, suite: u16, ss: &[&TlsSession]) -> Finding {
+    let tgt = target(ctx, ss[0]);
+    let why = suite_weakness(suite).unwrap_or("weak");
+    let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+    let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+    let mut f = finding(TLS_WEAK_CIPHER, Layer::Security, Severity::High, 0.95)
+        .titled(format!(
+            "Weak cipher suite {} negotiated with {tgt}",
+            suite_name(suite)
+        ), format!(
+            "{} with {tgt} negotiated {} (0x{suite:04x}): {why}. Current clients refuse it and \
+             the traffic is not properly protected.",
+            plural(ss.len(), "connection"),
+            suite_name(suite)
+        ))
+        .between(first, last);
+    f.server = server(ip, Some(port));
+    f.clients = ip_list(ss.iter().map(|s| s.client));
+    f.affected_flows = ss.len() as u64;
+    for s in ss.iter().take(4) {
+        if let Some((fr, _, _)) = s.server_hello {
             f.evidence.push(ctx.ev(
                 s.capture,
                 fr,
                 s.first_ts_ns,
-                format!("{} chosen", version_name(v)),
+                format!("ServerHello chooses {}", suite_name(suite)),
             ));
         }
-        f.wireshark_filter = format!(
-            "{}.addr == {ip} && tcp.port == {port} && tls.handshake.type == 2",
-            ipf(ip)
-        );
-        f.remediation = vec![format!(
-            "Enable TLS 1.2 and 1.3 on {tgt} and disable {}.",
-            version_name(v)
-        )];
-        f.group = Some(format!("tls {} version", ep(ip, port)));
-        f.weight = 50;
-        out.push(f);
     }
-    for ((ip, port, suite), ss) in weak {
-        let tgt = target(ctx, ss[0]);
-        let why = suite_weakness(suite).unwrap_or("weak");
-        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
-        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
-        let mut f = finding(TLS_WEAK_CIPHER, Layer::Security, Severity::High, 0.95)
-            .titled(format!(
-                "Weak cipher suite {} negotiated with {tgt}",
-                suite_name(suite)
-            ), format!(
-                "{} with {tgt} negotiated {} (0x{suite:04x}): {why}. Current clients refuse it and \
-                 the traffic is not properly protected.",
-                plural(ss.len(), "connection"),
-                suite_name(suite)
-            ))
-            .between(first, last);
-        f.server = server(ip, Some(port));
-        f.clients = ip_list(ss.iter().map(|s| s.client));
-        f.affected_flows = ss.len() as u64;
-        for s in ss.iter().take(4) {
-            if let Some((fr, _, _)) = s.server_hello {
-                f.evidence.push(ctx.ev(
-                    s.capture,
-                    fr,
-                    s.first_ts_ns,
-                    format!("ServerHello chooses {}", suite_name(suite)),
-                ));
-            }
-        }
-        f.wireshark_filter = format!("tls.handshake.ciphersuite == 0x{suite:04x}");
-        f.remediation = vec![format!(
-            "Remove {} from {tgt}'s cipher list; offer ECDHE with AES-GCM or ChaCha20-Poly1305.",
-            suite_name(suite)
-        )];
-        f.group = Some(format!("tls {} cipher", ep(ip, port)));
-        f.weight = 50;
-        out.push(f);
-    }
+    f.wireshark_filter = format!("tls.handshake.ciphersuite == 0x{suite:04x}");
+    f.remediation = vec![format!(
+        "Remove {} from {tgt}'s cipher list; offer ECDHE with AES-GCM or ChaCha20-Poly1305.",
+        suite_name(suite)
+    )];
+    f.group = Some(format!("tls {} cipher", ep(ip, port)));
+    f.weight = 50;
+    f
 }
 
 fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
@@ -503,30 +548,51 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 /// filters the handshake (SNI-based blocking). Reported as `tls_handshake_failure`, with less
 /// confidence than an alert that says so.
 fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let candidates: Vec<&TlsSession> = ctx
-        .an
+    for ((ip, port, server_closed), ss) in hangups(ctx) {
+        out.push(hangup_finding(ctx, ip, port, server_closed, &ss));
+    }
+}
+
+/// A TCP connection's two ends, to find a session's flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Ends {
+    client: IpAddr,
+    client_port: u16,
+    server: IpAddr,
+    server_port: u16,
+}
+
+/// Handshakes with a ClientHello and no answer at all, whose connection was closed without
+/// any payload from the server, by (server, port, whether the server closed first).
+fn hangups<'a>(ctx: &Ctx<'a>) -> BTreeMap<(IpAddr, u16, bool), Vec<&'a TlsSession>> {
+    let an: &'a Analysis = ctx.an;
+    let mut groups: BTreeMap<(IpAddr, u16, bool), Vec<&TlsSession>> = BTreeMap::new();
+    let candidates: Vec<&TlsSession> = an
         .tls
         .iter()
         .filter(|s| s.offer.is_some() && s.server_hello.is_none() && s.alerts.is_empty())
         .collect();
     if candidates.is_empty() {
-        return;
+        return groups;
     }
     // The flow of each candidate: the server sent no payload at all and closed it.
-    let key = |ip: IpAddr, port: u16, sip: IpAddr, sport: u16| (ip, port, sip, sport);
-    let mut flows: BTreeMap<(IpAddr, u16, IpAddr, u16), Vec<&Conn>> = BTreeMap::new();
+    let key = |client, client_port, server, server_port| Ends {
+        client,
+        client_port,
+        server,
+        server_port,
+    };
+    let mut flows: BTreeMap<Ends, Vec<&Conn>> = BTreeMap::new();
     let wanted: BTreeSet<_> = candidates
         .iter()
         .map(|s| key(s.client, s.client_port, s.server, s.server_port))
         .collect();
-    for f in &ctx.an.flows {
+    for f in &an.flows {
         let k = key(f.orig_ip, f.orig_port, f.resp_ip, f.resp_port);
         if wanted.contains(&k) {
             flows.entry(k).or_default().push(f);
         }
     }
-    // (server, port, the server closed first) -> sessions
-    let mut groups: BTreeMap<(IpAddr, u16, bool), Vec<&TlsSession>> = BTreeMap::new();
     for s in candidates {
         let k = key(s.client, s.client_port, s.server, s.server_port);
         let Some(f) = flows.get(&k).and_then(|fs| {
@@ -552,82 +618,91 @@ fn hung_up(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .or_default()
             .push(s);
     }
-    for ((ip, port, server_closed), ss) in groups {
-        let s0 = ss[0];
-        let tgt = target(ctx, s0);
-        let sm = s0.offer.as_ref().is_some_and(sm_only);
-        let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
-        let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
-        let mut expl = if server_closed {
-            format!(
-                "In {} to {tgt} the server closed the connection after the ClientHello, \
-                 without a ServerHello or an alert (the client offered {}). It does not speak \
-                 what the client offered, or something on the path filters the handshake (for \
-                 example by SNI).",
-                plural(ss.len(), "TLS handshake"),
-                offered(s0)
-            )
-        } else {
-            let waited = ss
-                .iter()
-                .map(|s| s.last_ts_ns.saturating_sub(s.first_ts_ns))
-                .max()
-                .unwrap_or(0);
-            format!(
-                "In {} to {tgt} the server never answered the ClientHello (no ServerHello, no \
-                 alert; the client offered {}) and the client gave up after up to {}. The server \
-                 (or a proxy in front of it) accepts the connection but does not speak what the \
-                 client offered, is overloaded, or something on the path drops the handshake.",
-                plural(ss.len(), "TLS handshake"),
-                offered(s0),
-                secs(waited)
-            )
-        };
-        if sm {
-            expl.push_str(SM_ONLY_WHY);
-        }
-        let mut f = finding(TLS_HANDSHAKE_FAILURE, Layer::Security, Severity::High, if sm { 0.8 } else { 0.6 })
-            .titled(if server_closed {
-                format!("{tgt} hangs up on the TLS ClientHello")
-            } else {
-                format!("{tgt} never answers the TLS ClientHello")
-            }, expl)
-            .between(first, last);
-        f.server = tls_server(ip, port, s0);
-        f.clients = ip_list(ss.iter().map(|s| s.client));
-        f.affected_flows = ss.len() as u64;
-        for s in ss.iter().take(4) {
-            if let Some(fr) = s.client_hello_frame {
-                f.evidence.push(ctx.ev(
-                    s.capture,
-                    fr,
-                    s.first_ts_ns,
-                    format!(
-                        "ClientHello: {}; no answer, {} closed",
-                        offered(s),
-                        if server_closed {
-                            "the server"
-                        } else {
-                            "the client"
-                        }
-                    ),
-                ));
-            }
-        }
-        f.wireshark_filter = format!(
-            "{}.addr == {ip} && tcp.port == {port} && (tls.handshake.type == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1)",
-            ipf(ip)
-        );
-        f.remediation = if sm {
-            vec![SM_ONLY_FIX.into()]
-        } else {
-            vec![
-                format!("Check the server's TLS log for the reason, and test the same offer: openssl s_client -connect {ip}:{port} -servername <name>."),
-                "Compare with a capture taken next to the server: if the server never saw the ClientHello, a middlebox dropped it.".into(),
-            ]
-        };
-        f.group = Some(format!("tls {}", ep(ip, port)));
-        f.weight = 60;
-        out.push(f);
+    groups
+}
+
+/// The finding for the handshakes `ss` to one server that got no answer.
+fn hangup_finding(
+    ctx: &Ctx<'_>,
+    ip: IpAddr,
+    port: u16,
+    server_closed: bool,
+    ss: &[&TlsSession],
+) -> Finding {
+    let s0 = ss[0];
+    let tgt = target(ctx, s0);
+    let sm = s0.offer.as_ref().is_some_and(sm_only);
+    let first = ss.iter().map(|s| s.first_ts_ns).min().unwrap_or(0);
+    let last = ss.iter().map(|s| s.last_ts_ns).max().unwrap_or(0);
+    let mut expl = if server_closed {
+        format!(
+            "In {} to {tgt} the server closed the connection after the ClientHello, \
+             without a ServerHello or an alert (the client offered {}). It does not speak \
+             what the client offered, or something on the path filters the handshake (for \
+             example by SNI).",
+            plural(ss.len(), "TLS handshake"),
+            offered(s0)
+        )
+    } else {
+        let waited = ss
+            .iter()
+            .map(|s| s.last_ts_ns.saturating_sub(s.first_ts_ns))
+            .max()
+            .unwrap_or(0);
+        format!(
+            "In {} to {tgt} the server never answered the ClientHello (no ServerHello, no \
+             alert; the client offered {}) and the client gave up after up to {}. The server \
+             (or a proxy in front of it) accepts the connection but does not speak what the \
+             client offered, is overloaded, or something on the path drops the handshake.",
+            plural(ss.len(), "TLS handshake"),
+            offered(s0),
+            secs(waited)
+        )
+    };
+    if sm {
+        expl.push_str(SM_ONLY_WHY);
     }
+    let mut f = finding(TLS_HANDSHAKE_FAILURE, Layer::Security, Severity::High, if sm { 0.8 } else { 0.6 })
+        .titled(if server_closed {
+            format!("{tgt} hangs up on the TLS ClientHello")
+        } else {
+            format!("{tgt} never answers the TLS ClientHello")
+        }, expl)
+        .between(first, last);
+    f.server = tls_server(ip, port, s0);
+    f.clients = ip_list(ss.iter().map(|s| s.client));
+    f.affected_flows = ss.len() as u64;
+    for s in ss.iter().take(4) {
+        if let Some(fr) = s.client_hello_frame {
+            f.evidence.push(ctx.ev(
+                s.capture,
+                fr,
+                s.first_ts_ns,
+                format!(
+                    "ClientHello: {}; no answer, {} closed",
+                    offered(s),
+                    if server_closed {
+                        "the server"
+                    } else {
+                        "the client"
+                    }
+                ),
+            ));
+        }
+    }
+    f.wireshark_filter = format!(
+        "{}.addr == {ip} && tcp.port == {port} && (tls.handshake.type == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1)",
+        ipf(ip)
+    );
+    f.remediation = if sm {
+        vec![SM_ONLY_FIX.into()]
+    } else {
+        vec![
+            format!("Check the server's TLS log for the reason, and test the same offer: openssl s_client -connect {ip}:{port} -servername <name>."),
+            "Compare with a capture taken next to the server: if the server never saw the ClientHello, a middlebox dropped it.".into(),
+        ]
+    };
+    f.group = Some(format!("tls {}", ep(ip, port)));
+    f.weight = 60;
+    f
 }

@@ -31,23 +31,38 @@ use crate::cert::{CertInfo, ChainEnd, hostname_matches, parse_cert};
 /// The detector id, `area.name` (stable: it appears in the report).
 pub const ID: &str = "tls.certificate";
 
+/// `tls_cert_expired`: A certificate past its end date at capture time.
 pub const TLS_CERT_EXPIRED: Cause = Cause::new("tls_cert_expired");
+/// `tls_cert_not_yet_valid`: A certificate before its start date at capture time.
 pub const TLS_CERT_NOT_YET_VALID: Cause = Cause::new("tls_cert_not_yet_valid");
+/// `tls_ca_expired`: an expired CA certificate in the chain.
 pub const TLS_CA_EXPIRED: Cause = Cause::new("tls_ca_expired");
+/// `tls_self_signed`: A lone self-signed certificate.
 pub const TLS_SELF_SIGNED: Cause = Cause::new("tls_self_signed");
+/// `tls_chain_incomplete`: A chain missing the intermediate that issued the leaf.
 pub const TLS_CHAIN_INCOMPLETE: Cause = Cause::new("tls_chain_incomplete");
+/// `tls_chain_broken`: A chain whose signature does not verify with its issuer's key.
 pub const TLS_CHAIN_BROKEN: Cause = Cause::new("tls_chain_broken");
+/// `tls_unknown_ca`: A chain that ends at an untrusted CA.
 pub const TLS_UNKNOWN_CA: Cause = Cause::new("tls_unknown_ca");
+/// `tls_hostname_mismatch`: A certificate for another name than the one asked for.
 pub const TLS_HOSTNAME_MISMATCH: Cause = Cause::new("tls_hostname_mismatch");
+/// `tls_weak_key`: A weak key or signature in the chain, or a weak ephemeral key exchange.
 pub const TLS_WEAK_KEY: Cause = Cause::new("tls_weak_key");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TLS_CERT_EXPIRED, TLS_CERT_NOT_YET_VALID, TLS_CA_EXPIRED, TLS_SELF_SIGNED, TLS_CHAIN_INCOMPLETE, TLS_CHAIN_BROKEN, TLS_UNKNOWN_CA, TLS_HOSTNAME_MISMATCH, TLS_WEAK_KEY];
 
+/// Smallest RSA key (and Diffie-Hellman group) not counted weak, in bits, default 2048 (NIST
+/// SP 800-131A; smaller groups fall to Logjam).
 pub const MIN_RSA_BITS: u32 = 2048;
+/// Smallest elliptic-curve key (and ECDH curve) not counted weak, in bits, default 224 (NIST
+/// SP 800-131A).
 pub const MIN_EC_BITS: u32 = 224;
 /// Keys under the minimums count as weak from 2014 (NIST SP 800-131A), SHA-1 signatures from
 /// 2017 (browsers distrust them): judged at capture time like everything else.
 pub const WEAK_KEY_FROM: i64 = 1_388_534_400; // 2014-01-01
+/// From when SHA-1 signatures count as weak, seconds since the epoch, default 2017-01-01 (when
+/// browsers stopped trusting them).
 pub const SHA1_WEAK_FROM: i64 = 1_483_228_800; // 2017-01-01
 
 /// "SM2 256-bit key, SM3withSM2": what a certificate's key and signature are.

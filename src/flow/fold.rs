@@ -71,7 +71,7 @@ pub struct FoldKey {
     resp_port: u16,
     capture: u16,
     vlan: Option<u16>,
-    conn_state: &'static str,
+    conn_state: super::tcp::ConnState,
     history: History,
     syn: bool,
     synack: bool,
@@ -621,6 +621,7 @@ mod tests {
 #[cfg(test)]
 mod budget_tests {
     use super::*;
+    use crate::flow::tcp::ConnState;
     use crate::flow::testing::{conn, ip};
 
     /// 10 sources each probing the same 10 services, with room for 4 groups: 4 server groups,
@@ -638,7 +639,7 @@ mod budget_tests {
                 let t = s as i64 * 100 + p as i64;
                 b.place(
                     &mut kept,
-                    conn(ip(1, s), 1000 + p, ip(2, 0), 1 + p, "S0", "S", t),
+                    conn(ip(1, s), 1000 + p, ip(2, 0), 1 + p, ConnState::S0, "S", t),
                 );
             }
         }

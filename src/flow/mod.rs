@@ -517,7 +517,7 @@ pub struct Conn {
     /// Frame bytes from the responder.
     pub resp_wire_bytes: u64,
     /// Zeek's connection state (`S0`, `SF`, `REJ`, ...; UDP uses S0/SF/SHR/OTH).
-    pub conn_state: &'static str,
+    pub conn_state: tcp::ConnState,
     /// Zeek's history letters (`ShAdaDf`...).
     pub history: tcp::History,
     /// Bytes acknowledged but never seen (capture loss).
@@ -620,13 +620,13 @@ impl Conn {
             None => {
                 let state = if f.key.proto == Proto::Udp {
                     match (f.orig_ctr.pkts > 0, f.resp_ctr.pkts > 0) {
-                        (true, true) => "SF",
-                        (true, false) => "S0",
-                        (false, true) => "SHR",
-                        _ => "OTH",
+                        (true, true) => tcp::ConnState::Sf,
+                        (true, false) => tcp::ConnState::S0,
+                        (false, true) => tcp::ConnState::Shr,
+                        _ => tcp::ConnState::Oth,
                     }
                 } else {
-                    "OTH"
+                    tcp::ConnState::Oth
                 };
                 let h = f.udp_history;
                 (

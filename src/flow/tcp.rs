@@ -279,6 +279,91 @@ fn scaled(history: &mut History, is_orig: bool, c: u8, count: u32) {
     }
 }
 
+/// Zeek's `conn_state` of a connection: how far the handshake got and who closed or reset
+/// it. It prints (and serialises) as Zeek writes it (`S0`, `SF`, `REJ`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// `S0`: an attempt seen, no reply.
+    S0,
+    /// `S1`: established, not terminated.
+    S1,
+    /// `S2`: established, the originator closed, no reply to its close.
+    S2,
+    /// `S3`: established, the responder closed, no reply to its close.
+    S3,
+    /// `SF`: normal establishment and termination.
+    Sf,
+    /// `REJ`: the attempt was rejected (a reset in answer to the SYN).
+    Rej,
+    /// `RSTO`: established, the originator aborted (sent a reset).
+    Rsto,
+    /// `RSTR`: the responder sent a reset.
+    Rstr,
+    /// `RSTOS0`: the originator sent a SYN and then a reset; no SYN-ACK from the responder.
+    Rstos0,
+    /// `RSTRH`: the responder sent a SYN-ACK and then a reset; no SYN from the originator.
+    Rstrh,
+    /// `SH`: the originator sent a SYN and then a FIN; no SYN-ACK from the responder.
+    Sh,
+    /// `SHR`: the responder sent a SYN-ACK and then a FIN; no SYN from the originator.
+    Shr,
+    /// `OTH`: no SYN seen, just midstream traffic.
+    Oth,
+}
+
+impl ConnState {
+    /// Zeek's name for it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::Sf => "SF",
+            ConnState::Rej => "REJ",
+            ConnState::Rsto => "RSTO",
+            ConnState::Rstr => "RSTR",
+            ConnState::Rstos0 => "RSTOS0",
+            ConnState::Rstrh => "RSTRH",
+            ConnState::Sh => "SH",
+            ConnState::Shr => "SHR",
+            ConnState::Oth => "OTH",
+        }
+    }
+}
+
+// Hashed and ordered by name, as the strings it replaces were: fold groups keyed by it keep
+// their order.
+impl std::hash::Hash for ConnState {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for ConnState {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConnState {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Display for ConnState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl serde::Serialize for ConnState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl TcpConn {
     /// Whether the connection is over: both sides closed, or one reset.
     pub fn is_over(&self) -> bool {
@@ -650,7 +735,7 @@ impl TcpConn {
     }
 
     /// Zeek's `conn_state` for this connection, given its history string.
-    pub fn conn_state(&self) -> &'static str {
+    pub fn conn_state(&self) -> ConnState {
         use EndpointState::*;
         let os = self.orig.state;
         let rs = self.resp.state;
@@ -660,34 +745,34 @@ impl TcpConn {
             if matches!(os, SynSent | SynAckSent)
                 || (os == Reset && self.orig.size() == 0 && self.resp.size() == 0)
             {
-                "REJ"
+                ConnState::Rej
             } else if o_inactive {
-                "RSTRH"
+                ConnState::Rstrh
             } else {
-                "RSTR"
+                ConnState::Rstr
             }
         } else if os == Reset {
             if r_inactive {
                 if rstos0_history(self.history.as_str()) {
-                    "RSTOS0"
+                    ConnState::Rstos0
                 } else {
-                    "OTH"
+                    ConnState::Oth
                 }
             } else {
-                "RSTO"
+                ConnState::Rsto
             }
         } else if rs == Closed && os == Closed {
-            "SF"
+            ConnState::Sf
         } else if os == Closed {
-            if r_inactive { "SH" } else { "S2" }
+            if r_inactive { ConnState::Sh } else { ConnState::S2 }
         } else if rs == Closed {
-            if o_inactive { "SHR" } else { "S3" }
+            if o_inactive { ConnState::Shr } else { ConnState::S3 }
         } else if os == SynSent && rs == Inactive {
-            "S0"
+            ConnState::S0
         } else if os == Established && rs == Established {
-            "S1"
+            ConnState::S1
         } else {
-            "OTH"
+            ConnState::Oth
         }
     }
 }
@@ -732,7 +817,7 @@ mod tests {
         for (i, (o, t)) in pkts.iter().enumerate() {
             c.process(*o, t, i as u64 + 1, i as i64);
         }
-        (c.history.as_str().to_string(), c.conn_state())
+        (c.history.as_str().to_string(), c.conn_state().as_str())
     }
 
     const S: u8 = F::SYN;

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::tcp::History;
+use super::tcp::{ConnState, History};
 use super::{Conn, Proto};
 
 /// The address `10.9.a.b`.
@@ -25,7 +25,7 @@ pub(crate) fn conn(
     oport: u16,
     resp: IpAddr,
     rport: u16,
-    state: &'static str,
+    state: ConnState,
     h: &str,
     t_ms: i64,
 ) -> Conn {
@@ -46,7 +46,7 @@ pub(crate) fn conn(
         orig_bytes: 0,
         orig_ip_bytes: 40,
         orig_wire_bytes: 54,
-        resp_pkts: u64::from(handshake || state == "REJ"),
+        resp_pkts: u64::from(handshake || state == ConnState::Rej),
         resp_bytes: 0,
         resp_ip_bytes: 0,
         resp_wire_bytes: 0,
@@ -68,7 +68,7 @@ pub(crate) fn conn(
         vlan: None,
         syn_frame: Some(t_ms as u64 + 1),
         synack_frame: handshake.then_some(t_ms as u64 + 2),
-        rst_frame: state.starts_with('R').then_some(t_ms as u64 + 2),
+        rst_frame: state.as_str().starts_with('R').then_some(t_ms as u64 + 2),
         rst_by: None,
         orig_ttl: Some(64),
         resp_ttl: handshake.then_some(64),
