@@ -252,6 +252,16 @@ pub fn server(ip: IpAddr, port: Option<u16>) -> Option<Server> {
     })
 }
 
+/// The server of a TLS session, named by the SNI the client asked for.
+pub fn tls_server(ip: IpAddr, port: u16, s: &crate::event::TlsSession) -> Option<Server> {
+    let mut sv = server(ip, Some(port));
+    if let (Some(sv), Some(sni)) = (sv.as_mut(), s.offer.as_ref().and_then(|o| o.sni.clone())) {
+        sv.name = Some(sni);
+    }
+    sv
+}
+
+
 /// A service: protocol, responder address and port.
 pub type Service = (Proto, IpAddr, u16);
 /// Flows (with their index in `Analysis::flows`) grouped by service.

@@ -53,15 +53,6 @@ pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FA
 /// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
 pub const ABORT_MAX_LEN: u16 = 40;
 
-/// The server of a TLS session, named by the SNI the client asked for.
-pub(super) fn tls_server(ip: IpAddr, port: u16, s: &TlsSession) -> Option<Server> {
-    let mut sv = server(ip, Some(port));
-    if let (Some(sv), Some(sni)) = (sv.as_mut(), s.offer.as_ref().and_then(|o| o.sni.clone())) {
-        sv.name = Some(sni);
-    }
-    sv
-}
-
 /// Why a handshake fails when the client offers only SM cryptography, and what to do.
 const SM_ONLY_WHY: &str = " The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998 (TLS_SM4_GCM_SM3), with SM2 certificates, and the server speaks none of it: one side only speaks SM suites.";
 const SM_ONLY_FIX: &str = "Either give the server an SM-capable TLS stack (TLCP or RFC 8998, e.g. Tongsuo or GmSSL) with an SM2 certificate, or configure the client to also offer standard suites (TLS 1.2/1.3 with AES-GCM).";

@@ -554,7 +554,7 @@ fn explain(ctx: &Ctx<'_>, ip: IpAddr, port: u16, cause: Cause, hits: &[Hit<'_>])
             explanation(cause, &tgt, &r, hits),
         )
         .between(first, last);
-    f.server = super::tls::tls_server(ip, port, s0);
+    f.server = tls_server(ip, port, s0);
     f.clients = ip_list(hits.iter().map(|h| h.session.client));
     f.affected_flows = hits.len() as u64;
     for h in hits.iter().take(4) {
