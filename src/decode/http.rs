@@ -151,11 +151,7 @@ impl HttpStream {
                     }
                 }
                 Body::Length(n) => {
-                    let k = (n as usize).min(data.len());
-                    self.hash_body(&data[..k]);
-                    data = &data[k..];
-                    self.offset += k as u64;
-                    let left = n - k as u64;
+                    let left = self.take_body(n, &mut data);
                     self.body = if left == 0 {
                         Body::None
                     } else {
@@ -170,11 +166,7 @@ impl HttpStream {
                     data = &[];
                 }
                 Body::ChunkData(n) => {
-                    let k = (n as usize).min(data.len());
-                    self.hash_body(&data[..k]);
-                    data = &data[k..];
-                    self.offset += k as u64;
-                    let left = n - k as u64;
+                    let left = self.take_body(n, &mut data);
                     self.body = if left == 0 {
                         Body::ChunkEnd(2)
                     } else {
@@ -224,6 +216,16 @@ impl HttpStream {
                 }
             }
         }
+    }
+
+    /// Takes up to `n` body bytes from the front of `data` (hashing them); returns how many
+    /// of the `n` are still to come.
+    fn take_body(&mut self, n: u64, data: &mut &[u8]) -> u64 {
+        let k = (n as usize).min(data.len());
+        self.hash_body(&data[..k]);
+        *data = &data[k..];
+        self.offset += k as u64;
+        n - k as u64
     }
 
     fn hash_body(&mut self, b: &[u8]) {
