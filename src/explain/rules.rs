@@ -516,6 +516,20 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_is_documented_in_the_report_contract() {
+        const CONTRACT: &str = include_str!("../../docs/report-contract.md");
+        let all = RULES
+            .iter()
+            .map(|r| r.rule)
+            .chain([Rule::SameCause, Rule::SameIncident]);
+        for r in all {
+            let name = serde_json::to_string(&r).unwrap();
+            let row = format!("| `{}` |", name.trim_matches('"'));
+            assert!(CONTRACT.contains(&row), "{row} missing from docs/report-contract.md");
+        }
+    }
+
+    #[test]
     fn the_capture_finding_is_not_linked_to_what_it_doubts() {
         let mut a = f(TCP_SYN_UNANSWERED, Severity::Critical, "svc a", "10.0.0.5", 80);
         a.from_absence = true;
