@@ -96,8 +96,9 @@ pub use capture::Input;
 pub use config::{Config, Timeouts};
 pub use detect::finding::{Evidence, Finding, Layer, MAX_CLIENTS, Server, Severity};
 pub use error::{Error, Result};
+pub use explain::Rule;
 pub use flow::{Conn, Proto};
-pub use rank::RootCause;
+pub use rank::{Consequence, RootCause};
 pub use report::{CaptureReport, Report, SCHEMA, Summary};
 
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).

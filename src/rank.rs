@@ -2,8 +2,11 @@
 //!
 //! 1. **One root cause per incident.** The link stage ([`crate::explain`]) says which finding
 //!    explains which; each finding nothing explains becomes a root cause, and the findings it
-//!    explains add their evidence, clients, filter and remediation, and their explanation as
-//!    a further sentence.
+//!    explains become its `consequences` (each with its rule, a sentence and its frames) and
+//!    add their evidence, clients and filter. Its severity is the highest of its own and of
+//!    the consequences whose rule carries severity (an outage caused by a VIP move is as
+//!    severe as the outage); its explanation and remediation are its own (and those of
+//!    findings of the same cause), not the symptoms' advice.
 //! 2. **Score** (0-120):
 //!    `score = S(severity) × confidence + min(10, 3 × log2(1 + affected_flows))
 //!             + min(5, clients) + min(5, duration_minutes)`
@@ -15,7 +18,7 @@
 use serde::Serialize;
 
 use crate::detect::finding::{Evidence, Finding, Layer, Server, Severity};
-use crate::explain::{Links, stronger};
+use crate::explain::{Links, Rule, stronger};
 
 /// A ranked explanation, built from findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,6 +63,24 @@ pub struct RootCause {
     pub remediation: Vec<String>,
     /// Ids of the findings it is built from, the explaining one first.
     pub findings: Vec<String>,
+    /// The findings it explains, strongest first: how the cause showed.
+    pub consequences: Vec<Consequence>,
+}
+
+/// A finding a root cause explains.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Consequence {
+    /// The explained finding's id (in `findings[]`).
+    pub finding: String,
+    /// Its cause.
+    pub cause: String,
+    /// The link rule that relates it to the root cause (or to another consequence), a
+    /// stable snake_case name (`vip_failover`, `legacy_server`, ...).
+    pub rule: Rule,
+    /// One sentence: what it is and how the root cause explains it.
+    pub note: String,
+    /// Its evidence frames (Wireshark numbers).
+    pub frames: Vec<u64>,
 }
 
 /// Weight of a severity in the score.
@@ -84,10 +105,27 @@ pub fn rank(findings: &[Finding], links: &Links) -> Vec<RootCause> {
         .map(|(root, mut members)| {
             members.sort_by(|&a, &b| stronger(&findings[a], &findings[b]));
             let all: Vec<&Finding> = std::iter::once(root)
-                .chain(members)
+                .chain(members.iter().copied())
                 .map(|i| &findings[i])
                 .collect();
-            merge(all)
+            let consequences = members
+                .iter()
+                .filter_map(|&i| {
+                    let l = links.explained_by(i)?;
+                    let f = &findings[i];
+                    Some((
+                        f.severity,
+                        Consequence {
+                            finding: f.id.clone(),
+                            cause: f.cause.clone(),
+                            rule: l.rule,
+                            note: l.note.clone(),
+                            frames: f.evidence.iter().map(|e| e.frame).collect(),
+                        },
+                    ))
+                })
+                .collect();
+            merge(all, consequences)
         })
         .collect();
     causes.sort_by(|a, b| {
@@ -105,15 +143,26 @@ pub fn rank(findings: &[Finding], links: &Links) -> Vec<RootCause> {
     causes
 }
 
-/// One root cause: `members[0]` explains the others.
-fn merge(members: Vec<&Finding>) -> RootCause {
+/// One root cause: `members[0]` explains the others, which are its `consequences` (with
+/// their severity).
+fn merge(members: Vec<&Finding>, consequences: Vec<(Severity, Consequence)>) -> RootCause {
     let p = members[0];
+    let severity = consequences
+        .iter()
+        .filter(|(_, c)| c.rule.carries_severity())
+        .map(|(s, _)| *s)
+        .fold(p.severity, Severity::max);
+    let consequences: Vec<Consequence> = consequences.into_iter().map(|(_, c)| c).collect();
     let mut clients: Vec<String> = members
         .iter()
         .flat_map(|f| f.clients.iter().cloned())
         .collect();
     clients.sort();
     clients.dedup();
+    // A consequence's client may be the cause's own host (a resolver asking its upstream).
+    if let Some(sv) = &p.server {
+        clients.retain(|c| *c != sv.ip);
+    }
     let mut clients_total = members.iter().filter_map(|f| f.clients_total).max();
     if let Some(t) = clients_total.as_mut() {
         *t = (*t).max(clients.len() as u64);
@@ -150,21 +199,24 @@ fn merge(members: Vec<&Finding>) -> RootCause {
             .collect::<Vec<_>>()
             .join(" || ")
     };
+    // The cause's advice, and that of findings merely grouped with it (the same service, the
+    // same cause), not that of the symptoms a rule explains (a VIP move needs no firewall
+    // check).
     let mut remediation: Vec<String> = Vec::new();
-    for f in &members {
+    let advised = |f: &&&Finding| {
+        f.cause == p.cause
+            || consequences.iter().any(|c| {
+                c.finding == f.id && matches!(c.rule, Rule::SameIncident | Rule::SameCause)
+            })
+    };
+    for f in members.iter().filter(advised) {
         for r in &f.remediation {
             if !remediation.contains(r) {
                 remediation.push(r.clone());
             }
         }
     }
-    let mut explanation = p.explanation.clone();
-    for f in members.iter().skip(1) {
-        if f.cause != p.cause && !f.explanation.is_empty() {
-            explanation.push_str(" Also: ");
-            explanation.push_str(&f.explanation);
-        }
-    }
+    let explanation = p.explanation.clone();
     let first = members
         .iter()
         .map(|f| f.first_ts_ns)
@@ -177,7 +229,7 @@ fn merge(members: Vec<&Finding>) -> RootCause {
         .unwrap_or(p.last_ts_ns);
     let affected = members.iter().map(|f| f.affected_flows).max().unwrap_or(0);
     let duration_min = (last - first).max(0) as f64 / 60e9;
-    let score = severity_weight(p.severity) * p.confidence
+    let score = severity_weight(severity) * p.confidence
         + (3.0 * (1.0 + affected as f64).log2()).min(10.0)
         + (clients.len() as f64).min(5.0)
         + duration_min.min(5.0);
@@ -185,7 +237,7 @@ fn merge(members: Vec<&Finding>) -> RootCause {
         rank: 0,
         cause: p.cause.clone(),
         layer: p.layer,
-        severity: p.severity,
+        severity,
         confidence: p.confidence,
         score: (score * 10.0).round() / 10.0,
         title: p.title.clone(),
@@ -200,6 +252,7 @@ fn merge(members: Vec<&Finding>) -> RootCause {
         wireshark_filter,
         remediation,
         findings: members.iter().map(|f| f.id.clone()).collect(),
+        consequences,
     }
 }
 

@@ -111,6 +111,8 @@ fn judge(ctx: &Ctx<'_>, ip: Ipv4Addr, cl: &[Claim<'_>]) -> Option<Finding> {
     f.remediation = v.remediation;
     f.group = Some(format!("host {ip}"));
     f.weight = 70;
+    // The first claim by another MAC than the first one seen: when the address moved.
+    f.facts.at_ns = cl.iter().find(|c| c.mac != macs[0]).map(|c| c.ev.ts_ns);
     Some(f)
 }
 

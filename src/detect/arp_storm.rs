@@ -110,6 +110,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             "Check for a bridging loop (spanning tree) if the same requests repeat from many ports.".into(),
         ];
         f.group = Some(format!("arp {sip}"));
+        f.facts.host = Some(IpAddr::V4(sip));
         out.push(f);
     }
     out

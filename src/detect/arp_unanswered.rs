@@ -18,7 +18,7 @@ use crate::event::ArpEvent;
 pub const ID: &str = "arp.unanswered";
 
 /// An address nobody answers ARP for.
-pub const ARP_UNANSWERED: Cause = Cause::new("arp_unanswered");
+pub const ARP_UNANSWERED: Cause = Cause::symptom("arp_unanswered");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ARP_UNANSWERED];
 

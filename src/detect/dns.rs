@@ -30,21 +30,21 @@ use crate::decode::dns::{qtype_name, rcode, rcode_name};
 pub const ID: &str = "dns.resolution";
 
 /// `dns_nxdomain`: the queried name does not exist.
-pub const DNS_NXDOMAIN: Cause = Cause::new("dns_nxdomain");
+pub const DNS_NXDOMAIN: Cause = Cause::symptom("dns_nxdomain");
 /// `dns_servfail`: the resolver could not get an answer.
-pub const DNS_SERVFAIL: Cause = Cause::new("dns_servfail");
+pub const DNS_SERVFAIL: Cause = Cause::symptom("dns_servfail");
 /// `dns_refused`: the resolver refuses to answer these clients.
-pub const DNS_REFUSED: Cause = Cause::new("dns_refused");
+pub const DNS_REFUSED: Cause = Cause::symptom("dns_refused");
 /// `dns_error`: any other failing response code, extended codes included.
-pub const DNS_ERROR: Cause = Cause::new("dns_error");
+pub const DNS_ERROR: Cause = Cause::symptom("dns_error");
 /// `dns_timeout`: queries never answered.
-pub const DNS_TIMEOUT: Cause = Cause::new("dns_timeout");
+pub const DNS_TIMEOUT: Cause = Cause::symptom("dns_timeout");
 /// `dns_slow`: answers far slower than the resolver's median.
-pub const DNS_SLOW: Cause = Cause::new("dns_slow");
+pub const DNS_SLOW: Cause = Cause::symptom("dns_slow");
 /// `dns_truncated`: UDP answers with the TC bit set.
-pub const DNS_TRUNCATED: Cause = Cause::new("dns_truncated");
+pub const DNS_TRUNCATED: Cause = Cause::symptom("dns_truncated");
 /// `dns_nodata`: A name that exists but has no address record.
-pub const DNS_NODATA: Cause = Cause::new("dns_nodata");
+pub const DNS_NODATA: Cause = Cause::symptom("dns_nodata");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_ERROR, DNS_TIMEOUT, DNS_SLOW, DNS_TRUNCATED, DNS_NODATA];
 
@@ -513,50 +513,82 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
 }
 
 fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
-    let tc: Vec<&Txn<'_>> = txns
-        .iter()
-        .filter(|t| t.r.is_some_and(|r| !r.tcp && r.msg.truncated))
-        .collect();
-    if tc.is_empty() {
-        return;
+    let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
+    for t in txns {
+        if let Some(r) = t.r.filter(|r| !r.tcp && r.msg.truncated) {
+            by_resolver.entry((r.src, r.src_port)).or_default().push(t);
+        }
     }
-    let fallback = |t: &Txn<'_>| {
-        ctx.an.dns.iter().any(|e| {
+    let fallbacks = super::dns_tcp_blocked::fallbacks(ctx.an);
+    for ((resolver, port), tc) in by_resolver {
+        out.push(truncated_from(ctx, resolver, port, &tc, &fallbacks));
+    }
+}
+
+/// The finding for one resolver's truncated answers.
+fn truncated_from(
+    ctx: &Ctx<'_>,
+    resolver: IpAddr,
+    port: u16,
+    tc: &[&Txn<'_>],
+    fallbacks: &[super::dns_tcp_blocked::Fallback<'_>],
+) -> Finding {
+    use super::dns_tcp_blocked::Retry;
+    let retry_of = |t: &Txn<'_>| {
+        let over_tcp = ctx.an.dns.iter().any(|e| {
             e.tcp
                 && !e.msg.is_response
                 && e.src == t.q.src
                 && e.msg.qname == t.q.msg.qname
                 && e.ts_ns >= t.q.ts_ns
-        })
+        });
+        if over_tcp {
+            return Retry::Connected;
+        }
+        fallbacks
+            .iter()
+            .find(|f| t.r.is_some_and(|r| std::ptr::eq(f.answer, r)))
+            .map_or(Retry::None, |f| f.retry)
     };
-    let without: Vec<&&Txn<'_>> = tc.iter().filter(|t| !fallback(t)).collect();
+    let retries: Vec<Retry> = tc.iter().map(|t| retry_of(t)).collect();
+    let without = retries.iter().filter(|r| **r == Retry::None).count();
+    let failed = retries
+        .iter()
+        .filter(|r| matches!(r, Retry::Unanswered | Retry::Refused))
+        .count();
     let first = tc.iter().map(|t| t.q.ts_ns).min().unwrap_or(0);
     let last = tc.iter().map(|t| t.q.ts_ns).max().unwrap_or(0);
-    let resolver = tc[0].q.dst;
-    let (severity, expl) = if without.is_empty() {
+    let answers = plural(tc.len(), "answer");
+    let (severity, expl) = if without > 0 {
         (
-            Severity::Info,
+            Severity::Medium,
             format!(
-                "{} came back truncated (TC) over UDP and the clients retried over TCP, as they should.",
-                plural(tc.len(), "answer")
+                "{answers} came back truncated (TC) over UDP and {without} of them were never \
+                 retried over TCP: the client does not fall back, so large answers (many \
+                 addresses, DNSSEC) are lost."
+            ),
+        )
+    } else if failed > 0 {
+        (
+            Severity::Low,
+            format!(
+                "{answers} came back truncated (TC) over UDP; the clients retried over TCP, \
+                 and {failed} of those connections failed."
             ),
         )
     } else {
         (
-            Severity::Medium,
+            Severity::Info,
             format!(
-                "{} came back truncated (TC) over UDP and {} of them were never retried over TCP: \
-                 the client does not fall back, or TCP port 53 is blocked, so large answers \
-                 (many addresses, DNSSEC) are lost.",
-                plural(tc.len(), "answer"),
-                without.len()
+                "{answers} came back truncated (TC) over UDP and the clients retried over TCP, \
+                 as they should."
             ),
         )
     };
     let mut f = finding(DNS_TRUNCATED, Layer::Application, severity, 0.85)
         .titled(format!("Truncated DNS answers from {resolver}"), expl)
         .between(first, last);
-    f.server = server(resolver, Some(53));
+    f.server = server(resolver, Some(port));
     f.clients = ip_list(tc.iter().map(|t| t.q.src));
     f.affected_flows = tc.len() as u64;
     for t in tc.iter().take(4) {
@@ -571,9 +603,9 @@ fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
     }
     f.wireshark_filter = "dns.flags.truncated == 1".into();
     f.remediation = vec!["Allow TCP port 53 between clients and resolver; check the client's resolver library supports TCP fallback.".into()];
-    f.group = Some(svc_group(Proto::Udp, resolver, 53));
+    f.group = Some(svc_group(Proto::Udp, resolver, port));
     f.weight = 20;
-    out.push(f);
+    f
 }
 
 fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut Vec<Finding>) {

@@ -144,10 +144,41 @@ pub struct Finding {
     /// Finer order among findings of a group: the higher, the more it explains.
     #[serde(skip)]
     pub(crate) weight: u8,
+    /// Typed facts the link stage matches findings on.
+    #[serde(skip)]
+    pub(crate) facts: Facts,
     #[serde(skip)]
     pub(crate) first_ts_ns: i64,
     #[serde(skip)]
     pub(crate) last_ts_ns: i64,
+}
+
+/// What the link stage ([`crate::explain`]) reads of a finding besides its cause, server,
+/// clients and times: the few facts its rules match on, typed, so no rule parses a title.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// The finding is a symptom (a failure clients saw: an alert, a reset, a timeout) rather
+    /// than a defect (a server's configuration, a path's behaviour). Set from the cause
+    /// ([`Cause::symptom`]); a detector may set it for a finding whose cause names the defect
+    /// but whose evidence is the symptom (a client's `certificate_expired` alert).
+    pub symptom: bool,
+    /// The fatal TLS alert the finding reports.
+    pub alert: Option<AlertFact>,
+    /// The host a client-side finding is about (the sender of an ARP storm, the client that
+    /// fails to reach many peers, a resolver whose upstream fails).
+    pub host: Option<std::net::IpAddr>,
+    /// When the change the finding reports happened (ns since the epoch): the gratuitous ARP
+    /// that moved an address.
+    pub at_ns: Option<i64>,
+}
+
+/// A fatal TLS alert, as the link stage matches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertFact {
+    /// The alert description (RFC 8446 §6: 40 handshake_failure, 80 internal_error ...).
+    pub description: u8,
+    /// The server sent it (else the client).
+    pub by_server: bool,
 }
 
 /// Most clients listed by name in a finding or root cause.
@@ -165,18 +196,33 @@ pub fn cap_clients(clients: &mut Vec<String>, total: &mut Option<u64>) {
 /// A cause a detector can report: its stable name in the JSON contract (`tcp_syn_unanswered`).
 /// Each detector declares the causes it reports as constants at the top of its file; nothing
 /// else spells the names.
+///
+/// A cause is a *defect* (something wrong with a server, a path or a host: an expired
+/// certificate, an address that moved) or a *symptom* (how a failure shows to clients: an
+/// unanswered SYN, a reset, a timeout, an error status). The link stage lets defects explain
+/// symptoms, never the reverse, and keeps distinct defects apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cause(&'static str);
+pub struct Cause(&'static str, bool);
 
 impl Cause {
-    /// A cause named `name` (lower snake case, stable once published).
+    /// A defect named `name` (lower snake case, stable once published).
     pub const fn new(name: &'static str) -> Cause {
-        Cause(name)
+        Cause(name, false)
+    }
+
+    /// A symptom named `name`.
+    pub const fn symptom(name: &'static str) -> Cause {
+        Cause(name, true)
     }
 
     /// Its name in the report.
     pub const fn name(self) -> &'static str {
         self.0
+    }
+
+    /// Whether it is a symptom (see the type's documentation).
+    pub const fn is_symptom(self) -> bool {
+        self.1
     }
 }
 

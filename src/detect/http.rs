@@ -8,7 +8,8 @@
 //!   [`SLOW_NS`] and [`SLOW_FACTOR`] times its median.
 //! - `http_duplicate_request`: the same method, URI and body from one client
 //!   [`DUP_MIN`] or more times within [`DUP_WINDOW_NS`], each sent before the previous copy
-//!   was answered or after it succeeded (a retry storm or a stale cache); retries after error
+//!   was answered or, for a request that changes state, after it succeeded (a retry storm or
+//!   a stale cache); a GET repeated after its answer is polling; retries after error
 //!   responses are left to the error's own cause.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,17 +22,17 @@ use crate::event::HttpEvent;
 pub const ID: &str = "http.exchanges";
 
 /// `http_5xx`: server errors.
-pub const HTTP_5XX: Cause = Cause::new("http_5xx");
+pub const HTTP_5XX: Cause = Cause::symptom("http_5xx");
 /// `http_401`: requests refused for lack of valid credentials.
-pub const HTTP_401: Cause = Cause::new("http_401");
+pub const HTTP_401: Cause = Cause::symptom("http_401");
 /// `http_403`: requests refused by permission or policy.
-pub const HTTP_403: Cause = Cause::new("http_403");
+pub const HTTP_403: Cause = Cause::symptom("http_403");
 /// `http_4xx`: other client errors.
-pub const HTTP_4XX: Cause = Cause::new("http_4xx");
+pub const HTTP_4XX: Cause = Cause::symptom("http_4xx");
 /// `http_slow`: responses far slower than the service's median.
-pub const HTTP_SLOW: Cause = Cause::new("http_slow");
+pub const HTTP_SLOW: Cause = Cause::symptom("http_slow");
 /// `http_duplicate_request`: the same request sent again and again.
-pub const HTTP_DUPLICATE_REQUEST: Cause = Cause::new("http_duplicate_request");
+pub const HTTP_DUPLICATE_REQUEST: Cause = Cause::symptom("http_duplicate_request");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX, HTTP_SLOW, HTTP_DUPLICATE_REQUEST];
 
@@ -402,11 +403,13 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
         }
         // A client retrying after an error response is a consequence of that error (reported
         // on its own); duplicates matter when they are sent before the previous copy was
-        // answered, or after it succeeded (processed twice).
+        // answered, or, for a request that changes state (POST, PUT ...), after it succeeded
+        // (processed twice). A GET repeated after its answer is polling, not a retry.
+        let idempotent = matches!(method, "GET" | "HEAD" | "OPTIONS");
         let blind = burst
             .windows(2)
             .filter(|w| match (w[0].resp_ts_ns, w[0].status) {
-                (Some(t), Some(code)) => t > w[1].req_ts_ns || code < 400,
+                (Some(t), Some(code)) => t > w[1].req_ts_ns || (code < 400 && !idempotent),
                 _ => true,
             });
         if blind.count() + 1 < DUP_MIN {

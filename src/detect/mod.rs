@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::analysis::Analysis;
 pub use ctx::{is_packet_too_big, Ctx};
-pub use finding::{Cause, Evidence, Finding, Layer, Server, Severity};
+pub use finding::{AlertFact, Cause, Evidence, Facts, Finding, Layer, Server, Severity};
 use crate::flow::tcp::ConnState;
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
@@ -24,6 +24,8 @@ pub mod capture_one_sided;
 pub mod capture_truncated;
 pub mod ctx;
 pub mod dns;
+pub mod dns_tcp_blocked;
+pub mod dns_upstream;
 pub mod finding;
 pub mod http;
 pub mod icmp_frag_needed;
@@ -36,6 +38,7 @@ pub mod tcp_rejected_rst;
 pub mod tcp_reset_midstream;
 pub mod tcp_retransmissions;
 pub mod tcp_syn_unanswered;
+pub mod tcp_peers_unreachable;
 pub mod tcp_zero_window;
 pub mod tls;
 pub mod tls_cert;
@@ -129,6 +132,11 @@ pub const DETECTORS: &[Detector] = &[
         run: port_scan::run,
     },
     Detector {
+        id: tcp_peers_unreachable::ID,
+        causes: tcp_peers_unreachable::CAUSES,
+        run: tcp_peers_unreachable::run,
+    },
+    Detector {
         id: tcp_retransmissions::ID,
         causes: tcp_retransmissions::CAUSES,
         run: tcp_retransmissions::run,
@@ -142,6 +150,16 @@ pub const DETECTORS: &[Detector] = &[
         id: dns::ID,
         causes: dns::CAUSES,
         run: dns::run,
+    },
+    Detector {
+        id: dns_tcp_blocked::ID,
+        causes: dns_tcp_blocked::CAUSES,
+        run: dns_tcp_blocked::run,
+    },
+    Detector {
+        id: dns_upstream::ID,
+        causes: dns_upstream::CAUSES,
+        run: dns_upstream::run,
     },
     Detector {
         id: http::ID,
@@ -220,6 +238,10 @@ pub fn finding(cause: Cause, layer: Layer, severity: Severity, confidence: f64) 
         group: None,
         from_absence: false,
         weight: 0,
+        facts: Facts {
+            symptom: cause.is_symptom(),
+            ..Facts::default()
+        },
         first_ts_ns: 0,
         last_ts_ns: 0,
     }

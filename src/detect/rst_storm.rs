@@ -24,6 +24,13 @@ pub const WINDOW_NS: i64 = 10_000_000_000;
 pub const MIN_CONNS: usize = 20;
 /// Distinct peer addresses or ports they involve.
 pub const MIN_PEERS: usize = 3;
+/// A burst: established connections, each carrying data, reset by one host within this
+/// window (1 s) are one event (a process killed, a service restarted, a firewall flushing
+/// its state) however few they are.
+pub const BURST_NS: i64 = 1_000_000_000;
+/// Established connections reset within [`BURST_NS`] from which it is a storm (5: parallel
+/// downloads of one client are often 4 to 8 connections).
+pub const MIN_BURST_CONNS: u64 = 5;
 
 /// The host that sent the reset of a flow, unless it is an ordinary client close.
 fn reset_sender(f: &Conn) -> Option<(IpAddr, bool)> {
@@ -129,7 +136,8 @@ fn resets_by_sender<'a>(ctx: &Ctx<'a>) -> BTreeMap<IpAddr, Vec<Resets<'a>>> {
 /// The finding for one sender's resets, when they make a storm.
 fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
     let total: u64 = rs.iter().map(|r| r.n).sum();
-    if total < MIN_CONNS as u64 {
+    let (burst, burst_span) = burst(sender, rs);
+    if total < MIN_CONNS as u64 && burst < MIN_BURST_CONNS {
         return None;
     }
     let mut times: Vec<(i64, i64, u64)> =
@@ -137,7 +145,7 @@ fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
     let peak = peak_window(&mut times, WINDOW_NS).0 as usize;
     let peers: BTreeSet<(IpAddr, u16)> =
         rs.iter().flat_map(|r| r.peers.iter().copied()).collect();
-    if peak < MIN_CONNS || peers.len() < MIN_PEERS {
+    if (peak < MIN_CONNS && burst < MIN_BURST_CONNS) || peers.len() < MIN_PEERS {
         return None;
     }
     let flows: Vec<&Conn> = rs.iter().map(|r| r.f).collect();
@@ -170,11 +178,18 @@ fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
             Severity::High
         }, 0.9)
         .titled(format!("RST storm: {sender} reset {total} connections"), format!(
-            "{sender} ended {} by sending RST {role}, up to {peak} within {}, toward {}. \
+            "{sender} ended {} by sending RST {role}, {}, toward {}. \
              Resets from one host across many connections point to a crashing or overloaded \
              service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
             plural(total as usize, "connection"),
-            secs(WINDOW_NS),
+            if burst >= MIN_BURST_CONNS {
+                format!(
+                    "{burst} of them established and carrying data, within {} of each other",
+                    secs(burst_span)
+                )
+            } else {
+                format!("up to {peak} within {}", secs(WINDOW_NS))
+            },
             plural(clients.len(), "peer")
         ))
         .between(first, last);
@@ -202,6 +217,23 @@ fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
     ];
     f.weight = 75;
     Some(f)
+}
+
+/// Resets by `sender` as the server of established connections that carried data: the
+/// most within [`BURST_NS`], and from when to when.
+fn burst(sender: IpAddr, rs: &[Resets<'_>]) -> (u64, i64) {
+    let mut times: Vec<(i64, i64, u64)> = rs
+        .iter()
+        .filter(|r| {
+            r.f.fold.is_none()
+                && r.f.resp_ip == sender
+                && handshake_ok(r.f)
+                && r.f.orig_bytes + r.f.resp_bytes > 0
+        })
+        .map(|r| (r.f.last_ts_ns, 0, 1))
+        .collect();
+    let (n, from, to) = peak_window(&mut times, BURST_NS);
+    (n, to - from)
 }
 
 /// The first resets, with the connection each ended.
@@ -239,7 +271,8 @@ mod tests {
                         8081,
                         ConnState::Rstr,
                         "ShADdr",
-                        i as i64 * 10,
+                        // 400 ms apart: never a burst (at most 3 within BURST_NS).
+                        i as i64 * 400,
                     );
                     c.rst_by = Some("resp");
                     c.orig_bytes = 10;
@@ -250,6 +283,39 @@ mod tests {
         };
         assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&RST_STORM.into()));
         assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&RST_STORM.into()));
+    }
+
+    /// `n` established connections with data, reset within a few ms by the server (or by
+    /// the client, `by_client`), from one client's ports.
+    fn burst_of(n: usize, by_client: bool) -> Analysis {
+        let flows = (0..n)
+            .map(|i| {
+                let mut c = conn(
+                    ip(1, 2),
+                    49001 + i as u16,
+                    ip(0, 5),
+                    8080,
+                    if by_client { ConnState::Rsto } else { ConnState::Rstr },
+                    if by_client { "ShADR" } else { "ShADr" },
+                    i as i64,
+                );
+                c.rst_by = Some(if by_client { "orig" } else { "resp" });
+                c.resp_bytes = 12_000;
+                c.resp_unacked_bytes = 1_000;
+                c.orig_bytes = 100;
+                c
+            })
+            .collect();
+        analysis(flows, vec![])
+    }
+
+    #[test]
+    fn a_server_resetting_a_few_downloads_at_once_is_a_storm() {
+        let n = rst_storm::MIN_BURST_CONNS as usize;
+        assert!(causes(&burst_of(n, false)).contains(&RST_STORM.into()));
+        assert!(!causes(&burst_of(n - 1, false)).contains(&RST_STORM.into()));
+        // A client aborting its own downloads is not the server's storm.
+        assert!(!causes(&burst_of(n, true)).contains(&RST_STORM.into()));
     }
 
 #[test]

@@ -14,7 +14,7 @@ use super::*;
 pub const ID: &str = "tcp.rejected_rst";
 
 /// `tcp_rejected_rst`: connection attempts refused with a reset.
-pub const TCP_REJECTED_RST: Cause = Cause::new("tcp_rejected_rst");
+pub const TCP_REJECTED_RST: Cause = Cause::symptom("tcp_rejected_rst");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_REJECTED_RST];
 

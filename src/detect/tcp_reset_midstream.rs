@@ -8,7 +8,7 @@ use super::*;
 pub const ID: &str = "tcp.reset_midstream";
 
 /// `tcp_reset_midstream`: established connections aborted with a reset.
-pub const TCP_RESET_MIDSTREAM: Cause = Cause::new("tcp_reset_midstream");
+pub const TCP_RESET_MIDSTREAM: Cause = Cause::symptom("tcp_reset_midstream");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_RESET_MIDSTREAM];
 

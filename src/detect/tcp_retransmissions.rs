@@ -9,7 +9,7 @@ use super::*;
 pub const ID: &str = "tcp.retransmissions";
 
 /// `tcp_retransmissions`: retransmissions above normal life, a sign of loss.
-pub const TCP_RETRANSMISSIONS: Cause = Cause::new("tcp_retransmissions");
+pub const TCP_RETRANSMISSIONS: Cause = Cause::symptom("tcp_retransmissions");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_RETRANSMISSIONS];
 

@@ -20,7 +20,7 @@ use super::*;
 pub const ID: &str = "tcp.syn_unanswered";
 
 /// `tcp_syn_unanswered`: SYNs that never got any answer.
-pub const TCP_SYN_UNANSWERED: Cause = Cause::new("tcp_syn_unanswered");
+pub const TCP_SYN_UNANSWERED: Cause = Cause::symptom("tcp_syn_unanswered");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 

@@ -7,7 +7,7 @@ use super::*;
 pub const ID: &str = "tcp.zero_window";
 
 /// `tcp_zero_window`: A receiver stalling its sender with zero windows.
-pub const TCP_ZERO_WINDOW: Cause = Cause::new("tcp_zero_window");
+pub const TCP_ZERO_WINDOW: Cause = Cause::symptom("tcp_zero_window");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_ZERO_WINDOW];
 

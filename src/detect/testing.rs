@@ -43,3 +43,25 @@ pub(crate) fn arp(op: u16, mac: u8, sip: [u8; 4], tip: [u8; 4], t_ms: i64) -> Ar
         vlan: None,
     }
 }
+
+/// A finding for the link stage's and the ranking's tests: `cause` at `severity`, 0.9 sure,
+/// in `group`, about `ip:port` (no port when 0), over the first second, with id `cause#1`.
+pub(crate) fn linkable(
+    cause: super::Cause,
+    severity: super::Severity,
+    group: &str,
+    ip: &str,
+    port: u16,
+) -> super::Finding {
+    let mut x = super::finding(cause, super::Layer::Transport, severity, 0.9)
+        .titled(cause.to_string(), String::new())
+        .between(0, 1_000_000_000);
+    x.group = Some(group.into());
+    x.server = Some(super::Server {
+        ip: ip.into(),
+        port: (port != 0).then_some(port),
+        name: None,
+    });
+    x.id = format!("{cause}#1");
+    x
+}

@@ -33,7 +33,7 @@ use crate::event::{TlsAlert, TlsSession};
 pub const ID: &str = "tls.handshake";
 
 /// `tls_alert`: any other fatal TLS alert.
-pub const TLS_ALERT: Cause = Cause::new("tls_alert");
+pub const TLS_ALERT: Cause = Cause::symptom("tls_alert");
 /// `tls_version_mismatch`: no TLS version in common.
 pub const TLS_VERSION_MISMATCH: Cause = Cause::new("tls_version_mismatch");
 /// `tls_handshake_failure`: no TLS parameters in common, or a handshake cut off without an alert.
@@ -45,7 +45,7 @@ pub const TLS_OBSOLETE_VERSION: Cause = Cause::new("tls_obsolete_version");
 /// `tls_weak_cipher`: A weak cipher suite negotiated.
 pub const TLS_WEAK_CIPHER: Cause = Cause::new("tls_weak_cipher");
 /// `tls_handshake_aborted`: A TLS 1.3 handshake the client abandoned after the server's flight.
-pub const TLS_HANDSHAKE_ABORTED: Cause = Cause::new("tls_handshake_aborted");
+pub const TLS_HANDSHAKE_ABORTED: Cause = Cause::symptom("tls_handshake_aborted");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FAILURE, TLS_CLIENT_CERT_REQUIRED, TLS_UNKNOWN_CA, TLS_CERT_EXPIRED, TLS_OBSOLETE_VERSION, TLS_WEAK_CIPHER, TLS_HANDSHAKE_ABORTED];
 
@@ -287,6 +287,12 @@ fn alert_finding(ctx: &Ctx<'_>, key: AlertKey, hits: &[(&TlsSession, &TlsAlert)]
         f.remediation = alert_remediation(cause, sm, desc, first);
         f.group = Some(format!("tls {}", ep(ip, port)));
         f.weight = 80;
+        // Whatever its cause, the evidence is the alert: how the failure showed.
+        f.facts.symptom = true;
+        f.facts.alert = Some(AlertFact {
+            description: desc,
+            by_server,
+        });
         f
 }
 

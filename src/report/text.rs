@@ -84,6 +84,23 @@ pub fn report(r: &Report) -> String {
             for line in wrap(&rc.explanation, 74) {
                 let _ = writeln!(o, "     {line}");
             }
+            if !rc.consequences.is_empty() {
+                let _ = writeln!(o, "     Consequences:");
+                for c in &rc.consequences {
+                    let frames = if c.frames.is_empty() {
+                        String::new()
+                    } else {
+                        let shown: Vec<String> =
+                            c.frames.iter().take(6).map(|f| f.to_string()).collect();
+                        let more = if c.frames.len() > 6 { ", ..." } else { "" };
+                        format!(" (frames {}{more})", shown.join(", "))
+                    };
+                    let text = format!("{}{frames}", c.note);
+                    for (i, line) in wrap(&text, 70).iter().enumerate() {
+                        let _ = writeln!(o, "     {}{line}", if i == 0 { "- " } else { "  " });
+                    }
+                }
+            }
             for e in rc.evidence.iter().take(5) {
                 let frame = match &e.capture {
                     Some(c) => format!("{c}:{}", e.frame),

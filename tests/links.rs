@@ -1,0 +1,207 @@
+//! The link stage on real captures (`fixtures/links/`, made by `fixtures/net/make-links-*.sh`
+//! with real programs in network namespaces): in each, the explaining cause ranks first on
+//! the right server, and the findings it explains are its consequences, with their frames,
+//! and not root causes of their own. Only the public API is used.
+
+use std::path::PathBuf;
+
+use pcap_rca::{Config, Report, RootCause, Rule, Severity};
+
+fn report(name: &str) -> Report {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/links")
+        .join(name);
+    let mut cfg = Config::default();
+    cfg.threads = 2;
+    pcap_rca::analyze_path(&path, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn server(rc: &RootCause) -> String {
+    rc.server.as_ref().map_or("-".into(), |s| match s.port {
+        Some(p) => format!("{}:{p}", s.ip),
+        None => s.ip.clone(),
+    })
+}
+
+/// The top cause is `cause` on `srv`, and no other root cause is one of `explained`.
+fn top<'a>(r: &'a Report, cause: &str, srv: &str, explained: &[&str]) -> &'a RootCause {
+    let t = &r.root_causes[0];
+    assert_eq!(
+        (t.cause.as_str(), server(t).as_str()),
+        (cause, srv),
+        "{:#?}",
+        r.root_causes
+    );
+    for rc in &r.root_causes[1..] {
+        assert!(
+            !explained.contains(&rc.cause.as_str()),
+            "{} ranks on its own: {}",
+            rc.cause,
+            rc.title
+        );
+    }
+    t
+}
+
+/// The causes and rules of `rc`'s consequences, and that each has its frames.
+fn consequences(rc: &RootCause) -> Vec<(&str, Rule)> {
+    for c in &rc.consequences {
+        assert!(!c.frames.is_empty(), "{} has no frames", c.finding);
+        assert!(
+            rc.findings.contains(&c.finding),
+            "{} not in findings",
+            c.finding
+        );
+        assert!(!c.note.is_empty());
+    }
+    rc.consequences
+        .iter()
+        .map(|c| (c.cause.as_str(), c.rule))
+        .collect()
+}
+
+#[test]
+fn a_vip_failover_explains_the_syns_the_old_holder_dropped() {
+    let r = report("vip-failover.pcap");
+    let t = top(&r, "arp_vip_move", "10.80.0.100", &["tcp_syn_unanswered"]);
+    assert_eq!(
+        consequences(t),
+        vec![("tcp_syn_unanswered", Rule::VipFailover)]
+    );
+    // The outage is the consequence's severity, and its frames are the unanswered SYNs.
+    assert_eq!(t.severity, Severity::Medium);
+    assert_eq!(t.consequences[0].frames, vec![75, 76, 77, 78, 80]);
+    assert!(
+        t.consequences[0].note.contains("(3.3 s)"),
+        "{}",
+        t.consequences[0].note
+    );
+    // Advice about the failover, not a firewall hint.
+    assert!(
+        t.remediation.iter().all(|s| !s.contains("irewall")),
+        "{:?}",
+        t.remediation
+    );
+    // A GET per new, answered connection is not a retry storm.
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.cause == "http_duplicate_request")
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn a_legacy_server_explains_the_clients_internal_error() {
+    let r = report("tls-legacy-server.pcap");
+    let t = top(&r, "tls_obsolete_version", "10.80.0.5:443", &["tls_alert"]);
+    assert_eq!(consequences(t), vec![("tls_alert", Rule::LegacyServer)]);
+    assert_eq!(t.severity, Severity::Critical, "every handshake failed");
+    assert_eq!(
+        t.consequences[0].frames,
+        vec![6, 12, 17, 23, 29, 35, 41, 47]
+    );
+    // The untrusted CA (no CA bundle given) is a separate, low cause, not part of this one.
+    assert!(!t.explanation.contains("Also:"));
+    let ca = r
+        .root_causes
+        .iter()
+        .find(|c| c.cause == "tls_unknown_ca")
+        .unwrap();
+    assert_eq!(ca.severity, Severity::Low);
+}
+
+#[test]
+fn blocked_dns_over_tcp_is_one_cause_per_resolver_with_both_halves() {
+    let r = report("dns-tcp-blocked.pcap");
+    let explained = ["tcp_syn_unanswered", "tcp_rejected_rst", "dns_truncated"];
+    let t = top(&r, "dns_tcp_blocked", "10.80.0.53:53", &explained);
+    assert_eq!(
+        consequences(t),
+        vec![
+            ("tcp_syn_unanswered", Rule::DnsTcpBlocked),
+            ("dns_truncated", Rule::DnsTcpBlocked)
+        ]
+    );
+    for name in ["big.fpdk.example", "many.fpdk.example", "keys.fpdk.example"] {
+        assert!(t.explanation.contains(name), "{name}: {}", t.explanation);
+    }
+    // TC answers 6, 14, 20 and their TCP retries 7, 15, 21.
+    let frames: Vec<u64> = t.evidence.iter().map(|e| e.frame).collect();
+    for f in [6, 7, 14, 15, 20, 21] {
+        assert!(frames.contains(&f), "frame {f} not in {frames:?}");
+    }
+    assert_eq!(r.root_causes.len(), 2, "{:#?}", r.root_causes);
+    let other = &r.root_causes[1];
+    assert_eq!(
+        (other.cause.as_str(), server(other).as_str()),
+        ("dns_tcp_blocked", "10.80.0.54:53")
+    );
+    assert_eq!(
+        consequences(other)[0],
+        ("tcp_rejected_rst", Rule::DnsTcpBlocked)
+    );
+}
+
+#[test]
+fn a_resolver_whose_upstream_refuses_is_one_cause_whatever_the_names() {
+    let r = report("resolver-upstream-servfail.pcap");
+    let t = top(
+        &r,
+        "dns_upstream_failure",
+        "10.80.0.53:53",
+        &["dns_servfail", "dns_refused"],
+    );
+    assert_eq!(r.root_causes.len(), 1, "{:#?}", r.root_causes);
+    assert!(t.title.contains("10.80.0.99"), "{}", t.title);
+    assert_eq!(t.clients, vec!["10.80.0.2", "10.80.0.3"]);
+    let c = consequences(t);
+    assert!(
+        c.iter().all(|(_, rule)| *rule == Rule::ResolverUpstream),
+        "{c:?}"
+    );
+    assert_eq!(
+        c.iter().filter(|(c, _)| *c == "dns_servfail").count(),
+        5,
+        "{c:?}"
+    );
+    // The first lookup: REFUSED from the upstream (frame 7), SERVFAIL to the client (16).
+    let frames: Vec<u64> = t.evidence.iter().map(|e| e.frame).collect();
+    assert!(frames.contains(&7) && frames.contains(&16), "{frames:?}");
+}
+
+#[test]
+fn resets_of_parallel_downloads_are_one_storm_that_explains_the_refusal_after_it() {
+    let r = report("rst-parallel-downloads.pcap");
+    let t = top(
+        &r,
+        "rst_storm",
+        "10.80.0.5:8080",
+        &["tcp_rejected_rst", "tcp_reset_midstream"],
+    );
+    let c = consequences(t);
+    assert!(c.contains(&("tcp_rejected_rst", Rule::RstStorm)), "{c:?}");
+    let frames: Vec<u64> = t.evidence.iter().map(|e| e.frame).collect();
+    for f in 178..=182 {
+        assert!(frames.contains(&f), "reset frame {f} not in {frames:?}");
+    }
+}
+
+#[test]
+fn one_client_failing_on_many_peers_is_one_cause_about_the_client() {
+    let r = report("one-client-many-peers.pcap");
+    let t = top(
+        &r,
+        "tcp_peers_unreachable",
+        "10.80.0.2",
+        &["tcp_syn_unanswered", "tcp_rejected_rst"],
+    );
+    assert_eq!(r.root_causes.len(), 1, "{:#?}", r.root_causes);
+    assert!(t.title.contains("18 of the 20 peers"), "{}", t.title);
+    let c = consequences(t);
+    assert_eq!(c.len(), 18);
+    assert!(c.iter().all(|(_, rule)| *rule == Rule::ManyPeers));
+    // Dead peers are not an outage of the client's own: the pattern stays high.
+    assert_eq!(t.severity, Severity::High);
+}
