@@ -223,6 +223,21 @@ fn rcode_failures(
 }
 
 /// The finding for the failures of one name with one response code.
+/// Names that operating systems and browsers look up on their own, whose NXDOMAIN is normal
+/// life rather than a failure a user saw: DNS-SD browsing domains (`b._dns-sd._udp.<domain>`,
+/// RFC 6763 §11), proxy auto-discovery (`wpad`), ISATAP, and reverse lookups.
+pub const BACKGROUND_LABELS: &[&str] = &["_dns-sd", "wpad", "isatap"];
+
+/// Whether `name` is a background lookup (see [`BACKGROUND_LABELS`]).
+pub fn is_background(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name.ends_with(".in-addr.arpa")
+        || name.ends_with(".ip6.arpa")
+        || name
+            .split('.')
+            .any(|label| BACKGROUND_LABELS.contains(&label))
+}
+
 fn rcode_finding(
     ctx: &Ctx<'_>,
     name: String,
@@ -256,7 +271,10 @@ fn rcode_finding(
             rfc3339(last)
         );
         let mut confidence = 0.95;
-        if search_suffix {
+        if rcode == rcode::NXDOMAIN && is_background(&name) {
+            severity = Severity::Low;
+            expl.push_str(" This is a background lookup that systems make on their own and expect to fail often (service discovery, proxy auto-discovery, reverse lookups): no client needed it.");
+        } else if search_suffix {
             severity = Severity::Info;
             confidence = 0.6;
             expl.push_str(" A shorter form of the name did resolve: this is the resolver search list trying suffixes, not a fault.");
@@ -649,5 +667,25 @@ fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut 
         f.group = Some(format!("dns {name}"));
         f.weight = 30;
         out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn background_names_are_recognised() {
+        for n in [
+            "b._dns-sd._udp.corp.example",
+            "wpad.corp.example",
+            "WPAD",
+            "isatap.lan",
+            "5.0.0.10.in-addr.arpa",
+            "1.0.ip6.arpa.",
+        ] {
+            assert!(super::is_background(n), "{n}");
+        }
+        for n in ["invoice.tax.example", "wpadx.example", "arpa.example", "dns-sd.example"] {
+            assert!(!super::is_background(n), "{n}");
+        }
     }
 }
