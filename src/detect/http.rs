@@ -286,74 +286,175 @@ fn status_remediation(cause: Cause, svc: &str, first: i64) -> Vec<String> {
     }
 }
 
+/// A request that waited: how long, the request, and whether the client gave up (closed
+/// its connection with no response) rather than got its answer late.
+struct Wait<'a> {
+    ns: i64,
+    e: &'a HttpEvent,
+    gave_up: Option<&'a Conn>,
+}
+
+/// The connection that carried `e`, when the client closed it (FIN or RST from the client)
+/// without a response.
+fn abandoned<'a>(ctx: &Ctx<'a>, e: &HttpEvent) -> Option<&'a Conn> {
+    ctx.an.flows.iter().find(|c| {
+        c.proto == Proto::Tcp
+            && c.fold.is_none()
+            && c.orig_ip == e.client
+            && c.orig_port == e.client_port
+            && c.resp_ip == e.server
+            && c.resp_port == e.server_port
+            && c.first_ts_ns <= e.req_ts_ns
+            && c.last_ts_ns >= e.req_ts_ns
+            && (c.history.as_str().contains('F') || c.history.as_str().contains('R'))
+    })
+}
+
 fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
-    let times: Vec<(i64, &&HttpEvent)> = evs
+    let answered: Vec<Wait<'_>> = evs
         .iter()
-        .filter_map(|e| e.resp_ts_ns.map(|r| (r - e.req_ts_ns, e)))
+        .filter_map(|e| {
+            e.resp_ts_ns.map(|r| Wait {
+                ns: r - e.req_ts_ns,
+                e,
+                gave_up: None,
+            })
+        })
         .collect();
-    if times.len() < 2 {
+    // Clients that closed the connection after waiting with no response.
+    let gave_up: Vec<Wait<'_>> = evs
+        .iter()
+        .filter(|e| e.resp_ts_ns.is_none())
+        .filter_map(|e| {
+            let c = abandoned(ctx, e)?;
+            let ns = c.last_ts_ns - e.req_ts_ns;
+            (ns >= SLOW_NS).then_some(Wait {
+                ns,
+                e,
+                gave_up: Some(c),
+            })
+        })
+        .collect();
+    if answered.len() + gave_up.len() < 2 && gave_up.is_empty() {
         return;
     }
-    let mut v: Vec<i64> = times.iter().map(|(d, _)| *d).collect();
+    let mut v: Vec<i64> = answered.iter().map(|w| w.ns).collect();
     v.sort();
-    let median = v[v.len() / 2];
-    let slow: Vec<&(i64, &&HttpEvent)> = times
-        .iter()
-        .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR.saturating_mul(median.max(1)))
-        .collect();
+    let median = v.get(v.len() / 2).copied();
+    let slow_enough =
+        |w: &&Wait<'_>| w.ns >= SLOW_NS && median.is_none_or(|m| w.ns >= SLOW_FACTOR.saturating_mul(m.max(1)));
+    let slow: Vec<&Wait<'_>> = answered.iter().chain(&gave_up).filter(slow_enough).collect();
     if slow.is_empty() {
         return;
     }
-    let worst = slow.iter().map(|(d, _)| *d).max().unwrap_or(0);
+    out.push(slow_finding(ctx, ip, port, evs, &slow, answered.len(), median));
+}
+
+/// The `http_slow` finding for one service's slow and abandoned requests.
+fn slow_finding(
+    ctx: &Ctx<'_>,
+    ip: IpAddr,
+    port: u16,
+    evs: &[&HttpEvent],
+    slow: &[&Wait<'_>],
+    answered: usize,
+    median: Option<i64>,
+) -> Finding {
+    let worst = slow.iter().map(|w| w.ns).max().unwrap_or(0);
+    let quit: Vec<&&Wait<'_>> = slow.iter().filter(|w| w.gave_up.is_some()).collect();
     let host = evs.iter().find_map(|e| e.host.as_deref());
     let svc = label(ctx, ip, port, host);
-    let first = slow.iter().map(|(_, e)| e.req_ts_ns).min().unwrap_or(0);
-    let last = slow.iter().map(|(_, e)| e.req_ts_ns).max().unwrap_or(0);
-    let mut f = finding(HTTP_SLOW, Layer::Application, if slow.len() >= 3 || worst >= 10 * SLOW_NS {
-            Severity::High
-        } else {
-            Severity::Medium
-        }, 0.9)
-        .titled(format!(
-            "Slow responses from {svc}: up to {} (usually {})",
-            secs(worst),
-            secs(median)
-        ), format!(
-            "{} of {} requests to {svc} waited {} or more for the response head (up to {}), while \
-             its median is {}. The network delivers the request at once: the time is spent in \
-             the application or what it waits on (database, upstream), and clients with short \
-             timeouts give up.",
-            slow.len(),
-            times.len(),
-            secs(SLOW_NS),
-            secs(worst),
-            secs(median)
-        ))
+    let first = slow.iter().map(|w| w.e.req_ts_ns).min().unwrap_or(0);
+    // The last slow request, or the last client giving up.
+    let last = slow
+        .iter()
+        .map(|w| w.gave_up.map_or(w.e.req_ts_ns, |c| c.last_ts_ns))
+        .max()
+        .unwrap_or(first);
+    let mut uris: Vec<String> = Vec::new();
+    for w in slow {
+        let line = req_line(w.e);
+        if !uris.contains(&line) && uris.len() < 5 {
+            uris.push(line);
+        }
+    }
+    let usual = median.map_or("no request answered".to_string(), |m| format!("usually {}", secs(m)));
+    let mut title = format!("Slow responses from {svc}: up to {} ({usual})", secs(worst));
+    if !quit.is_empty() {
+        title.push_str(&format!(", {} abandoned", plural(quit.len(), "request")));
+    }
+    let mut expl = format!(
+        "{} of {} requests to {svc} waited {} or more for the response head (up to {}){}: {}. \
+         The network delivers the request at once: the time is spent in the application or \
+         what it waits on (database, upstream), and clients with short timeouts give up.",
+        slow.len(),
+        answered + quit.len(),
+        secs(SLOW_NS),
+        secs(worst),
+        median.map_or(String::new(), |m| format!(", while the median answer takes {}", secs(m))),
+        uris.join(", ")
+    );
+    if !quit.is_empty() {
+        let waits: Vec<String> = quit.iter().take(5).map(|w| secs(w.ns)).collect();
+        expl.push_str(&format!(
+            " {} gave up with no response after waiting {}.",
+            ip_list(quit.iter().map(|w| w.e.client)).join(", "),
+            waits.join(", ")
+        ));
+    }
+    let severity = if slow.len() >= 3 || worst >= 10 * SLOW_NS || !quit.is_empty() {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut f = finding(HTTP_SLOW, Layer::Application, severity, 0.9)
+        .titled(title, expl)
         .between(first, last);
     f.server = server(ip, Some(port));
-    f.clients = ip_list(slow.iter().map(|(_, e)| e.client));
+    f.clients = ip_list(slow.iter().map(|w| w.e.client));
     f.affected_flows = slow.len() as u64;
-    for (d, e) in slow.iter().take(4) {
-        if let Some(fr) = e.resp_frame {
-            f.evidence.push(ctx.ev(
+    for w in slow.iter().take(4) {
+        let e = w.e;
+        match (w.gave_up, e.resp_frame) {
+            (Some(c), _) => {
+                f.evidence.push(ctx.ev(e.capture, e.req_frame, e.req_ts_ns, req_line(e)));
+                f.evidence.push(ctx.ev(
+                    c.capture,
+                    c.last_frame,
+                    c.last_ts_ns,
+                    format!("client gives up on {} after {}, no response", req_line(e), secs(w.ns)),
+                ));
+            }
+            (None, Some(fr)) => f.evidence.push(ctx.ev(
                 e.capture,
                 fr,
                 e.resp_ts_ns.unwrap_or(0),
-                format!("response to {} after {}", req_line(e), secs(*d)),
-            ));
+                format!("response to {} after {}", req_line(e), secs(w.ns)),
+            )),
+            (None, None) => {}
         }
     }
-    f.wireshark_filter = format!(
-        "{}.src == {ip} && tcp.srcport == {port} && http.time >= {}",
-        ipf(ip),
-        SLOW_NS as f64 / 1e9
-    );
+    f.evidence.sort_by_key(|e| (e.capture.clone(), e.frame));
+    f.wireshark_filter = if quit.is_empty() {
+        format!(
+            "{}.src == {ip} && tcp.srcport == {port} && http.time >= {}",
+            ipf(ip),
+            SLOW_NS as f64 / 1e9
+        )
+    } else {
+        // The abandoned requests have no response: show the requests and the closes too.
+        format!(
+            "{}.addr == {ip} && tcp.port == {port} && (http.time >= {} || http.request || tcp.flags.fin == 1 || tcp.flags.reset == 1)",
+            ipf(ip),
+            SLOW_NS as f64 / 1e9
+        )
+    };
     f.remediation = vec![format!(
         "Profile the slow requests on {svc}: application logs, database and upstream latency at those times."
     )];
     f.group = Some(format!("http {} http_slow", ep(ip, port)));
     f.weight = 40;
-    out.push(f);
+    f
 }
 
 /// What makes two requests the same: the client, the method, the URI and the body.
@@ -462,5 +563,77 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
         f.group = Some(format!("http {} dup {client}", ep(ip, port)));
         f.weight = 30;
         out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    /// A GET of `uri` from port `cport` at `t_ms`, answered `wait_ms` later (or never).
+    fn get(cport: u16, uri: &str, t_ms: i64, wait_ms: Option<i64>) -> HttpEvent {
+        HttpEvent {
+            capture: 0,
+            client: ip(1, 2),
+            client_port: cport,
+            server: ip(0, 5),
+            server_port: 80,
+            req_frame: t_ms as u64 + 1,
+            req_ts_ns: t_ms * 1_000_000,
+            method: "GET".into(),
+            uri: uri.into(),
+            host: None,
+            body_hash: 0,
+            body_len: 0,
+            resp_frame: wait_ms.map(|w| (t_ms + w) as u64 + 1),
+            resp_ts_ns: wait_ms.map(|w| (t_ms + w) * 1_000_000),
+            status: wait_ms.map(|_| 200),
+            reason: None,
+            retry_after: None,
+            auth_scheme: None,
+        }
+    }
+
+    /// The connection of a request at `t_ms` that the client closed `after_ms` later.
+    fn closed(cport: u16, t_ms: i64, after_ms: i64) -> Conn {
+        let mut c = conn(ip(1, 2), cport, ip(0, 5), 80, ConnState::Sf, "ShADFf", t_ms);
+        c.last_ts_ns = (t_ms + after_ms) * 1_000_000;
+        c.last_frame = (t_ms + after_ms) as u64 + 1;
+        c
+    }
+
+    fn slow_titles(flows: Vec<Conn>, http: Vec<HttpEvent>) -> Vec<String> {
+        let mut a = analysis(flows, vec![]);
+        a.http = http;
+        crate::detect::run_all(&a)
+            .into_iter()
+            .filter(|f| f.cause == HTTP_SLOW)
+            .map(|f| f.title)
+            .collect()
+    }
+
+    #[test]
+    fn a_client_giving_up_on_a_slow_request_is_http_slow() {
+        let http = vec![
+            get(40001, "/fast", 0, Some(5)),
+            get(40002, "/fast", 100, Some(4)),
+            get(40003, "/report", 200, None),
+        ];
+        let flows = vec![closed(40001, 0, 10), closed(40002, 100, 10), closed(40003, 199, 2_001)];
+        let t = slow_titles(flows, http);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert!(t[0].contains("1 request abandoned"), "{}", t[0]);
+    }
+
+    #[test]
+    fn a_quick_close_without_response_is_not_slowness() {
+        let http = vec![
+            get(40001, "/fast", 0, Some(5)),
+            get(40002, "/fast", 100, Some(4)),
+            get(40003, "/x", 200, None),
+        ];
+        let flows = vec![closed(40001, 0, 10), closed(40002, 100, 10), closed(40003, 199, 300)];
+        assert!(slow_titles(flows, http).is_empty());
     }
 }
