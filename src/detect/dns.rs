@@ -223,6 +223,38 @@ fn rcode_failures(
 }
 
 /// The finding for the failures of one name with one response code.
+/// How soon after a failed answer a successful one from another resolver counts as the
+/// client's fallback (stub resolvers move to the next server at once; glibc after its
+/// timeout, 5 s by default).
+pub const FALLBACK_NS: i64 = 6_000_000_000;
+
+/// For each failed response in `resps` (SERVFAIL, REFUSED), the answer with addresses that
+/// the same client got for `name` from another resolver within [`FALLBACK_NS`] after it;
+/// empty unless it is SERVFAIL or REFUSED.
+fn fallback_answers<'a>(ctx: &Ctx<'a>, name: &str, resps: &[&DnsEvent]) -> Vec<&'a DnsEvent> {
+    if !resps
+        .iter()
+        .all(|r| matches!(r.msg.rcode, rcode::SERVFAIL | rcode::REFUSED))
+    {
+        return Vec::new();
+    }
+    resps
+        .iter()
+        .filter_map(|r| {
+            ctx.an.dns.iter().find(|a| {
+                a.msg.is_response
+                    && a.msg.rcode == rcode::NOERROR
+                    && !a.msg.addrs.is_empty()
+                    && a.msg.qname == name
+                    && a.dst == r.dst
+                    && a.src != r.src
+                    && a.ts_ns >= r.ts_ns
+                    && a.ts_ns - r.ts_ns <= FALLBACK_NS
+            })
+        })
+        .collect()
+}
+
 /// Names that operating systems and browsers look up on their own, whose NXDOMAIN is normal
 /// life rather than a failure a user saw: DNS-SD browsing domains (`b._dns-sd._udp.<domain>`,
 /// RFC 6763 §11), proxy auto-discovery (`wpad`), ISATAP, and reverse lookups.
@@ -271,7 +303,16 @@ fn rcode_finding(
             rfc3339(last)
         );
         let mut confidence = 0.95;
-        if rcode == rcode::NXDOMAIN && is_background(&name) {
+        let fallbacks = fallback_answers(ctx, &name, resps);
+        if !fallbacks.is_empty() && fallbacks.len() == resps.len() {
+            severity = Severity::Low;
+            let others = ip_list(fallbacks.iter().map(|r| r.src));
+            expl.push_str(&format!(
+                " Each time, the client then asked {} and got the answer: the failing resolver \
+                 costs a delay, not the lookup.",
+                others.join(", ")
+            ));
+        } else if rcode == rcode::NXDOMAIN && is_background(&name) {
             severity = Severity::Low;
             expl.push_str(" This is a background lookup that systems make on their own and expect to fail often (service discovery, proxy auto-discovery, reverse lookups): no client needed it.");
         } else if search_suffix {
@@ -672,6 +713,69 @@ fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::decode::dns::DnsMessage;
+    use crate::detect::testing::*;
+
+    /// A DNS message for `name` between client 10.0.1.2:5300 and `resolver`:53 at `t_ms`.
+    fn msg(resolver: IpAddr, t_ms: i64, id: u16, answer: Option<(u16, Option<IpAddr>)>) -> DnsEvent {
+        let client = ip(1, 2);
+        let (src, dst, sport, dport) = match answer {
+            Some(_) => (resolver, client, 53, 5300),
+            None => (client, resolver, 5300, 53),
+        };
+        DnsEvent {
+            capture: 0,
+            frame: t_ms as u64 + 1,
+            ts_ns: t_ms * 1_000_000,
+            src,
+            src_port: sport,
+            dst,
+            dst_port: dport,
+            tcp: false,
+            msg: DnsMessage {
+                id,
+                is_response: answer.is_some(),
+                rcode: answer.map_or(0, |a| a.0),
+                qname: "invoice.tax.example".into(),
+                qtype: 1,
+                qclass: 1,
+                question_count: 1,
+                answer_count: answer.and_then(|a| a.1).map_or(0, |_| 1),
+                addrs: answer.and_then(|a| a.1).into_iter().collect(),
+                opcode: 0,
+                authoritative: false,
+                truncated: false,
+                recursion_desired: true,
+                recursion_available: answer.is_some(),
+                ede: Vec::new(),
+                partial: false,
+            },
+        }
+    }
+
+    fn servfail_severity(fallback: bool) -> Vec<Severity> {
+        let (r1, r2) = (ip(0, 53), ip(0, 54));
+        let mut dns = vec![msg(r1, 0, 1, None), msg(r1, 5, 1, Some((rcode::SERVFAIL, None)))];
+        if fallback {
+            dns.push(msg(r2, 6, 2, None));
+            dns.push(msg(r2, 9, 2, Some((rcode::NOERROR, Some(ip(0, 80))))));
+        }
+        let mut a = analysis(vec![], vec![]);
+        a.dns = dns;
+        crate::detect::run_all(&a)
+            .into_iter()
+            .filter(|f| f.cause == DNS_SERVFAIL)
+            .map(|f| f.severity)
+            .collect()
+    }
+
+    #[test]
+    fn servfail_the_client_recovers_from_with_another_resolver_is_low() {
+        assert_eq!(servfail_severity(false), vec![Severity::High]);
+        assert_eq!(servfail_severity(true), vec![Severity::Low]);
+    }
+
     #[test]
     fn background_names_are_recognised() {
         for n in [
