@@ -99,7 +99,7 @@ pub use error::{Error, Result};
 pub use explain::Rule;
 pub use flow::{Conn, Proto};
 pub use rank::{Consequence, RootCause};
-pub use report::{CaptureReport, Report, SCHEMA, Summary};
+pub use report::{CaptureReport, Check, Report, SCHEMA, Summary, View};
 
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).
 pub fn analyze_path(path: impl AsRef<Path>, cfg: &Config) -> Result<Report> {

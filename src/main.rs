@@ -39,6 +39,19 @@ enum Cmd {
         /// Extra trust anchors (PEM), e.g. a private CA; repeatable.
         #[arg(long = "ca-bundle", value_name = "PEM")]
         ca_bundles: Vec<PathBuf>,
+        /// Show only the first N root causes (text, Markdown and HTML).
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Show only root causes about this server: HOST (address or name) or HOST:PORT
+        /// ([v6]:PORT); text, Markdown and HTML.
+        #[arg(long, value_name = "HOST[:PORT]")]
+        server: Option<String>,
+        /// List every finding each root cause is built from (text, Markdown and HTML).
+        #[arg(long)]
+        verbose: bool,
+        /// Colour the text report: auto (on a terminal, unless NO_COLOR is set), always, never.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
     /// One row per connection, like Zeek's conn.log (conn_state, history, first frame).
     Flows {
@@ -65,6 +78,29 @@ struct Common {
 enum ReportFormat {
     Text,
     Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether to colour: asked for, or on a terminal that did not opt out (no-color.org).
+fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -128,12 +164,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             common,
             format,
             fail_on,
+            top,
+            server,
+            verbose,
+            color,
             ..
         } => {
             let report = analysis.report();
+            let view = pcap_rca::View {
+                top,
+                server,
+                verbose,
+                color: use_color(color, common.output.is_some()),
+            };
             let text = match format {
-                ReportFormat::Text => report.to_text(),
+                ReportFormat::Text => report.to_text_view(&view),
                 ReportFormat::Json => report.to_json(),
+                ReportFormat::Markdown => report.to_markdown(&view),
+                ReportFormat::Html => report.to_html(&view),
             };
             write_out(&common.output, &text)?;
             let failed = match (fail_on, report.max_severity()) {

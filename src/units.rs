@@ -26,9 +26,39 @@ pub fn round2(x: f64) -> f64 {
     (x.clamp(0.0, 1.0) * 100.0).round() / 100.0
 }
 
+/// Parses what [`rfc3339`] writes (`2026-03-01T08:00:00.123456Z`) back to ns since the epoch.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 27 || b[10] != b'T' || b[26] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let month = time::Month::try_from(num(5..7)? as u8).ok()?;
+    let date = time::Date::from_calendar_date(num(0..4)? as i32, month, num(8..10)? as u8).ok()?;
+    let t =
+        time::Time::from_hms(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8).ok()?;
+    let secs = time::PrimitiveDateTime::new(date, t)
+        .assume_utc()
+        .unix_timestamp();
+    Some(secs * 1_000_000_000 + num(20..26)? * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_parses_back() {
+        for ns in [
+            0,
+            1_772_352_000_123_456_000,
+            -1_000,
+            2_164_247_948_451_000_000,
+        ] {
+            assert_eq!(parse_rfc3339(&rfc3339(ns)), Some(ns));
+        }
+        assert_eq!(parse_rfc3339("1234.000000"), None);
+    }
 
     #[test]
     fn rfc3339_formats_microseconds() {

@@ -114,22 +114,49 @@ fn several_files_are_one_incident_in_time_order() {
 }
 
 #[test]
-fn text_report_fits_80_columns() {
+fn text_report_fits_100_columns() {
     for f in real_fixtures() {
         let out = bin().arg("analyze").arg(&f).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", f.display());
         let text = String::from_utf8_lossy(&out.stdout);
-        let mut after_filter_header = false;
+        // Piped: no colour.
+        assert!(!text.contains('\u{1b}'), "{}", f.display());
         for line in text.lines() {
             // File names and Wireshark filters are printed whole; everything else wraps.
-            let is_filter = after_filter_header;
-            after_filter_header = line.trim() == "Wireshark filter:";
+            let is_filter = line.trim_start().starts_with("Wireshark filter:");
             if is_filter || line.trim_start().starts_with('/') || line.contains(".pcap") {
                 continue;
             }
-            assert!(line.chars().count() <= 80, "{}: {line:?}", f.display());
+            assert!(line.chars().count() <= 100, "{}: {line:?}", f.display());
         }
     }
+}
+
+#[test]
+fn markdown_and_html_formats_and_the_focus_options() {
+    let f = fixtures().join("links/dns-tcp-blocked.pcap");
+    let md = bin()
+        .args(["analyze", "--format", "markdown", "--top", "1"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.starts_with("# pcap-rca report"), "{md}");
+    assert!(md.contains("### 1.") && !md.contains("### 2."), "{md}");
+    let html = bin()
+        .args(["analyze", "--format", "html", "--server", "10.80.0.54:53"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("id=\"cause-2\"") && !html.contains("id=\"cause-1\""));
+    let colour = bin()
+        .args(["analyze", "--color", "always"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&colour.stdout).contains("\u{1b}["));
 }
 
 #[test]

@@ -19,7 +19,15 @@
 //! Timestamps are RFC 3339 UTC with microseconds, truncated like Wireshark's display.
 //! Frame numbers are 1-based in file order, as Wireshark shows them.
 
+pub mod checks;
+pub mod escape;
+pub mod html;
+pub mod markdown;
 pub mod text;
+pub mod view;
+
+pub use checks::Check;
+pub use view::View;
 
 use serde::Serialize;
 
@@ -83,6 +91,9 @@ pub struct Summary {
     /// `max_records`); empty normally.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<String>,
+    /// What was looked at, area by area (ARP, ICMP, TCP, DNS, HTTP, TLS), and whether a root
+    /// cause at `medium` or above is about it: the "ruled out" section of the reports.
+    pub checks: Vec<Check>,
 }
 
 /// The whole report.
@@ -98,6 +109,64 @@ pub struct Report {
     pub root_causes: Vec<RootCause>,
     /// The detectors' findings the root causes are built from.
     pub findings: Vec<Finding>,
+    /// TCP connections that failed (no answer, refused, reset), the first 1000
+    /// in time order: the HTML report's table. Not part of the JSON contract (`pcap-rca
+    /// flows` lists every connection).
+    #[serde(skip)]
+    pub failed_flows: Vec<FailedFlow>,
+}
+
+/// Most failed connections kept in [`Report::failed_flows`].
+pub const MAX_FAILED_FLOWS: usize = 1000;
+
+/// A TCP connection that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedFlow {
+    /// When it started, RFC 3339 UTC.
+    pub ts: String,
+    /// Client `ip:port`.
+    pub client: String,
+    /// Server `ip:port`.
+    pub server: String,
+    /// `no answer`, `refused`, `reset` or `abandoned`.
+    pub outcome: &'static str,
+    /// Zeek's conn_state.
+    pub state: &'static str,
+    /// Zeek's history.
+    pub history: String,
+    /// Its first frame (Wireshark numbering) and capture index.
+    pub frame: u64,
+    /// Which capture (index into `captures`).
+    pub capture: u16,
+}
+
+/// The failed TCP connections of `an`, in time order (folded records are not listed).
+fn failed_flows(an: &Analysis) -> Vec<FailedFlow> {
+    use crate::flow::tcp::ConnState;
+    an.flows
+        .iter()
+        .filter(|f| f.proto == Proto::Tcp && f.fold.is_none())
+        .filter_map(|f| {
+            let outcome = match f.conn_state {
+                ConnState::S0 if f.resp_pkts == 0 => "no answer",
+                ConnState::Rej => "refused",
+                ConnState::Rsto | ConnState::Rstr => "reset",
+                ConnState::Rstos0 | ConnState::Sh => "abandoned",
+                _ => return None,
+            };
+            Some(FailedFlow {
+                ts: rfc3339(f.first_ts_ns),
+                client: crate::detect::ep(f.orig_ip, f.orig_port),
+                server: crate::detect::ep(f.resp_ip, f.resp_port),
+                outcome,
+                state: f.conn_state.as_str(),
+                history: f.history.as_str().to_string(),
+                frame: f.first_frame,
+                capture: f.capture,
+            })
+        })
+        .take(MAX_FAILED_FLOWS)
+        .collect()
 }
 
 impl Report {
@@ -108,9 +177,26 @@ impl Report {
         s
     }
 
-    /// The plain-text rendering (80 columns).
+    /// The plain-text rendering (100 columns, no colour, every root cause).
     pub fn to_text(&self) -> String {
-        text::report(self)
+        text::report(self, &View::default())
+    }
+
+    /// The plain-text rendering of what `view` selects.
+    pub fn to_text_view(&self, view: &View) -> String {
+        text::report(self, view)
+    }
+
+    /// The Markdown rendering of what `view` selects, ready to paste into a ticket.
+    pub fn to_markdown(&self, view: &View) -> String {
+        markdown::report(self, view)
+    }
+
+    /// One self-contained HTML page (no external resource; scripts allowed only by hash)
+    /// with the verdict, a timeline of the top root causes, the root causes `view` selects,
+    /// what was checked, and a sortable table of the failed connections.
+    pub fn to_html(&self, view: &View) -> String {
+        html::report(self, view)
     }
 
     /// Highest severity among the root causes.
@@ -166,10 +252,42 @@ pub fn build(an: &Analysis, findings: Vec<Finding>, root_causes: Vec<RootCause>)
             packets: an.counters.packets,
             verdict: verdict.to_string(),
             limits: limits(an),
+            checks: checks::checks(an, &root_causes),
         },
         root_causes,
         findings,
+        failed_flows: failed_flows(an),
     }
+}
+
+/// The verdict in one sentence: the top root cause and where, or that nothing is wrong.
+pub fn headline(r: &Report) -> String {
+    let Some(top) = r.root_causes.first() else {
+        return format!(
+            "healthy: no problem found in {} packets.",
+            r.summary.packets
+        );
+    };
+    let more = match r.root_causes.len() - 1 {
+        0 => String::new(),
+        1 => "; 1 more root cause below".to_string(),
+        n => format!("; {n} more root causes below"),
+    };
+    if r.summary.verdict == "healthy" {
+        return format!(
+            "healthy: nothing at medium severity or above. Minor: {} ({}, {}){more}.",
+            top.title,
+            top.cause,
+            top.severity.as_str()
+        );
+    }
+    format!(
+        "{} ({}, {}, {:.0}% sure){more}.",
+        top.title,
+        top.cause,
+        top.severity.as_str(),
+        top.confidence * 100.0
+    )
 }
 
 /// What was counted but not kept, in words.

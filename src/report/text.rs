@@ -1,13 +1,20 @@
-//! Plain-text renderings: the report (80 columns) and the flow table.
+//! Plain-text renderings: the report (100 columns, colour on request) and the flow table.
 
 use std::fmt::Write;
 
+use crate::detect::finding::Severity;
 use crate::flow::Conn;
+use crate::rank::RootCause;
 
-use super::Report;
+use super::{Report, View};
 
-/// Renders the report for a terminal 80 columns wide.
-pub fn report(r: &Report) -> String {
+/// Columns the report fits in.
+pub const WIDTH: usize = 100;
+
+/// Renders the report for a terminal [`WIDTH`] columns wide: the verdict, the root causes
+/// `view` selects, what was ruled out, then the captures.
+pub fn report(r: &Report, view: &View) -> String {
+    let paint = Paint(view.color);
     let mut o = String::new();
     let packets: u64 = r.captures.iter().map(|c| c.packets).sum();
     let _ = writeln!(
@@ -21,20 +28,160 @@ pub fn report(r: &Report) -> String {
         r.summary.udp_flows,
         r.summary.icmp_flows
     );
-    let verdict = match r.summary.verdict.as_str() {
-        "healthy" => "healthy: no root cause at medium severity or above",
-        _ => "problems found",
-    };
-    let _ = writeln!(o, "Verdict: {verdict}");
+    let _ = writeln!(o);
+    para(&mut o, &paint.bold("Verdict: "), &esc(&super::headline(r)), "         ");
     for l in &r.summary.limits {
-        for (i, line) in wrap(l, 72).iter().enumerate() {
-            let _ = writeln!(o, "{}{line}", if i == 0 { "Limit: " } else { "       " });
-        }
+        para(&mut o, "Limit: ", &esc(l), "       ");
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "Captures");
+    let shown = view.causes(r);
+    if r.root_causes.is_empty() {
+        let _ = writeln!(o, "{}", paint.bold("Root causes: none found."));
+    } else {
+        let head = if view.is_partial(r) {
+            format!("Root causes ({} of {} shown)", shown.len(), r.root_causes.len())
+        } else {
+            "Root causes".to_string()
+        };
+        let _ = writeln!(o, "{}", paint.bold(&head));
+        for rc in &shown {
+            root_cause(&mut o, r, rc, view, paint);
+        }
+    }
+    ruled_out(&mut o, r, paint);
+    captures(&mut o, r, paint);
+    o
+}
+
+/// One root cause, indented five columns under its rank.
+fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View, paint: Paint) {
+    let _ = writeln!(
+        o,
+        "{:>3}. {} {} ({:.0}% sure, {} layer)",
+        rc.rank,
+        paint.severity(rc.severity),
+        rc.cause,
+        rc.confidence * 100.0,
+        layer_name(rc.layer)
+    );
+    let ind = "     ";
+    para(o, ind, &paint.bold(&esc(&rc.title)), ind);
+    para(o, ind, &esc(&rc.explanation), ind);
+    if !rc.consequences.is_empty() {
+        let _ = writeln!(o, "{ind}Consequences:");
+        for c in &rc.consequences {
+            let text = format!("{}{}", esc(&c.note), frame_list(&c.frames));
+            para(o, "     - ", &text, "       ");
+        }
+    }
+    if !rc.clients.is_empty() {
+        let total = rc.clients_total.unwrap_or(rc.clients.len() as u64);
+        let first: Vec<String> = rc.clients.iter().take(MAX_CLIENTS_SHOWN).map(|c| esc(c)).collect();
+        let more = if total as usize > first.len() {
+            format!(" and {} more ({total} in all)", total as usize - first.len())
+        } else {
+            String::new()
+        };
+        para(o, &format!("{ind}Clients: "), &format!("{}{more}", first.join(", ")), ind);
+    }
+    let _ = writeln!(o, "{ind}When: {} .. {}", rc.first_ts, rc.last_ts);
+    if !rc.evidence.is_empty() {
+        let _ = writeln!(o, "{ind}Evidence:");
+        for (frames, note) in collapse(&rc.evidence) {
+            let label = if frames.len() == 1 {
+                format!("frame {}", frames[0])
+            } else {
+                format!("frames {} ({})", frames.join(", "), frames.len())
+            };
+            para(o, &format!("{ind}  {label}: "), &esc(note), "         ");
+        }
+    }
+    if !rc.wireshark_filter.is_empty() {
+        // Kept on one line so it can be pasted into Wireshark as is.
+        let _ = writeln!(o, "{ind}Wireshark filter: {}", esc(&rc.wireshark_filter));
+    }
+    if !rc.remediation.is_empty() {
+        let _ = writeln!(o, "{ind}What to do:");
+        for step in &rc.remediation {
+            para(o, "     - ", &esc(step), "       ");
+        }
+    }
+    if view.verbose {
+        let _ = writeln!(o, "{ind}Findings:");
+        for id in &rc.findings {
+            if let Some(f) = r.findings.iter().find(|f| &f.id == id) {
+                let text = format!(
+                    "{id} [{}] {} ({:.0}%): {}",
+                    f.severity.as_str(),
+                    f.cause,
+                    f.confidence * 100.0,
+                    esc(&f.title)
+                );
+                para(o, "     - ", &text, "       ");
+            }
+        }
+    }
+}
+
+/// Root causes' clients listed by address before "and N more".
+pub const MAX_CLIENTS_SHOWN: usize = 5;
+
+/// Evidence grouped by note, word for word (the same chain seen in every handshake), as
+/// (frame labels, note), in order of each note's first frame.
+pub(super) fn collapse(ev: &[crate::detect::finding::Evidence]) -> Vec<(Vec<String>, &str)> {
+    let mut out: Vec<(Vec<String>, &str)> = Vec::new();
+    for e in ev {
+        let label = match &e.capture {
+            Some(c) => format!("{}:{}", esc(c), e.frame),
+            None => e.frame.to_string(),
+        };
+        match out.iter_mut().find(|(_, note)| *note == e.note) {
+            Some((frames, _)) => frames.push(label),
+            None => out.push((vec![label], e.note.as_str())),
+        }
+    }
+    out
+}
+
+/// " (frames 1, 2, 3, ...)" for a consequence.
+pub(super) fn frame_list(frames: &[u64]) -> String {
+    if frames.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = frames.iter().take(6).map(|f| f.to_string()).collect();
+    let more = if frames.len() > 6 { ", ..." } else { "" };
+    format!(" (frames {}{more})", shown.join(", "))
+}
+
+/// The areas checked, layer by layer, healthy ones first said as ruled out.
+fn ruled_out(o: &mut String, r: &Report, paint: Paint) {
+    if r.summary.checks.is_empty() {
+        return;
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{}",
+        paint.bold("Checked (ok: ruled out; trouble: see the root causes above)")
+    );
+    let mut last = None;
+    for c in &r.summary.checks {
+        let layer = if last == Some(c.layer) {
+            String::new()
+        } else {
+            layer_name(c.layer).to_string()
+        };
+        last = Some(c.layer);
+        let mark = if c.healthy { "ok" } else { "trouble" };
+        para(o, &format!("  {layer:<12} {mark:<8} "), &esc(&c.summary), &" ".repeat(24));
+    }
+}
+
+fn captures(o: &mut String, r: &Report, paint: Paint) {
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}", paint.bold("Captures"));
     for c in &r.captures {
-        let _ = writeln!(o, "  {}", c.file);
+        let _ = writeln!(o, "  {}", esc(&c.file));
         let comp = if c.compression == "none" {
             String::new()
         } else {
@@ -59,74 +206,83 @@ pub fn report(r: &Report) -> String {
             );
         }
         for w in &c.warnings {
-            for (i, line) in wrap(w, 72).iter().enumerate() {
-                let _ = writeln!(o, "    {}{line}", if i == 0 { "! " } else { "  " });
-            }
+            para(o, "    ! ", &esc(w), "      ");
         }
     }
-    let _ = writeln!(o);
-    if r.root_causes.is_empty() {
-        let _ = writeln!(o, "Root causes: none found.");
-    } else {
-        let _ = writeln!(o, "Root causes");
-        for rc in &r.root_causes {
-            let _ = writeln!(
-                o,
-                "{:>3}. [{}] {} ({:.0}% sure)",
-                rc.rank,
-                rc.severity.as_str(),
-                rc.cause,
-                rc.confidence * 100.0
-            );
-            for line in wrap(&rc.title, 74) {
-                let _ = writeln!(o, "     {line}");
-            }
-            for line in wrap(&rc.explanation, 74) {
-                let _ = writeln!(o, "     {line}");
-            }
-            if !rc.consequences.is_empty() {
-                let _ = writeln!(o, "     Consequences:");
-                for c in &rc.consequences {
-                    let frames = if c.frames.is_empty() {
-                        String::new()
-                    } else {
-                        let shown: Vec<String> =
-                            c.frames.iter().take(6).map(|f| f.to_string()).collect();
-                        let more = if c.frames.len() > 6 { ", ..." } else { "" };
-                        format!(" (frames {}{more})", shown.join(", "))
-                    };
-                    let text = format!("{}{frames}", c.note);
-                    for (i, line) in wrap(&text, 70).iter().enumerate() {
-                        let _ = writeln!(o, "     {}{line}", if i == 0 { "- " } else { "  " });
-                    }
-                }
-            }
-            for e in rc.evidence.iter().take(5) {
-                let frame = match &e.capture {
-                    Some(c) => format!("{c}:{}", e.frame),
-                    None => e.frame.to_string(),
-                };
-                for (i, line) in wrap(&e.note, 58).iter().enumerate() {
-                    if i == 0 {
-                        let _ = writeln!(o, "     frame {frame:>7}  {line}");
-                    } else {
-                        let _ = writeln!(o, "     {:>13}  {line}", "");
-                    }
-                }
-            }
-            if !rc.wireshark_filter.is_empty() {
-                // Kept on one line so it can be pasted into Wireshark as is.
-                let _ = writeln!(o, "     Wireshark filter:");
-                let _ = writeln!(o, "     {}", rc.wireshark_filter);
-            }
-            for step in &rc.remediation {
-                for (i, line) in wrap(step, 72).iter().enumerate() {
-                    let _ = writeln!(o, "     {}{line}", if i == 0 { "- " } else { "  " });
-                }
-            }
+}
+
+fn layer_name(l: crate::detect::finding::Layer) -> &'static str {
+    use crate::detect::finding::Layer;
+    match l {
+        Layer::Network => "network",
+        Layer::Transport => "transport",
+        Layer::Application => "application",
+        Layer::Security => "security",
+        Layer::Capture => "capture",
+    }
+}
+
+fn esc(s: &str) -> String {
+    super::escape::terminal(s)
+}
+
+/// `first` then `text` wrapped to [`WIDTH`], later lines indented by `rest`. Widths count
+/// characters, not the colour codes `first` may carry.
+fn para(o: &mut String, first: &str, text: &str, rest: &str) {
+    let visible = strip_ansi(first).chars().count();
+    let width = WIDTH.saturating_sub(visible.max(rest.len())).max(20);
+    let lines = wrap(text, width);
+    if lines.is_empty() {
+        let _ = writeln!(o, "{}", first.trim_end());
+        return;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let _ = writeln!(o, "{}{line}", if i == 0 { first } else { rest });
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_esc = false;
+    for c in s.chars() {
+        match (in_esc, c) {
+            (false, '\u{1b}') => in_esc = true,
+            (true, 'm') => in_esc = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
         }
     }
-    o
+    out
+}
+
+/// Colour, when asked for.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn style(self, s: &str, style: anstyle::Style) -> String {
+        if self.0 {
+            format!("{}{s}{}", style.render(), style.render_reset())
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn bold(self, s: &str) -> String {
+        self.style(s, anstyle::Style::new().bold())
+    }
+
+    fn severity(self, sev: Severity) -> String {
+        use anstyle::{AnsiColor, Style};
+        let st = match sev {
+            Severity::Critical => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            Severity::High => Style::new().fg_color(Some(AnsiColor::Red.into())),
+            Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+            Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            Severity::Info => Style::new().dimmed(),
+        };
+        self.style(&format!("[{}]", sev.as_str()), st)
+    }
 }
 
 fn wrap(s: &str, width: usize) -> Vec<String> {
