@@ -205,3 +205,79 @@ fn one_client_failing_on_many_peers_is_one_cause_about_the_client() {
     // Dead peers are not an outage of the client's own: the pattern stays high.
     assert_eq!(t.severity, Severity::High);
 }
+
+#[test]
+fn a_storms_own_requests_are_not_a_separate_critical_cause() {
+    let r = report("arp-storm-noise.pcap");
+    let t = top(&r, "arp_storm", "-", &["arp_unanswered"]);
+    assert_eq!(t.severity, Severity::Medium);
+    assert!(t.title.contains("10.80.0.66"), "{}", t.title);
+}
+
+#[test]
+fn a_one_sided_capture_says_so_first_and_claims_no_dropped_syn() {
+    let r = report("one-sided-syn.pcap");
+    let t = &r.root_causes[0];
+    assert_eq!(t.cause, "capture_one_sided");
+    assert!(
+        r.root_causes
+            .iter()
+            .all(|c| c.cause != "tcp_syn_unanswered" || c.severity < Severity::Medium)
+    );
+    assert_eq!(r.summary.verdict, "healthy");
+}
+
+#[test]
+fn an_expired_leaf_and_a_weak_dh_group_on_one_server_are_two_root_causes() {
+    let r = report("tls-expired-and-weak-dh.pcap");
+    let t = top(&r, "tls_cert_expired", "10.80.0.5:443", &[]);
+    // The clients' certificate_expired alerts are how the expired leaf showed.
+    assert!(
+        consequences(t)
+            .iter()
+            .all(|(_, rule)| *rule == Rule::SameCause)
+    );
+    assert!(!t.explanation.contains("Also:"));
+    let weak = r
+        .root_causes
+        .iter()
+        .find(|c| c.cause == "tls_weak_key")
+        .expect("weak DH");
+    assert_eq!(server(weak), "10.80.0.5:443");
+    assert_eq!(weak.severity, Severity::Medium);
+}
+
+#[test]
+fn a_certificate_split_over_records_is_judged() {
+    let r = report("tls-cert-fragmented.pcap");
+    let t = top(&r, "tls_cert_expired", "10.80.0.5:443", &[]);
+    let frames: Vec<u64> = t.evidence.iter().map(|e| e.frame).collect();
+    assert!(frames.contains(&10) && frames.contains(&12), "{frames:?}");
+}
+
+#[test]
+fn servfail_the_client_recovers_from_is_low_and_healthy() {
+    let r = report("servfail-with-fallback.pcap");
+    assert_eq!(r.summary.verdict, "healthy");
+    let t = &r.root_causes[0];
+    assert_eq!(
+        (t.cause.as_str(), t.severity),
+        ("dns_servfail", Severity::Low)
+    );
+    assert!(t.explanation.contains("10.80.0.54"), "{}", t.explanation);
+}
+
+#[test]
+fn a_slow_service_explains_the_client_that_reset_on_it() {
+    let r = report("http-slow-giveup.pcap");
+    let t = top(&r, "http_slow", "10.80.0.5:8080", &["tcp_reset_midstream"]);
+    assert!(
+        t.explanation.contains("/report/export"),
+        "{}",
+        t.explanation
+    );
+    assert_eq!(
+        consequences(t),
+        vec![("tcp_reset_midstream", Rule::SlowService)]
+    );
+}

@@ -15,7 +15,7 @@ use crate::detect::dns::{DNS_ERROR, DNS_REFUSED, DNS_SERVFAIL, DNS_TIMEOUT, DNS_
 use crate::detect::dns_tcp_blocked::DNS_TCP_BLOCKED;
 use crate::detect::dns_upstream::DNS_UPSTREAM_FAILURE;
 use crate::detect::finding::{Cause, Finding};
-use crate::detect::http::HTTP_DUPLICATE_REQUEST;
+use crate::detect::http::{HTTP_DUPLICATE_REQUEST, HTTP_SLOW};
 use crate::detect::icmp_unreachable::ICMP_UNREACHABLE;
 use crate::detect::rst_storm::RST_STORM;
 use crate::detect::tcp_peers_unreachable::TCP_PEERS_UNREACHABLE;
@@ -59,6 +59,9 @@ pub enum Rule {
     /// A host that reset many connections at once: the mid-stream resets of its
     /// connections, and the refused connections right after, are part of that event.
     RstStorm,
+    /// A service whose responses take seconds: the connections its clients reset mid-stream
+    /// around those waits are clients giving up.
+    SlowService,
     /// A host flooding ARP requests: the addresses it asks for that nobody answers are part
     /// of the storm.
     StormNoise,
@@ -236,6 +239,21 @@ pub const RULES: &[LinkRule] = &[
             } else {
                 format!("{}: part of the same reset event.", e.title)
             }
+        },
+    },
+    LinkRule {
+        rule: Rule::SlowService,
+        by: &[HTTP_SLOW],
+        explains: &[TCP_RESET_MIDSTREAM],
+        scope: Scope::SameService,
+        before_ns: 1_000_000_000,
+        after_ns: 10_000_000_000,
+        when: always,
+        note: |_, e| {
+            format!(
+                "{}: clients that stopped waiting for the slow responses.",
+                e.title
+            )
         },
     },
     LinkRule {
