@@ -20,6 +20,31 @@
 //! # Ok::<(), pcap_rca::Error>(())
 //! ```
 //!
+//! The same report renders as text for a terminal ([`Report::to_text_view`], with a
+//! [`View`] for `--top`, `--server`, `--verbose` and colour), Markdown for a ticket
+//! ([`Report::to_markdown`]) and one self-contained HTML page ([`Report::to_html`]); each
+//! escapes the strings that came off the wire for its medium.
+//!
+//! # Root causes, consequences, severity
+//!
+//! Each [`RootCause`] is a finding that no other explains; the findings it explains are its
+//! [`Consequence`]s, each with the [`Rule`] that links them (a VIP move explains the SYNs
+//! the old holder dropped; a legacy TLS server explains the clients' aborts; a resolver's
+//! failing upstream explains its SERVFAILs). Severity has one meaning for every cause, in
+//! terms of what the clients in the capture suffered:
+//!
+//! | [`Severity`] | meaning |
+//! |---|---|
+//! | critical | a service those clients use is unreachable, or every attempt fails |
+//! | high | many attempts fail, or the service is degraded for everyone |
+//! | medium | some attempts fail, or a defect that current clients refuse |
+//! | low | hygiene, or a problem nobody in the capture suffered from |
+//! | info | context |
+//!
+//! A root cause is as severe as the worst consequence its rule carries (an outage caused by a
+//! VIP move is as severe as the outage). `docs/report-contract.md` lists the causes, the rules
+//! and the JSON fields.
+//!
 //! # A newcomer's map
 //!
 //! Data flows one way through the stages below; a module imports only the modules above it
@@ -37,7 +62,7 @@
 //! | 7. detection | `detect` | one file per detector, each declaring its id, causes and tunables; the registry; `Ctx`; the [`Finding`] schema |
 //! | 8. links | `explain` | capture caveats, and which finding explains which (`Link`, `Rule`) |
 //! | 9. ranking | `rank` | one [`RootCause`] per incident, scored and ordered |
-//! | 10. report | `report` | [`Report`] assembled from the stages above; JSON and text renderings, which only render |
+//! | 10. report | `report` | [`Report`] assembled from the stages above (with what was checked, area by area); JSON, text, Markdown and HTML renderings, which only render |
 //!
 //! Everything is deterministic: the flow shards are fixed (not tied to the thread count) and
 //! every list that comes out of a stage is sorted canonically, so the report is the same
