@@ -124,7 +124,7 @@ pub use error::{Error, Result};
 pub use explain::Rule;
 pub use flow::{Conn, Proto};
 pub use rank::{Consequence, RootCause};
-pub use report::{CaptureReport, Check, Report, SCHEMA, Summary, View};
+pub use report::{CaptureReport, Check, Lang, Report, SCHEMA, Summary, View};
 
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).
 pub fn analyze_path(path: impl AsRef<Path>, cfg: &Config) -> Result<Report> {

@@ -49,6 +49,10 @@ enum Cmd {
         /// List every finding each root cause is built from (text, Markdown and HTML).
         #[arg(long)]
         verbose: bool,
+        /// Language of titles, explanations, remediation and headings (text, Markdown,
+        /// HTML): en or zh (Simplified Chinese). Cause ids, frames and filters stay as is.
+        #[arg(long, value_enum, default_value_t = LangChoice::En)]
+        lang: LangChoice,
         /// Colour the text report: auto (on a terminal, unless NO_COLOR is set), always, never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -80,6 +84,12 @@ enum ReportFormat {
     Json,
     Markdown,
     Html,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LangChoice {
+    En,
+    Zh,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,6 +178,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             server,
             verbose,
             color,
+            lang,
             ..
         } => {
             let report = analysis.report();
@@ -176,6 +187,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 server,
                 verbose,
                 color: use_color(color, common.output.is_some()),
+                lang: match lang {
+                    LangChoice::En => pcap_rca::Lang::En,
+                    LangChoice::Zh => pcap_rca::Lang::Zh,
+                },
             };
             let text = match format {
                 ReportFormat::Text => report.to_text_view(&view),

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pcap_rca::{Config, Report, View};
+use pcap_rca::{Config, Lang, Report, View};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -61,6 +61,10 @@ fn check_golden(path: &Path, got: &str) {
 #[test]
 fn text_and_markdown_match_their_golden_files() {
     let dir = root().join("fixtures/golden/render");
+    let zh = View {
+        lang: Lang::Zh,
+        ..View::default()
+    };
     for rel in GOLDEN {
         let r = report(rel);
         let name = Path::new(rel)
@@ -73,7 +77,48 @@ fn text_and_markdown_match_their_golden_files() {
             &dir.join(format!("{name}.md")),
             &r.to_markdown(&View::default()),
         );
+        check_golden(&dir.join(format!("{name}.zh.txt")), &r.to_text_view(&zh));
+        check_golden(&dir.join(format!("{name}.zh.md")), &r.to_markdown(&zh));
     }
+}
+
+#[test]
+fn the_chinese_report_is_chinese_where_it_should_be_and_fits_100_columns() {
+    let zh = View {
+        lang: Lang::Zh,
+        ..View::default()
+    };
+    let r = report("fixtures/tls-expired-intermediate.pcap");
+    let text = r.to_text_view(&zh);
+    assert!(text.contains("结论："), "{text}");
+    assert!(text.contains("证书链中的 CA 证书已过期"), "{text}");
+    assert!(text.contains("处理建议"), "{text}");
+    // Cause ids, frame numbers and filters stay as they are.
+    assert!(text.contains("tls_ca_expired"));
+    assert!(text.contains("tls.handshake.type == 11"));
+    for line in text.lines() {
+        if line.trim_start().starts_with("Wireshark") {
+            continue;
+        }
+        let width: usize = line
+            .chars()
+            .map(|c| {
+                if (c as u32) >= 0x1100 && !c.is_ascii() {
+                    2
+                } else {
+                    1
+                }
+            })
+            .sum();
+        assert!(width <= 100, "{width} columns: {line}");
+        let start = line.trim_start();
+        assert!(
+            !start.starts_with('，') && !start.starts_with('。'),
+            "{line}"
+        );
+    }
+    let html = r.to_html(&zh);
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains("根本原因"));
 }
 
 #[test]

@@ -7,8 +7,9 @@
 use std::fmt::Write;
 
 use super::escape::html as h;
-use super::text::{MAX_CLIENTS_SHOWN, collapse, frame_list};
-use super::{Report, View};
+use super::text::{MAX_CLIENTS_SHOWN, collapse, frame_list_in};
+use super::zh::Tr;
+use super::{Lang, Report, View};
 use crate::detect::finding::Severity;
 use crate::rank::RootCause;
 use crate::units::parse_rfc3339;
@@ -50,10 +51,13 @@ th{background:#f0f0f0}table.sortable th{cursor:pointer}code{background:#f4f4f4;p
 /// Renders the report as one HTML page.
 pub fn report(r: &Report, view: &View) -> String {
     let script_hash = sha256_base64(SORTER);
+    let tr = Tr(view.lang);
+    let w = tr.words();
+    let html_lang = if view.lang == Lang::Zh { "zh-CN" } else { "en" };
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -64,8 +68,10 @@ pub fn report(r: &Report, view: &View) -> String {
     let top_sev = r.root_causes.first().map(|c| c.severity.as_str()).unwrap_or("info");
     let _ = writeln!(
         o,
-        "<p class=\"verdict\" data-severity=\"{top_sev}\"><b>Verdict:</b> {}</p>",
-        h(&super::headline(r))
+        "<p class=\"verdict\" data-severity=\"{top_sev}\"><b>{}{}</b>{}</p>",
+        w.verdict,
+        w.colon,
+        h(&tr.headline(r))
     );
     let packets: u64 = r.captures.iter().map(|c| c.packets).sum();
     let _ = writeln!(
@@ -82,16 +88,16 @@ pub fn report(r: &Report, view: &View) -> String {
     }
     let shown = view.causes(r);
     timeline(&mut o, r, &shown);
-    let _ = writeln!(o, "<h2>Root causes</h2>");
+    let _ = writeln!(o, "<h2>{}</h2>", w.root_causes);
     if shown.is_empty() {
-        let _ = writeln!(o, "<p>None found.</p>");
+        let _ = writeln!(o, "<p>{}</p>", w.none);
     }
     for rc in &shown {
         root_cause(&mut o, r, rc, view);
     }
-    checked(&mut o, r);
+    checked(&mut o, r, tr);
     failed_flows(&mut o, r);
-    let _ = writeln!(o, "<h2>Captures</h2><ul>");
+    let _ = writeln!(o, "<h2>{}</h2><ul>", w.captures);
     for c in &r.captures {
         let _ = writeln!(
             o,
@@ -111,30 +117,36 @@ pub fn report(r: &Report, view: &View) -> String {
     o
 }
 
-fn severity(s: Severity) -> String {
-    format!("<span class=\"sev {0}\">{0}</span>", s.as_str())
+fn severity(s: Severity, tr: Tr) -> String {
+    format!("<span class=\"sev {}\">{}</span>", s.as_str(), tr.severity(s))
 }
 
 fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View) {
+    let tr = Tr(view.lang);
+    let w = tr.words();
     let _ = writeln!(
         o,
         "<section class=\"cause\" id=\"cause-{}\"><h3>{}. {} <code>{}</code> {}</h3>",
         rc.rank,
         rc.rank,
-        severity(rc.severity),
+        severity(rc.severity, tr),
         h(&rc.cause),
-        h(&rc.title)
+        h(&tr.title(rc))
     );
+    if view.lang == Lang::Zh {
+        let _ = writeln!(o, "<p>详情：{}</p>", h(&rc.title));
+    }
     let _ = writeln!(
         o,
-        "<p>{:.0}% sure. {}</p>",
+        "<p>{} {:.0}%. {}</p>",
+        w.sure,
         rc.confidence * 100.0,
-        h(&rc.explanation)
+        h(&tr.why(rc))
     );
     if !rc.consequences.is_empty() {
-        let _ = writeln!(o, "<p><b>Consequences:</b></p><ul>");
+        let _ = writeln!(o, "<p><b>{}</b></p><ul>", w.consequences);
         for c in &rc.consequences {
-            let _ = writeln!(o, "<li>{}{}</li>", h(&c.note), frame_list(&c.frames));
+            let _ = writeln!(o, "<li>{}{}</li>", h(&tr.consequence(r, c)), frame_list_in(&c.frames, w.frames));
         }
         let _ = writeln!(o, "</ul>");
     }
@@ -142,15 +154,15 @@ fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View) {
         let total = rc.clients_total.unwrap_or(rc.clients.len() as u64) as usize;
         let first: Vec<String> = rc.clients.iter().take(MAX_CLIENTS_SHOWN).map(|c| h(c)).collect();
         let more = if total > first.len() {
-            format!(" and {} more", total - first.len())
+            tr.more(total - first.len(), total as u64)
         } else {
             String::new()
         };
-        let _ = writeln!(o, "<p><b>Clients:</b> {}{more}</p>", first.join(", "));
+        let _ = writeln!(o, "<p><b>{}{}</b>{}{more}</p>", w.clients, w.colon, first.join(", "));
     }
-    let _ = writeln!(o, "<p><b>When:</b> {} .. {}</p>", rc.first_ts, rc.last_ts);
+    let _ = writeln!(o, "<p><b>{}{}</b>{} .. {}</p>", w.when, w.colon, rc.first_ts, rc.last_ts);
     if !rc.evidence.is_empty() {
-        let _ = writeln!(o, "<table><tr><th>frames</th><th>what they show</th></tr>");
+        let _ = writeln!(o, "<table><tr><th>frames</th><th>{}</th></tr>", w.evidence);
         for (frames, note) in collapse(&rc.evidence) {
             let _ = writeln!(o, "<tr><td>{}</td><td>{}</td></tr>", h(&frames.join(", ")), h(note));
         }
@@ -159,26 +171,29 @@ fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View) {
     if !rc.wireshark_filter.is_empty() {
         let _ = writeln!(
             o,
-            "<p><b>Wireshark filter:</b> <code>{}</code></p>",
+            "<p><b>{}{}</b><code>{}</code></p>",
+            w.filter,
+            w.colon,
             h(&rc.wireshark_filter)
         );
     }
-    if !rc.remediation.is_empty() {
-        let _ = writeln!(o, "<p><b>What to do:</b></p><ol>");
-        for step in &rc.remediation {
+    let fix = tr.fix(rc);
+    if !fix.is_empty() {
+        let _ = writeln!(o, "<p><b>{}</b></p><ol>", w.what_to_do);
+        for step in &fix {
             let _ = writeln!(o, "<li>{}</li>", h(step));
         }
         let _ = writeln!(o, "</ol>");
     }
     if view.verbose {
-        let _ = writeln!(o, "<p><b>Findings:</b></p><ul>");
+        let _ = writeln!(o, "<p><b>{}</b></p><ul>", w.findings);
         for id in &rc.findings {
             if let Some(f) = r.findings.iter().find(|f| &f.id == id) {
                 let _ = writeln!(
                     o,
                     "<li><code>{}</code> {} <code>{}</code>: {}</li>",
                     h(&f.id),
-                    severity(f.severity),
+                    severity(f.severity, tr),
                     h(&f.cause),
                     h(&f.title)
                 );
@@ -282,19 +297,21 @@ fn color(s: Severity) -> &'static str {
     }
 }
 
-fn checked(o: &mut String, r: &Report) {
+fn checked(o: &mut String, r: &Report, tr: Tr) {
+    let w = tr.words();
     let _ = writeln!(
         o,
-        "<h2>Checked</h2><table><tr><th>layer</th><th>area</th><th></th><th>what was seen</th></tr>"
+        "<h2>{}</h2><table><tr><th>layer</th><th>area</th><th></th><th></th></tr>",
+        w.checked
     );
     for c in &r.summary.checks {
-        let (class, word) = if c.healthy { ("ok", "ok") } else { ("trouble", "trouble") };
+        let (class, word) = if c.healthy { ("ok", w.ok) } else { ("trouble", w.trouble) };
         let _ = writeln!(
             o,
-            "<tr><td>{:?}</td><td>{}</td><td class=\"{class}\">{word}</td><td>{}</td></tr>",
-            c.layer,
+            "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{word}</td><td>{}</td></tr>",
+            tr.layer(c.layer),
             c.area,
-            h(&c.summary)
+            h(&tr.check(c))
         );
     }
     let _ = writeln!(o, "</table>");

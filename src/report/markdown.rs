@@ -5,16 +5,20 @@
 use std::fmt::Write;
 
 use super::escape::{markdown as md, markdown_code as code};
-use super::text::{MAX_CLIENTS_SHOWN, collapse, frame_list};
-use super::{Report, View};
+use super::text::{MAX_CLIENTS_SHOWN, collapse, frame_list_in};
+use super::zh::Tr;
+use super::{Lang, Report, View};
 use crate::rank::RootCause;
 
 /// Renders the report as Markdown.
 pub fn report(r: &Report, view: &View) -> String {
+    let tr = Tr(view.lang);
+    let w = tr.words();
     let mut o = String::new();
     let packets: u64 = r.captures.iter().map(|c| c.packets).sum();
     let _ = writeln!(o, "# pcap-rca report\n");
-    let _ = writeln!(o, "**Verdict:** {}\n", md(&super::headline(r)));
+    let gap = if view.lang == Lang::Zh { "" } else { " " };
+    let _ = writeln!(o, "**{}{}**{gap}{}\n", w.verdict, w.colon.trim_end(), md(&tr.headline(r)));
     let _ = writeln!(
         o,
         "{} capture{}, {packets} packets, {} flows ({} TCP, {} UDP, {} ICMP).\n",
@@ -30,20 +34,24 @@ pub fn report(r: &Report, view: &View) -> String {
     }
     let shown = view.causes(r);
     if shown.is_empty() {
-        let _ = writeln!(o, "## Root causes\n\nNone found.\n");
+        let _ = writeln!(o, "## {}\n\n{}\n", w.root_causes, w.none);
     } else {
-        let _ = writeln!(o, "## Root causes\n");
-        let _ = writeln!(o, "| # | severity | cause | confidence | title |");
+        let _ = writeln!(o, "## {}\n", w.root_causes);
+        if view.lang == Lang::Zh {
+            let _ = writeln!(o, "| # | 严重程度 | cause | 可信度 | 标题 |");
+        } else {
+            let _ = writeln!(o, "| # | severity | cause | confidence | title |");
+        }
         let _ = writeln!(o, "|---|---|---|---|---|");
         for rc in &shown {
             let _ = writeln!(
                 o,
                 "| {} | {} | `{}` | {:.0}% | {} |",
                 rc.rank,
-                rc.severity.as_str(),
+                tr.severity(rc.severity),
                 rc.cause,
                 rc.confidence * 100.0,
-                md(&rc.title)
+                md(&tr.title(rc))
             );
         }
         let _ = writeln!(o);
@@ -51,20 +59,21 @@ pub fn report(r: &Report, view: &View) -> String {
             root_cause(&mut o, r, rc, view);
         }
     }
-    let _ = writeln!(o, "## Checked\n");
-    let _ = writeln!(o, "| layer | area | result |");
+    let _ = writeln!(o, "## {}\n", w.checked);
+    let _ = writeln!(o, "| layer | area | |");
     let _ = writeln!(o, "|---|---|---|");
     for c in &r.summary.checks {
         let _ = writeln!(
             o,
-            "| {:?} | {} | {}{} |",
-            c.layer,
+            "| {} | {} | {}{}{} |",
+            tr.layer(c.layer),
             c.area,
-            if c.healthy { "ok: " } else { "**see above:** " },
-            md(&c.summary)
+            if c.healthy { w.ok.to_string() } else { format!("**{}**", w.trouble) },
+            w.colon,
+            md(&tr.check(c))
         );
     }
-    let _ = writeln!(o, "\n## Captures\n");
+    let _ = writeln!(o, "\n## {}\n", w.captures);
     for c in &r.captures {
         let _ = writeln!(
             o,
@@ -85,19 +94,25 @@ pub fn report(r: &Report, view: &View) -> String {
 }
 
 fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View) {
+    let tr = Tr(view.lang);
+    let w = tr.words();
     let _ = writeln!(
         o,
-        "### {}. [{}] `{}`: {}\n",
+        "### {}. [{}] `{}`{}{}\n",
         rc.rank,
-        rc.severity.as_str(),
+        tr.severity(rc.severity),
         rc.cause,
-        md(&rc.title)
+        w.colon,
+        md(&tr.title(rc))
     );
-    let _ = writeln!(o, "{}\n", md(&rc.explanation));
+    if view.lang == Lang::Zh {
+        let _ = writeln!(o, "详情：{}\n", md(&rc.title));
+    }
+    let _ = writeln!(o, "{}\n", md(&tr.why(rc)));
     if !rc.consequences.is_empty() {
-        let _ = writeln!(o, "**Consequences:**\n");
+        let _ = writeln!(o, "**{}**\n", w.consequences);
         for c in &rc.consequences {
-            let _ = writeln!(o, "- {}{}", md(&c.note), frame_list(&c.frames));
+            let _ = writeln!(o, "- {}{}", md(&tr.consequence(r, c)), frame_list_in(&c.frames, w.frames));
         }
         let _ = writeln!(o);
     }
@@ -110,15 +125,15 @@ fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View) {
             .map(|c| md(c))
             .collect();
         let more = if total > first.len() {
-            format!(" and {} more", total - first.len())
+            tr.more(total - first.len(), total as u64)
         } else {
             String::new()
         };
-        let _ = writeln!(o, "**Clients:** {}{more}  ", first.join(", "));
+        let _ = writeln!(o, "**{}**{}{}{more}  ", w.clients, w.colon, first.join(", "));
     }
-    let _ = writeln!(o, "**When:** {} .. {}\n", rc.first_ts, rc.last_ts);
+    let _ = writeln!(o, "**{}**{}{} .. {}\n", w.when, w.colon, rc.first_ts, rc.last_ts);
     if !rc.evidence.is_empty() {
-        let _ = writeln!(o, "| frames | what they show |");
+        let _ = writeln!(o, "| frames | {} |", w.evidence);
         let _ = writeln!(o, "|---|---|");
         for (frames, note) in collapse(&rc.evidence) {
             let _ = writeln!(o, "| {} | {} |", md(&frames.join(", ")), md(note));
@@ -126,17 +141,18 @@ fn root_cause(o: &mut String, r: &Report, rc: &RootCause, view: &View) {
         let _ = writeln!(o);
     }
     if !rc.wireshark_filter.is_empty() {
-        let _ = writeln!(o, "**Wireshark filter:** {}\n", code(&rc.wireshark_filter));
+        let _ = writeln!(o, "**{}**{}{}\n", w.filter, w.colon, code(&rc.wireshark_filter));
     }
-    if !rc.remediation.is_empty() {
-        let _ = writeln!(o, "**What to do:**\n");
-        for step in &rc.remediation {
+    let fix = tr.fix(rc);
+    if !fix.is_empty() {
+        let _ = writeln!(o, "**{}**\n", w.what_to_do);
+        for step in &fix {
             let _ = writeln!(o, "1. {}", md(step));
         }
         let _ = writeln!(o);
     }
     if view.verbose {
-        let _ = writeln!(o, "**Findings:**\n");
+        let _ = writeln!(o, "**{}**\n", w.findings);
         for id in &rc.findings {
             if let Some(f) = r.findings.iter().find(|f| &f.id == id) {
                 let _ = writeln!(

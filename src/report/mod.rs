@@ -25,9 +25,10 @@ pub mod html;
 pub mod markdown;
 pub mod text;
 pub mod view;
+pub mod zh;
 
 pub use checks::Check;
-pub use view::View;
+pub use view::{Lang, View};
 
 use serde::Serialize;
 

@@ -17,6 +17,19 @@ pub struct View {
     pub verbose: bool,
     /// Colour severities and headings (terminal renderings only).
     pub color: bool,
+    /// The language of titles, explanations, remediation and headings.
+    pub lang: Lang,
+}
+
+/// A rendering's language. Frame numbers, cause ids, JSON fields, evidence notes and
+/// Wireshark filters stay as they are in every language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Simplified Chinese.
+    Zh,
 }
 
 impl View {
