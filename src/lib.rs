@@ -124,6 +124,9 @@ pub use error::{Error, Result};
 pub use explain::Rule;
 pub use flow::{Conn, Proto};
 pub use rank::{Consequence, RootCause};
+pub use report::tables::{
+    Column, Table, TableFormat, Values, documentation as tables_documentation,
+};
 pub use report::{CaptureReport, Check, Lang, Report, SCHEMA, Summary, View};
 
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).
@@ -172,6 +175,26 @@ impl Analysis {
         let mut s = serde_json::to_string_pretty(&self.flows).unwrap_or_default();
         s.push('\n');
         s
+    }
+
+    /// The analysis and its `report` as tables (`flows`, `findings`, `root_causes`,
+    /// `events`), every row naming the capture and its start; `docs/tables.md` documents
+    /// the columns.
+    pub fn tables(&self, report: &Report) -> Vec<Table> {
+        report::tables::tables(self, report)
+    }
+
+    /// Writes [`Analysis::tables`] under `dir`, one file per table
+    /// (`DIR/TABLE/STEM-START.csv` or `.parquet`, so several captures export side by side),
+    /// and returns the files written. Parquet needs the cargo feature `parquet`; without it
+    /// the error says how to rebuild.
+    pub fn export_tables(
+        &self,
+        report: &Report,
+        dir: &std::path::Path,
+        format: TableFormat,
+    ) -> Result<Vec<std::path::PathBuf>> {
+        report::tables::export(dir, &self.tables(report), format).map_err(Error::Config)
     }
 
     /// Problems with the capture files themselves (a cut-off file, a corrupt record), as

@@ -53,6 +53,13 @@ enum Cmd {
         /// HTML): en or zh (Simplified Chinese). Cause ids, frames and filters stay as is.
         #[arg(long, value_enum, default_value_t = LangChoice::En)]
         lang: LangChoice,
+        /// Also write the analysis as tables (flows, findings, root_causes, events) under
+        /// DIR, one file per table and capture (docs/tables.md).
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+        /// Format of --export: parquet (needs the `parquet` cargo feature) or csv.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+        export_format: ExportFormat,
         /// Colour the text report: auto (on a terminal, unless NO_COLOR is set), always, never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -84,6 +91,12 @@ enum ReportFormat {
     Json,
     Markdown,
     Html,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    Parquet,
+    Csv,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -179,9 +192,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             verbose,
             color,
             lang,
+            export,
+            export_format,
             ..
         } => {
             let report = analysis.report();
+            if let Some(dir) = &export {
+                let format = match export_format {
+                    ExportFormat::Parquet => pcap_rca::TableFormat::Parquet,
+                    ExportFormat::Csv => pcap_rca::TableFormat::Csv,
+                };
+                let files = analysis
+                    .export_tables(&report, dir, format)
+                    .map_err(|e| e.to_string())?;
+                eprintln!(
+                    "pcap-rca: wrote {} tables under {}",
+                    files.len(),
+                    dir.display()
+                );
+            }
             let view = pcap_rca::View {
                 top,
                 server,

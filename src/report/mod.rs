@@ -23,6 +23,7 @@ pub mod checks;
 pub mod escape;
 pub mod html;
 pub mod markdown;
+pub mod tables;
 pub mod text;
 pub mod view;
 pub mod zh;
