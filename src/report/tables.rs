@@ -99,15 +99,22 @@ impl Table {
 
 /// Columns being filled row by row.
 struct Builder<T> {
-    cols: Vec<(&'static str, &'static str, &'static str, Getter<T>)>,
+    /// (name, unit, doc, getter)
+    cols: Vec<ColumnSpec<T>>,
 }
+
+/// A column's name, unit, meaning and getter.
+type ColumnSpec<T> = (&'static str, &'static str, &'static str, Getter<T>);
+
+/// A function from a row's source to a column's value.
+type Get<T, V> = Box<dyn Fn(&T) -> Option<V>>;
 
 /// How a column gets its value from a row's source.
 enum Getter<T> {
-    Str(Box<dyn Fn(&T) -> Option<String>>),
-    Int(Box<dyn Fn(&T) -> Option<i64>>),
-    Float(Box<dyn Fn(&T) -> Option<f64>>),
-    Time(Box<dyn Fn(&T) -> Option<i64>>),
+    Str(Get<T, String>),
+    Int(Get<T, i64>),
+    Float(Get<T, f64>),
+    Time(Get<T, i64>),
 }
 
 impl<T> Builder<T> {
