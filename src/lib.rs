@@ -119,9 +119,34 @@ use std::path::Path;
 pub use analysis::Analysis;
 pub use capture::Input;
 pub use config::{Config, Timeouts};
+pub use detect::Tunable;
 pub use detect::finding::{Evidence, Finding, Layer, MAX_CLIENTS, Server, Severity};
 pub use error::{Error, Result};
 pub use explain::Rule;
+
+/// A detector, as `pcap-rca detectors` lists it: its id, the causes it can report and its
+/// tunables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectorInfo {
+    /// Stable id (`tcp.syn_unanswered`).
+    pub id: &'static str,
+    /// Causes it can report (words of the report contract).
+    pub causes: Vec<&'static str>,
+    /// Its tunables, each with its value and meaning.
+    pub tunables: &'static [Tunable],
+}
+
+/// Every detector, in the order their findings are listed.
+pub fn detectors() -> Vec<DetectorInfo> {
+    detect::DETECTORS
+        .iter()
+        .map(|d| DetectorInfo {
+            id: d.id,
+            causes: d.causes.iter().map(|c| c.name()).collect(),
+            tunables: d.tunables,
+        })
+        .collect()
+}
 pub use flow::{Conn, Proto};
 pub use rank::{Consequence, RootCause};
 pub use report::tables::{

@@ -64,6 +64,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Every detector: its id, the causes it reports, and its tunables (value and meaning).
+    Detectors,
     /// One row per connection, like Zeek's conn.log (conn_state, history, first frame).
     Flows {
         #[arg(required = true)]
@@ -167,8 +169,27 @@ fn write_out(output: &Option<PathBuf>, text: &str) -> Result<(), String> {
     }
 }
 
+/// `pcap-rca detectors`: each detector with its causes and tunables.
+fn list_detectors() -> String {
+    let mut o = String::new();
+    for d in pcap_rca::detectors() {
+        o.push_str(&format!("{}\n  causes: {}\n", d.id, d.causes.join(", ")));
+        for t in d.tunables {
+            o.push_str(&format!("  {} = {}\n", t.name, t.value));
+            for line in t.doc.lines() {
+                o.push_str(&format!("      {}\n", line.trim()));
+            }
+        }
+    }
+    o
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     let (files, common) = match &cli.cmd {
+        Cmd::Detectors => {
+            write_out(&None, &list_detectors())?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Cmd::Analyze { files, common, .. } | Cmd::Flows { files, common, .. } => (files, common),
     };
     let mut cfg = Config::default();
@@ -177,6 +198,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Analyze { ca_bundles, .. } => cfg.ca_bundles = ca_bundles.clone(),
         // Listing flows means a record for each: no folding (memory grows with the list).
         Cmd::Flows { .. } => cfg.max_records = usize::MAX,
+        Cmd::Detectors => {}
     }
     let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg).map_err(|e| e.to_string())?;
     for (name, w) in analysis.warnings() {
@@ -238,6 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
+        Cmd::Detectors => Ok(ExitCode::SUCCESS),
         Cmd::Flows { common, format, .. } => {
             let text = match format {
                 FlowFormat::Text => analysis.flows_text(),

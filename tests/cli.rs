@@ -244,3 +244,22 @@ fn ca_bundle_trusts_a_private_ca() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no PEM certificate"), "{err}");
 }
+
+#[test]
+fn detectors_lists_every_detector_its_causes_and_tunables() {
+    let out = bin().arg("detectors").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for d in pcap_rca::detectors() {
+        assert!(text.contains(&format!("{}\n  causes: ", d.id)), "{}", d.id);
+        for t in d.tunables {
+            assert!(!t.doc.trim().is_empty(), "{} has no documentation", t.name);
+            assert!(
+                text.contains(&format!("  {} = {}", t.name, t.value)),
+                "{}",
+                t.name
+            );
+        }
+    }
+    assert!(text.contains("WINDOW_NS = 10_000_000_000"));
+}

@@ -27,10 +27,12 @@ pub const ARP_SPOOFING: Cause = Cause::new("arp_spoofing");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[IP_CONFLICT, ARP_VIP_MOVE, ARP_SPOOFING];
 
-/// A reply within this time (ns) after a request for the address is solicited, default 200 ms:
-/// real replies come within milliseconds, while a poisoner's periodic replies do not line up
-/// with requests.
-pub const SOLICIT_NS: i64 = 200_000_000;
+tunables! {
+    /// A reply within this time (ns) after a request for the address is solicited, default 200 ms:
+    /// real replies come within milliseconds, while a poisoner's periodic replies do not line up
+    /// with requests.
+    pub const SOLICIT_NS: i64 = 200_000_000;
+}
 
 struct Claim<'a> {
     ev: &'a ArpEvent,

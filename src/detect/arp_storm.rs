@@ -24,15 +24,17 @@ pub const ARP_STORM: Cause = Cause::new("arp_storm");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ARP_STORM];
 
-/// Width of the sliding window requests are counted in, in ns, default 1 s, so that the peak
-/// reads as a rate per second.
-pub const STORM_WINDOW_NS: i64 = 1_000_000_000;
-/// Requests from one sender within [`STORM_WINDOW_NS`] from which it is a storm, default 50,
-/// well above what a host resolving its neighbours sends.
-pub const STORM_MIN_IN_WINDOW: usize = 50;
-/// Requests per second from which a storm is `high`, default 200, the rate at which every
-/// host on the segment notices the load.
-pub const STORM_HIGH_RATE: usize = 200;
+tunables! {
+    /// Width of the sliding window requests are counted in, in ns, default 1 s, so that the peak
+    /// reads as a rate per second.
+    pub const STORM_WINDOW_NS: i64 = 1_000_000_000;
+    /// Requests from one sender within [`STORM_WINDOW_NS`] from which it is a storm, default 50,
+    /// well above what a host resolving its neighbours sends.
+    pub const STORM_MIN_IN_WINDOW: usize = 50;
+    /// Requests per second from which a storm is `high`, default 200, the rate at which every
+    /// host on the segment notices the load.
+    pub const STORM_HIGH_RATE: usize = 200;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

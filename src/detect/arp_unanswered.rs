@@ -22,12 +22,14 @@ pub const ARP_UNANSWERED: Cause = Cause::symptom("arp_unanswered");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ARP_UNANSWERED];
 
-/// Requests for one address, none answered, from which it is reported, default 3, so that a
-/// single lost reply is not blamed.
-pub const UNANSWERED_MIN: usize = 3;
-/// Distinct targets (addresses) from which a sender is sweeping rather than looking for one
-/// host, default 20, so that scanners do not make every unused address a finding.
-pub const SWEEP_TARGETS: usize = 20;
+tunables! {
+    /// Requests for one address, none answered, from which it is reported, default 3, so that a
+    /// single lost reply is not blamed.
+    pub const UNANSWERED_MIN: usize = 3;
+    /// Distinct targets (addresses) from which a sender is sweeping rather than looking for one
+    /// host, default 20, so that scanners do not make every unused address a finding.
+    pub const SWEEP_TARGETS: usize = 20;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

@@ -18,8 +18,10 @@ pub const CAPTURE_LOSS: Cause = Cause::new("capture_loss");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[CAPTURE_LOSS];
 
-/// Servers named in the explanation (the others are counted).
-pub const MAX_NAMED: usize = 5;
+tunables! {
+    /// Servers named in the explanation (the others are counted).
+    pub const MAX_NAMED: usize = 5;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

@@ -17,12 +17,14 @@ pub const CAPTURE_ONE_SIDED: Cause = Cause::new("capture_one_sided");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[CAPTURE_ONE_SIDED];
 
-/// Fewest one-way TCP connections (flows; unanswered SYNs not counted) from which a capture
-/// is one-sided, default 3, so that one odd flow does not describe the whole capture.
-pub const ONE_SIDED_MIN_FLOWS: usize = 3;
-/// Least share (0 to 1) of the TCP connections that must be one-way, default 0.5, so that a
-/// mostly two-sided capture is not called one-sided.
-pub const ONE_SIDED_MIN_SHARE: f64 = 0.5;
+tunables! {
+    /// Fewest one-way TCP connections (flows; unanswered SYNs not counted) from which a capture
+    /// is one-sided, default 3, so that one odd flow does not describe the whole capture.
+    pub const ONE_SIDED_MIN_FLOWS: usize = 3;
+    /// Least share (0 to 1) of the TCP connections that must be one-way, default 0.5, so that a
+    /// mostly two-sided capture is not called one-sided.
+    pub const ONE_SIDED_MIN_SHARE: f64 = 0.5;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

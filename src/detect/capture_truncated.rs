@@ -16,6 +16,9 @@ pub const CAPTURE_TRUNCATED: Cause = Cause::new("capture_truncated");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[CAPTURE_TRUNCATED];
 
+/// This detector has no tunables.
+pub const TUNABLES: &[Tunable] = &[];
+
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;

@@ -48,14 +48,23 @@ pub const DNS_NODATA: Cause = Cause::symptom("dns_nodata");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_ERROR, DNS_TIMEOUT, DNS_SLOW, DNS_TRUNCATED, DNS_NODATA];
 
-/// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
-pub const SLOW_NS: i64 = 1_000_000_000;
-/// How many times the resolver's median answer time a slow answer must also take, default 10,
-/// so that a resolver that is always slow is not blamed for every answer.
-pub const SLOW_FACTOR: i64 = 10;
-/// A query unanswered this long before the end of the capture has timed out; one closer to
-/// the end is still reported, with lower confidence.
-pub const TIMEOUT_NS: i64 = 5_000_000_000;
+tunables! {
+    /// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
+    pub const SLOW_NS: i64 = 1_000_000_000;
+    /// How many times the resolver's median answer time a slow answer must also take, default 10,
+    /// so that a resolver that is always slow is not blamed for every answer.
+    pub const SLOW_FACTOR: i64 = 10;
+    /// A query unanswered this long before the end of the capture has timed out; one closer to
+    /// the end is still reported, with lower confidence.
+    pub const TIMEOUT_NS: i64 = 5_000_000_000;
+    /// How soon after a lookup an application that got an address connects.
+    pub const CONNECT_AFTER_NS: i64 = 3_000_000_000;
+    /// The finding for the failures of one name with one response code.
+    /// How soon after a failed answer a successful one from another resolver counts as the
+    /// client's fallback (stub resolvers move to the next server at once; glibc after its
+    /// timeout, 5 s by default).
+    pub const FALLBACK_NS: i64 = 6_000_000_000;
+}
 
 /// One query and its answer, if any.
 pub struct Txn<'a> {
@@ -143,9 +152,6 @@ fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
         .collect()
 }
 
-/// How soon after a lookup an application that got an address connects.
-pub const CONNECT_AFTER_NS: i64 = 3_000_000_000;
-
 /// Whether `client` opened a non-DNS connection within [`CONNECT_AFTER_NS`] after `t_ns`
 /// that another, successful lookup in between does not explain (its answer held the address
 /// connected to).
@@ -221,12 +227,6 @@ fn rcode_failures(
         out.push(rcode_finding(ctx, name, rcode, &resps, resolved));
     }
 }
-
-/// The finding for the failures of one name with one response code.
-/// How soon after a failed answer a successful one from another resolver counts as the
-/// client's fallback (stub resolvers move to the next server at once; glibc after its
-/// timeout, 5 s by default).
-pub const FALLBACK_NS: i64 = 6_000_000_000;
 
 /// For each failed response in `resps` (SERVFAIL, REFUSED), the answer with addresses that
 /// the same client got for `name` from another resolver within [`FALLBACK_NS`] after it;

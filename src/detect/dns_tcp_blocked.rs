@@ -21,10 +21,12 @@ pub const DNS_TCP_BLOCKED: Cause = Cause::new("dns_tcp_blocked");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[DNS_TCP_BLOCKED];
 
-/// How soon after a truncated answer a TCP connection from the same client to the resolver
-/// counts as its retry: 5 s (stub resolvers retry at once; glibc, dig and systemd-resolved
-/// within milliseconds).
-pub const RETRY_NS: i64 = 5_000_000_000;
+tunables! {
+    /// How soon after a truncated answer a TCP connection from the same client to the resolver
+    /// counts as its retry: 5 s (stub resolvers retry at once; glibc, dig and systemd-resolved
+    /// within milliseconds).
+    pub const RETRY_NS: i64 = 5_000_000_000;
+}
 
 /// How a truncated answer's TCP retry ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

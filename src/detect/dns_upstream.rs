@@ -25,12 +25,14 @@ pub const DNS_UPSTREAM_FAILURE: Cause = Cause::new("dns_upstream_failure");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[DNS_UPSTREAM_FAILURE];
 
-/// An upstream query still unanswered this long before the capture ends counts as lost
-/// (resolvers retry after 0.4-1.5 s; 2 s leaves room).
-pub const UNANSWERED_NS: i64 = 2_000_000_000;
-/// Failed upstream queries from which it is a finding (2: one failure could be a single
-/// retry that then succeeded).
-pub const MIN_FAILED: usize = 2;
+tunables! {
+    /// An upstream query still unanswered this long before the capture ends counts as lost
+    /// (resolvers retry after 0.4-1.5 s; 2 s leaves room).
+    pub const UNANSWERED_NS: i64 = 2_000_000_000;
+    /// Failed upstream queries from which it is a finding (2: one failure could be a single
+    /// retry that then succeeded).
+    pub const MIN_FAILED: usize = 2;
+}
 
 /// What one resolver did: the SERVFAILs it sent, and its own queries that failed.
 #[derive(Default)]

@@ -36,18 +36,20 @@ pub const HTTP_DUPLICATE_REQUEST: Cause = Cause::symptom("http_duplicate_request
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX, HTTP_SLOW, HTTP_DUPLICATE_REQUEST];
 
-/// Least time to the response head (ns) for a slow answer, default 1 s, the point where a
-/// person notices the wait.
-pub const SLOW_NS: i64 = 1_000_000_000;
-/// How many times the service's median time to the response head a slow answer must also
-/// take, default 5, so that a service that is always slow is not blamed for every answer.
-pub const SLOW_FACTOR: i64 = 5;
-/// Copies of one request (same client, method, URI and body) from which it is duplicated,
-/// default 3, so that one ordinary retry is not reported.
-pub const DUP_MIN: usize = 3;
-/// Window (ns) within which the copies must come, default 10 s, the span of a retry storm
-/// rather than of a user repeating an action.
-pub const DUP_WINDOW_NS: i64 = 10_000_000_000;
+tunables! {
+    /// Least time to the response head (ns) for a slow answer, default 1 s, the point where a
+    /// person notices the wait.
+    pub const SLOW_NS: i64 = 1_000_000_000;
+    /// How many times the service's median time to the response head a slow answer must also
+    /// take, default 5, so that a service that is always slow is not blamed for every answer.
+    pub const SLOW_FACTOR: i64 = 5;
+    /// Copies of one request (same client, method, URI and body) from which it is duplicated,
+    /// default 3, so that one ordinary retry is not reported.
+    pub const DUP_MIN: usize = 3;
+    /// Window (ns) within which the copies must come, default 10 s, the span of a retry storm
+    /// rather than of a user repeating an action.
+    pub const DUP_WINDOW_NS: i64 = 10_000_000_000;
+}
 
 type Svc = (IpAddr, u16);
 

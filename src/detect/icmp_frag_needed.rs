@@ -24,10 +24,12 @@ pub const PMTU_BLACKHOLE: Cause = Cause::new("pmtu_blackhole");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_FRAG_NEEDED, PMTU_BLACKHOLE];
 
-/// Retransmissions of one side from which a stuck large segment is suspicious.
-pub const BLACKHOLE_MIN_RTX: u32 = 3;
-/// A segment at least this large (bytes of payload) counts as "large".
-pub const BLACKHOLE_MIN_LEN: u32 = 1000;
+tunables! {
+    /// Retransmissions of one side from which a stuck large segment is suspicious.
+    pub const BLACKHOLE_MIN_RTX: u32 = 3;
+    /// A segment at least this large (bytes of payload) counts as "large".
+    pub const BLACKHOLE_MIN_LEN: u32 = 1000;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

@@ -18,8 +18,10 @@ pub const ICMP_TTL_EXCEEDED: Cause = Cause::new("icmp_ttl_exceeded");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_TTL_EXCEEDED];
 
-/// Time-exceeded messages for one destination from which a loop is suspected.
-pub const LOOP_MIN_ERRORS: usize = 3;
+tunables! {
+    /// Time-exceeded messages for one destination from which a loop is suspected.
+    pub const LOOP_MIN_ERRORS: usize = 3;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

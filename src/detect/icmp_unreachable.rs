@@ -21,6 +21,9 @@ pub const ICMP_UNREACHABLE: Cause = Cause::new("icmp_unreachable");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[ICMP_UNREACHABLE];
 
+/// This detector has no tunables.
+pub const TUNABLES: &[Tunable] = &[];
+
 /// Name of an ICMPv4 destination-unreachable code.
 pub fn v4_code(code: u8) -> &'static str {
     match code {

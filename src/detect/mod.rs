@@ -15,6 +15,35 @@ use crate::flow::tcp::ConnState;
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
 
+/// Declares a detector's tunables: each a documented constant, and `TUNABLES` listing them
+/// (name, value as written, documentation) for `pcap-rca detectors`. The constants are what
+/// the code reads; the list is only their description, so the two cannot drift apart.
+macro_rules! tunables {
+    ($( $(#[doc = $doc:literal])+ pub const $name:ident: $ty:ty = $val:expr; )+) => {
+        $( $(#[doc = $doc])+ pub const $name: $ty = $val; )+
+        /// This detector's tunables (`pcap-rca detectors` lists them).
+        pub const TUNABLES: &[crate::detect::Tunable] = &[
+            $( crate::detect::Tunable {
+                name: stringify!($name),
+                value: stringify!($val),
+                doc: concat!($($doc, "\n"),+),
+            }, )+
+        ];
+    };
+}
+
+/// One tunable of a detector: a constant, its value as written in the source, and what it
+/// means (unit, default, why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tunable {
+    /// The constant's name (`WINDOW_NS`).
+    pub name: &'static str,
+    /// Its value as written (`10_000_000_000`).
+    pub value: &'static str,
+    /// Its documentation.
+    pub doc: &'static str,
+}
+
 pub mod arp;
 pub mod arp_bindings;
 pub mod arp_storm;
@@ -51,6 +80,8 @@ pub struct Detector {
     pub id: &'static str,
     /// Causes it can report.
     pub causes: &'static [Cause],
+    /// Its tunables.
+    pub tunables: &'static [Tunable],
     pub run: fn(&Ctx<'_>) -> Vec<Finding>,
 }
 
@@ -59,121 +90,145 @@ pub const DETECTORS: &[Detector] = &[
     Detector {
         id: capture_truncated::ID,
         causes: capture_truncated::CAUSES,
+        tunables: capture_truncated::TUNABLES,
         run: capture_truncated::run,
     },
     Detector {
         id: capture_loss::ID,
         causes: capture_loss::CAUSES,
+        tunables: capture_loss::TUNABLES,
         run: capture_loss::run,
     },
     Detector {
         id: capture_one_sided::ID,
         causes: capture_one_sided::CAUSES,
+        tunables: capture_one_sided::TUNABLES,
         run: capture_one_sided::run,
     },
     Detector {
         id: arp_storm::ID,
         causes: arp_storm::CAUSES,
+        tunables: arp_storm::TUNABLES,
         run: arp_storm::run,
     },
     Detector {
         id: arp_unanswered::ID,
         causes: arp_unanswered::CAUSES,
+        tunables: arp_unanswered::TUNABLES,
         run: arp_unanswered::run,
     },
     Detector {
         id: arp_bindings::ID,
         causes: arp_bindings::CAUSES,
+        tunables: arp_bindings::TUNABLES,
         run: arp_bindings::run,
     },
     Detector {
         id: icmp_unreachable::ID,
         causes: icmp_unreachable::CAUSES,
+        tunables: icmp_unreachable::TUNABLES,
         run: icmp_unreachable::run,
     },
     Detector {
         id: icmp_ttl_exceeded::ID,
         causes: icmp_ttl_exceeded::CAUSES,
+        tunables: icmp_ttl_exceeded::TUNABLES,
         run: icmp_ttl_exceeded::run,
     },
     Detector {
         id: icmp_frag_needed::ID,
         causes: icmp_frag_needed::CAUSES,
+        tunables: icmp_frag_needed::TUNABLES,
         run: icmp_frag_needed::run,
     },
     Detector {
         id: tcp_syn_unanswered::ID,
         causes: tcp_syn_unanswered::CAUSES,
+        tunables: tcp_syn_unanswered::TUNABLES,
         run: tcp_syn_unanswered::run,
     },
     Detector {
         id: tcp_rejected_rst::ID,
         causes: tcp_rejected_rst::CAUSES,
+        tunables: tcp_rejected_rst::TUNABLES,
         run: tcp_rejected_rst::run,
     },
     Detector {
         id: rst_storm::ID,
         causes: rst_storm::CAUSES,
+        tunables: rst_storm::TUNABLES,
         run: rst_storm::run,
     },
     Detector {
         id: tcp_reset_midstream::ID,
         causes: tcp_reset_midstream::CAUSES,
+        tunables: tcp_reset_midstream::TUNABLES,
         run: tcp_reset_midstream::run,
     },
     Detector {
         id: syn_flood::ID,
         causes: syn_flood::CAUSES,
+        tunables: syn_flood::TUNABLES,
         run: syn_flood::run,
     },
     Detector {
         id: port_scan::ID,
         causes: port_scan::CAUSES,
+        tunables: port_scan::TUNABLES,
         run: port_scan::run,
     },
     Detector {
         id: tcp_peers_unreachable::ID,
         causes: tcp_peers_unreachable::CAUSES,
+        tunables: tcp_peers_unreachable::TUNABLES,
         run: tcp_peers_unreachable::run,
     },
     Detector {
         id: tcp_retransmissions::ID,
         causes: tcp_retransmissions::CAUSES,
+        tunables: tcp_retransmissions::TUNABLES,
         run: tcp_retransmissions::run,
     },
     Detector {
         id: tcp_zero_window::ID,
         causes: tcp_zero_window::CAUSES,
+        tunables: tcp_zero_window::TUNABLES,
         run: tcp_zero_window::run,
     },
     Detector {
         id: dns::ID,
         causes: dns::CAUSES,
+        tunables: dns::TUNABLES,
         run: dns::run,
     },
     Detector {
         id: dns_tcp_blocked::ID,
         causes: dns_tcp_blocked::CAUSES,
+        tunables: dns_tcp_blocked::TUNABLES,
         run: dns_tcp_blocked::run,
     },
     Detector {
         id: dns_upstream::ID,
         causes: dns_upstream::CAUSES,
+        tunables: dns_upstream::TUNABLES,
         run: dns_upstream::run,
     },
     Detector {
         id: http::ID,
         causes: http::CAUSES,
+        tunables: http::TUNABLES,
         run: http::run,
     },
     Detector {
         id: tls::ID,
         causes: tls::CAUSES,
+        tunables: tls::TUNABLES,
         run: tls::run,
     },
     Detector {
         id: tls_cert::ID,
         causes: tls_cert::CAUSES,
+        tunables: tls_cert::TUNABLES,
         run: tls_cert::run,
     },
 ];

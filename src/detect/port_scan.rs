@@ -18,10 +18,12 @@ pub const PORT_SCAN: Cause = Cause::new("port_scan");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[PORT_SCAN];
 
-/// Distinct (host, port) pairs probed from which a source is a scanner.
-pub const MIN_TARGETS: usize = 20;
-/// ... and at least this many distinct ports on one host, or hosts on one port.
-pub const MIN_PORTS_OR_HOSTS: usize = 10;
+tunables! {
+    /// Distinct (host, port) pairs probed from which a source is a scanner.
+    pub const MIN_TARGETS: usize = 20;
+    /// ... and at least this many distinct ports on one host, or hosts on one port.
+    pub const MIN_PORTS_OR_HOSTS: usize = 10;
+}
 
 fn is_probe(f: &Conn) -> bool {
     f.proto == Proto::Tcp && f.orig_bytes == 0 && f.resp_bytes == 0 && f.orig_pkts <= 4

@@ -18,19 +18,21 @@ pub const RST_STORM: Cause = Cause::new("rst_storm");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[RST_STORM];
 
-/// Sliding window in which reset connections are counted.
-pub const WINDOW_NS: i64 = 10_000_000_000;
-/// Reset connections within one window from which it is a storm.
-pub const MIN_CONNS: usize = 20;
-/// Distinct peer addresses or ports they involve.
-pub const MIN_PEERS: usize = 3;
-/// A burst: established connections, each carrying data, reset by one host within this
-/// window (1 s) are one event (a process killed, a service restarted, a firewall flushing
-/// its state) however few they are.
-pub const BURST_NS: i64 = 1_000_000_000;
-/// Established connections reset within [`BURST_NS`] from which it is a storm (5: parallel
-/// downloads of one client are often 4 to 8 connections).
-pub const MIN_BURST_CONNS: u64 = 5;
+tunables! {
+    /// Sliding window in which reset connections are counted.
+    pub const WINDOW_NS: i64 = 10_000_000_000;
+    /// Reset connections within one window from which it is a storm.
+    pub const MIN_CONNS: usize = 20;
+    /// Distinct peer addresses or ports they involve.
+    pub const MIN_PEERS: usize = 3;
+    /// A burst: established connections, each carrying data, reset by one host within this
+    /// window (1 s) are one event (a process killed, a service restarted, a firewall flushing
+    /// its state) however few they are.
+    pub const BURST_NS: i64 = 1_000_000_000;
+    /// Established connections reset within [`BURST_NS`] from which it is a storm (5: parallel
+    /// downloads of one client are often 4 to 8 connections).
+    pub const MIN_BURST_CONNS: u64 = 5;
+}
 
 /// The host that sent the reset of a flow, unless it is an ordinary client close.
 fn reset_sender(f: &Conn) -> Option<(IpAddr, bool)> {

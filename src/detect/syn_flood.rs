@@ -12,12 +12,14 @@ pub const SYN_FLOOD: Cause = Cause::new("syn_flood");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[SYN_FLOOD];
 
-/// Sliding window in which half-open connections are counted.
-pub const WINDOW_NS: i64 = 10_000_000_000;
-/// Half-open connections in one window from which it is a flood.
-pub const MIN_HALF_OPEN: usize = 100;
-/// Distinct source addresses among them.
-pub const MIN_SOURCES: usize = 20;
+tunables! {
+    /// Sliding window in which half-open connections are counted.
+    pub const WINDOW_NS: i64 = 10_000_000_000;
+    /// Half-open connections in one window from which it is a flood.
+    pub const MIN_HALF_OPEN: usize = 100;
+    /// Distinct source addresses among them.
+    pub const MIN_SOURCES: usize = 20;
+}
 
 fn half_open(f: &Conn) -> bool {
     let h = f.history.as_str();

@@ -19,14 +19,16 @@ pub const TCP_PEERS_UNREACHABLE: Cause = Cause::new("tcp_peers_unreachable");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_PEERS_UNREACHABLE];
 
-/// Distinct server addresses a client must try (10: fewer is an ordinary client talking to
-/// a few services, each of which its own detectors judge).
-pub const MIN_PEERS: usize = 10;
-/// Peers it must fail to reach (8).
-pub const MIN_FAILED: usize = 8;
-/// Share of the peers it fails to reach (one half: a browser that reaches most of its
-/// servers is not this).
-pub const MIN_FAILED_SHARE: f64 = 0.5;
+tunables! {
+    /// Distinct server addresses a client must try (10: fewer is an ordinary client talking to
+    /// a few services, each of which its own detectors judge).
+    pub const MIN_PEERS: usize = 10;
+    /// Peers it must fail to reach (8).
+    pub const MIN_FAILED: usize = 8;
+    /// Share of the peers it fails to reach (one half: a browser that reaches most of its
+    /// servers is not this).
+    pub const MIN_FAILED_SHARE: f64 = 0.5;
+}
 
 /// How one client fared with one peer address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -18,8 +18,10 @@ pub const TCP_REJECTED_RST: Cause = Cause::symptom("tcp_rejected_rst");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_REJECTED_RST];
 
-/// Attempts from which a refused service with no successful connection is `critical`.
-pub const CRITICAL_ATTEMPTS: usize = 3;
+tunables! {
+    /// Attempts from which a refused service with no successful connection is `critical`.
+    pub const CRITICAL_ATTEMPTS: usize = 3;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

@@ -12,8 +12,10 @@ pub const TCP_RESET_MIDSTREAM: Cause = Cause::symptom("tcp_reset_midstream");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_RESET_MIDSTREAM];
 
-/// Server-side aborts from which the finding is `medium` rather than `low`.
-pub const MEDIUM_MIN: usize = 2;
+tunables! {
+    /// Server-side aborts from which the finding is `medium` rather than `low`.
+    pub const MEDIUM_MIN: usize = 2;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

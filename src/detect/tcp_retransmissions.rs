@@ -13,6 +13,9 @@ pub const TCP_RETRANSMISSIONS: Cause = Cause::symptom("tcp_retransmissions");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_RETRANSMISSIONS];
 
+/// This detector has no tunables.
+pub const TUNABLES: &[Tunable] = &[];
+
 /// (retransmissions, share of the service's packets, 0 to 1) from which the finding is `low`,
 /// default (5, 1%): below, a few retransmissions are normal life.
 pub const LOW: (u64, f64) = (5, 0.01);

@@ -24,13 +24,15 @@ pub const TCP_SYN_UNANSWERED: Cause = Cause::symptom("tcp_syn_unanswered");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 
-/// A lone SYN this close to the end of the capture may simply not have been answered yet.
-pub const END_GRACE_NS: i64 = 1_000_000_000;
-/// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.
-pub const CRITICAL_ATTEMPTS: usize = 2;
-/// SYNs (retransmissions included) from which an unanswered service is `critical`, default 3:
-/// a client that retried twice without any answer has given up.
-pub const CRITICAL_SYNS: u64 = 3;
+tunables! {
+    /// A lone SYN this close to the end of the capture may simply not have been answered yet.
+    pub const END_GRACE_NS: i64 = 1_000_000_000;
+    /// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.
+    pub const CRITICAL_ATTEMPTS: usize = 2;
+    /// SYNs (retransmissions included) from which an unanswered service is `critical`, default 3:
+    /// a client that retried twice without any answer has given up.
+    pub const CRITICAL_SYNS: u64 = 3;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

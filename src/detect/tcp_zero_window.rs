@@ -11,12 +11,14 @@ pub const TCP_ZERO_WINDOW: Cause = Cause::symptom("tcp_zero_window");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TCP_ZERO_WINDOW];
 
-/// Zero-window advertisements from which the finding is `low` (below: `info`, a receiver
-/// that caught up at once) and `medium`.
-pub const LOW_MIN: u64 = 5;
-/// Zero-window advertisements from which the finding is `medium`, default 10: a receiver that
-/// keeps stalling its sender.
-pub const MEDIUM_MIN: u64 = 10;
+tunables! {
+    /// Zero-window advertisements from which the finding is `low` (below: `info`, a receiver
+    /// that caught up at once) and `medium`.
+    pub const LOW_MIN: u64 = 5;
+    /// Zero-window advertisements from which the finding is `medium`, default 10: a receiver that
+    /// keeps stalling its sender.
+    pub const MEDIUM_MIN: u64 = 10;
+}
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {

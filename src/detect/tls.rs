@@ -49,9 +49,11 @@ pub const TLS_HANDSHAKE_ABORTED: Cause = Cause::symptom("tls_handshake_aborted")
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FAILURE, TLS_CLIENT_CERT_REQUIRED, TLS_UNKNOWN_CA, TLS_CERT_EXPIRED, TLS_OBSOLETE_VERSION, TLS_WEAK_CIPHER, TLS_HANDSHAKE_ABORTED];
 
-/// An encrypted client record this short after the server's TLS 1.3 flight is an alert
-/// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
-pub const ABORT_MAX_LEN: u16 = 40;
+tunables! {
+    /// An encrypted client record this short after the server's TLS 1.3 flight is an alert
+    /// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
+    pub const ABORT_MAX_LEN: u16 = 40;
+}
 
 /// Why a handshake fails when the client offers only SM cryptography, and what to do.
 const SM_ONLY_WHY: &str = " The client speaks only the Chinese SM (ShangMi) cryptography of TLCP (GM/T 0024, version 0x0101) or RFC 8998 (TLS_SM4_GCM_SM3), with SM2 certificates, and the server speaks none of it: one side only speaks SM suites.";

@@ -52,12 +52,14 @@ pub const TLS_WEAK_KEY: Cause = Cause::new("tls_weak_key");
 /// The causes this detector reports.
 pub const CAUSES: &[Cause] = &[TLS_CERT_EXPIRED, TLS_CERT_NOT_YET_VALID, TLS_CA_EXPIRED, TLS_SELF_SIGNED, TLS_CHAIN_INCOMPLETE, TLS_CHAIN_BROKEN, TLS_UNKNOWN_CA, TLS_HOSTNAME_MISMATCH, TLS_WEAK_KEY];
 
-/// Smallest RSA key (and Diffie-Hellman group) not counted weak, in bits, default 2048 (NIST
-/// SP 800-131A; smaller groups fall to Logjam).
-pub const MIN_RSA_BITS: u32 = 2048;
-/// Smallest elliptic-curve key (and ECDH curve) not counted weak, in bits, default 224 (NIST
-/// SP 800-131A).
-pub const MIN_EC_BITS: u32 = 224;
+tunables! {
+    /// Smallest RSA key (and Diffie-Hellman group) not counted weak, in bits, default 2048 (NIST
+    /// SP 800-131A; smaller groups fall to Logjam).
+    pub const MIN_RSA_BITS: u32 = 2048;
+    /// Smallest elliptic-curve key (and ECDH curve) not counted weak, in bits, default 224 (NIST
+    /// SP 800-131A).
+    pub const MIN_EC_BITS: u32 = 224;
+}
 /// Keys under the minimums count as weak from 2014 (NIST SP 800-131A), SHA-1 signatures from
 /// 2017 (browsers distrust them): judged at capture time like everything else.
 pub const WEAK_KEY_FROM: i64 = 1_388_534_400; // 2014-01-01

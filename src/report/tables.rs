@@ -393,7 +393,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
         .build("events", "one DNS lookup, HTTP request, TLS handshake, ARP packet or ICMP error", capture, &rows)
 }
 
-/// File formats for [`export`].
+/// File formats for `Analysis::export_tables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
     /// Comma-separated values with a header row; instants in RFC 3339.
