@@ -73,6 +73,8 @@ pub struct HttpStream {
     body_len: u64,
     /// Stopped: malformed input or a head too long.
     pub broken: bool,
+    /// Heads httparse refused that were read leniently.
+    pub lenient_heads: u32,
     /// Responses to HEAD requests and 1xx/204/304 have no body: the caller says which
     /// request each response answers.
     pub next_response_bodyless: bool,
@@ -91,6 +93,7 @@ impl HttpStream {
             head_start: 0,
             body_len: 0,
             broken: false,
+            lenient_heads: 0,
             next_response_bodyless: false,
         }
     }
@@ -250,72 +253,182 @@ impl HttpStream {
         self.body_len = 0;
     }
 
-    /// Tries to parse the buffered head: `None` when incomplete.
+    /// Tries to parse the buffered head: `None` when incomplete. What httparse refuses is
+    /// read leniently (see [`lenient`]) and counted in `lenient_heads`.
     fn parse_head(&mut self) -> Option<Result<(HttpHead, usize), ()>> {
         let mut hdrs = [httparse::EMPTY_HEADER; 64];
         let start = self.head_start;
-        if self.is_request {
+        let head = std::mem::take(&mut self.head);
+        let parsed = if self.is_request {
             let mut req = httparse::Request::new(&mut hdrs);
-            match req.parse(&self.head) {
+            match req.parse(&head) {
                 Ok(httparse::Status::Complete(n)) => {
-                    let mut h = head_from(req.headers);
-                    h.method = req.method.map(String::from);
-                    h.uri = req.path.map(|p| p.chars().take(MAX_URI).collect());
-                    h.offset = start;
-                    self.body = match (h.content_length, is_chunked(req.headers)) {
-                        (_, true) => Body::ChunkSize,
-                        (Some(n), false) if n > 0 => Body::Length(n),
-                        _ => Body::None,
-                    };
-                    Some(Ok((h, n)))
+                    let f = fields(req.headers);
+                    let method = req.method.map(|m| m.as_bytes()).unwrap_or_default();
+                    let path = req.path.map(|p| p.as_bytes()).unwrap_or_default();
+                    Some(Ok(self.request_head(&f, method, path, start, n)))
                 }
                 Ok(httparse::Status::Partial) => None,
-                Err(_) => Some(Err(())),
+                Err(_) => self.lenient_head(&head, start),
             }
         } else {
             let mut resp = httparse::Response::new(&mut hdrs);
-            match resp.parse(&self.head) {
+            match resp.parse(&head) {
                 Ok(httparse::Status::Complete(n)) => {
-                    let mut h = head_from(resp.headers);
-                    h.status = resp.code;
-                    h.reason = resp.reason.map(|r| r.chars().take(64).collect());
-                    h.offset = start;
-                    let code = resp.code.unwrap_or(0);
-                    let bodyless = std::mem::take(&mut self.next_response_bodyless)
-                        || (100..200).contains(&code)
-                        || code == 204
-                        || code == 304;
-                    self.body = if bodyless {
-                        Body::None
-                    } else {
-                        match (h.content_length, is_chunked(resp.headers)) {
-                            (_, true) => Body::ChunkSize,
-                            (Some(0), false) => Body::None,
-                            (Some(n), false) => Body::Length(n),
-                            (None, false) => Body::UntilClose,
-                        }
-                    };
-                    Some(Ok((h, n)))
+                    let f = fields(resp.headers);
+                    let reason = resp.reason.map(|r| r.as_bytes()).unwrap_or_default();
+                    Some(Ok(self.response_head(&f, resp.code, reason, start, n)))
                 }
                 Ok(httparse::Status::Partial) => None,
-                Err(_) => Some(Err(())),
+                Err(_) => self.lenient_head(&head, start),
+            }
+        };
+        self.head = head;
+        parsed
+    }
+
+    /// A head httparse refused, read leniently.
+    fn lenient_head(&mut self, head: &[u8], start: u64) -> Option<Result<(HttpHead, usize), ()>> {
+        match lenient(head, self.is_request)? {
+            Err(()) => Some(Err(())),
+            Ok(l) => {
+                self.lenient_heads += 1;
+                Some(Ok(if self.is_request {
+                    self.request_head(&l.fields, l.start.0, l.start.1, start, l.len)
+                } else {
+                    let code = std::str::from_utf8(l.start.0).ok().and_then(|c| c.parse().ok());
+                    self.response_head(&l.fields, code, l.start.1, start, l.len)
+                }))
             }
         }
     }
+
+    fn request_head(&mut self, f: &Fields<'_>, method: &[u8], path: &[u8], start: u64, n: usize) -> (HttpHead, usize) {
+        let mut h = head_from(f);
+        h.method = Some(text(method, 16));
+        h.uri = Some(text(path, MAX_URI));
+        h.offset = start;
+        self.body = match (h.content_length, is_chunked(f)) {
+            (_, true) => Body::ChunkSize,
+            (Some(n), false) if n > 0 => Body::Length(n),
+            _ => Body::None,
+        };
+        (h, n)
+    }
+
+    fn response_head(&mut self, f: &Fields<'_>, code: Option<u16>, reason: &[u8], start: u64, n: usize) -> (HttpHead, usize) {
+        let mut h = head_from(f);
+        h.status = code;
+        h.reason = Some(text(reason, 64));
+        h.offset = start;
+        let code = code.unwrap_or(0);
+        let bodyless = std::mem::take(&mut self.next_response_bodyless)
+            || (100..200).contains(&code)
+            || code == 204
+            || code == 304;
+        self.body = if bodyless {
+            Body::None
+        } else {
+            match (h.content_length, is_chunked(f)) {
+                (_, true) => Body::ChunkSize,
+                (Some(0), false) => Body::None,
+                (Some(n), false) => Body::Length(n),
+                (None, false) => Body::UntilClose,
+            }
+        };
+        (h, n)
+    }
 }
 
-fn header<'a>(hs: &'a [httparse::Header<'a>], name: &str) -> Option<&'a str> {
+/// A head's header fields as (name, value), from httparse or from the lenient reader.
+type Fields<'a> = Vec<(&'a str, &'a [u8])>;
+
+fn fields<'a>(hs: &'a [httparse::Header<'a>]) -> Fields<'a> {
+    hs.iter().map(|h| (h.name, h.value)).collect()
+}
+
+fn header<'a>(hs: &Fields<'a>, name: &str) -> Option<&'a str> {
     hs.iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .and_then(|h| std::str::from_utf8(h.value).ok())
+        .find(|h| h.0.eq_ignore_ascii_case(name))
+        .and_then(|h| std::str::from_utf8(h.1).ok())
         .map(str::trim)
 }
 
-fn is_chunked(hs: &[httparse::Header<'_>]) -> bool {
+fn is_chunked(hs: &Fields<'_>) -> bool {
     header(hs, "transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
 }
 
-fn head_from(hs: &[httparse::Header<'_>]) -> HttpHead {
+/// What a head says, read leniently, as Wireshark does, when httparse refuses it (a control
+/// character in a header value or the reason phrase, a space in a URI, a bare LF): the
+/// start line split at spaces, header lines split at their first colon, lines that are
+/// neither skipped. `None` when even the start line cannot be read.
+struct Lenient<'a> {
+    /// Method and target (request), or status and reason (response).
+    start: (&'a [u8], &'a [u8]),
+    fields: Fields<'a>,
+    /// Bytes of the head, blank line included.
+    len: usize,
+}
+
+/// The end of the head in `b` (after its blank line), CRLF or bare LF.
+fn head_end(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(nl) = b[i..].iter().position(|&c| c == b'\n') {
+        let at = i + nl + 1;
+        match b.get(at..) {
+            Some([b'\n', ..]) => return Some(at + 1),
+            Some([b'\r', b'\n', ..]) => return Some(at + 2),
+            _ => i = at,
+        }
+    }
+    None
+}
+
+fn lenient(b: &[u8], is_request: bool) -> Option<Result<Lenient<'_>, ()>> {
+    let Some(len) = head_end(b) else {
+        return None; // not complete yet (the caller caps the size)
+    };
+    let mut lines = b[..len]
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let first = lines.next().unwrap_or_default();
+    let mut parts = first.splitn(3, |&c| c == b' ');
+    let (a, b2, c) = (parts.next()?, parts.next(), parts.next());
+    let start = if is_request {
+        // METHOD TARGET HTTP/x.y (a target with spaces keeps them)
+        let method_ok = !a.is_empty() && a.iter().all(u8::is_ascii_uppercase);
+        let target = first.get(a.len() + 1..)?;
+        let target = match target.iter().rposition(|&c| c == b' ') {
+            Some(sp) if target[sp + 1..].starts_with(b"HTTP/") => &target[..sp],
+            _ => return Some(Err(())),
+        };
+        if !method_ok || target.is_empty() {
+            return Some(Err(()));
+        }
+        (a, target)
+    } else {
+        let code = b2.unwrap_or_default();
+        if !a.starts_with(b"HTTP/") || code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+            return Some(Err(()));
+        }
+        (code, c.unwrap_or_default())
+    };
+    let fields = lines
+        .filter_map(|l| {
+            let colon = l.iter().position(|&c| c == b':')?;
+            let name = std::str::from_utf8(&l[..colon]).ok()?.trim();
+            (!name.is_empty() && !name.contains(' ')).then(|| (name, &l[colon + 1..]))
+        })
+        .collect();
+    Some(Ok(Lenient { start, fields, len }))
+}
+
+/// Text of wire bytes, invalid UTF-8 replaced, at most `max` characters.
+fn text(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(b).chars().take(max).collect()
+}
+
+fn head_from(hs: &Fields<'_>) -> HttpHead {
     HttpHead {
         method: None,
         uri: None,
@@ -335,6 +448,33 @@ fn head_from(hs: &[httparse::Header<'_>]) -> HttpHead {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heads_httparse_refuses_are_read_leniently_as_wireshark_does() {
+        // A control character in the reason phrase and in a header value.
+        let resp = b"HTTP/1.1 500 Internal\x01Error\r\nContent-Length: 2\r\nX-Trace: a\x1bb\r\n\r\nokHTTP/1.1 500 again\r\nContent-Length: 0\r\n\r\n";
+        let mut st = HttpStream::new(false);
+        let (mut h, mut b) = (Vec::new(), Vec::new());
+        st.push(resp, &mut h, &mut b);
+        assert!(!st.broken);
+        assert_eq!(h.len(), 2, "{h:?}");
+        assert_eq!(h[0].status, Some(500));
+        assert_eq!(h[0].reason.as_deref(), Some("Internal\u{1}Error"));
+        assert_eq!(h[1].status, Some(500));
+        assert_eq!(st.lenient_heads, 1);
+        // A space in the target and a bare LF.
+        let req = b"GET /a b.html HTTP/1.1\nHost: x\n\n";
+        let mut st = HttpStream::new(true);
+        let (mut h, mut b) = (Vec::new(), Vec::new());
+        st.push(req, &mut h, &mut b);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h[0].uri.as_deref(), Some("/a b.html"));
+        assert_eq!(h[0].host.as_deref(), Some("x"));
+        // Not HTTP at all: still broken.
+        let mut st = HttpStream::new(false);
+        st.push(b"SSH-2.0-OpenSSH\r\n\r\n", &mut Vec::new(), &mut Vec::new());
+        assert!(st.broken);
+    }
 
     fn run(is_request: bool, chunks: &[&[u8]]) -> (Vec<HttpHead>, Vec<BodyDone>, bool) {
         let mut s = HttpStream::new(is_request);
