@@ -487,7 +487,7 @@ fn write_parquet(t: &Table, path: &Path) -> Result<(), String> {
         };
         cols.push(s.into());
     }
-    let mut df = DataFrame::new(cols).map_err(err)?;
+    let mut df = DataFrame::new(t.rows(), cols).map_err(err)?;
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     ParquetWriter::new(file).finish(&mut df).map_err(err)?;
     Ok(())
