@@ -21,9 +21,34 @@
 //! ```
 //!
 //! The same report renders as text for a terminal ([`Report::to_text_view`], with a
-//! [`View`] for `--top`, `--server`, `--verbose` and colour), Markdown for a ticket
+//! [`View`] for `--top`, `--server`, `--verbose`, colour and language), Markdown for a ticket
 //! ([`Report::to_markdown`]) and one self-contained HTML page ([`Report::to_html`]); each
 //! escapes the strings that came off the wire for its medium.
+//!
+//! ```
+//! use pcap_rca::{Config, Lang, View};
+//! let report = pcap_rca::analyze_path("fixtures/syn-dropped-8081.pcap", &Config::default())?;
+//! let terminal = report.to_text_view(&View { top: Some(1), ..View::default() });
+//! assert!(terminal.contains("tcp_syn_unanswered"));
+//! let ticket = report.to_markdown(&View { lang: Lang::Zh, ..View::default() });
+//! assert!(ticket.contains("不响应 SYN"));
+//! let page = report.to_html(&View::default());
+//! assert!(page.starts_with("<!DOCTYPE html>"));
+//! # Ok::<(), pcap_rca::Error>(())
+//! ```
+//!
+//! For analysts, [`Analysis::tables`] and [`Analysis::export_tables`] give the flows,
+//! findings, root causes and events as columns (CSV, or Parquet with the `parquet` feature):
+//!
+//! ```
+//! use pcap_rca::{Config, Input, TableFormat};
+//! let an = pcap_rca::analyze_inputs(&[Input::Path("fixtures/syn-dropped-8081.pcap".into())], &Config::default())?;
+//! let report = an.report();
+//! let dir = std::env::temp_dir().join("pcap-rca-doc-tables");
+//! let files = an.export_tables(&report, &dir, TableFormat::Csv)?;
+//! assert_eq!(files.len(), 4); // flows, findings, root_causes, events
+//! # Ok::<(), pcap_rca::Error>(())
+//! ```
 //!
 //! # Root causes, consequences, severity
 //!
@@ -81,6 +106,7 @@
 //! - `internals`: makes the stages' modules public, for the benches and white-box tests.
 //!   They carry no stability promise.
 //! - `fuzzing`: the fuzz targets' entry points (`fuzzing`); implies `internals`.
+//! - `parquet`: `--export` as Parquet, written with polars.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

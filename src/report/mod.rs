@@ -98,7 +98,10 @@ pub struct Summary {
     pub checks: Vec<Check>,
 }
 
-/// The whole report.
+/// The whole report: the JSON contract `pcap-rca.report/1` as Rust types. What follows is
+/// `docs/report-contract.md`, the contract's vocabulary and its newer fields.
+///
+#[doc = include_str!("../../docs/report-contract.md")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// Always [`SCHEMA`] (`pcap-rca.report/1`).
