@@ -184,6 +184,8 @@ pub struct Flow {
     /// Time of this flow's entry in the flow table's [`Deadlines`] (none: it has none, as
     /// its idle limit never runs out): at most the time it becomes due, see [`expiry`].
     scheduled: Option<i64>,
+    /// Found idle by [`FlowTable::expire`], about to be finished.
+    expiring: bool,
 }
 
 /// Events produced by flows besides their summary.
@@ -311,6 +313,7 @@ impl Flow {
             tls: None,
             sniffed: false,
             scheduled: None,
+            expiring: false,
         }
     }
 
@@ -794,8 +797,8 @@ pub struct FlowTable {
     slab: Slab<Flow>,
     /// When each live flow becomes due (see [`expiry`]).
     deadlines: Deadlines,
-    /// The flows found due by [`FlowTable::expire`], with their place in the map's order
-    /// (a buffer kept between calls).
+    /// The flows found idle by [`FlowTable::expire`], with their place in the map's order
+    /// when it is needed (a buffer kept between calls).
     due: Vec<(Reverse<usize>, Slot)>,
     pub finished: Vec<Conn>,
     /// Finished records kept as they are at most; the rest are folded (see [`fold`]).
@@ -927,7 +930,7 @@ impl FlowTable {
 
     /// Finishes flows idle for longer than their timeout at time `now_ns`. Only the flows
     /// whose deadline has come are looked at (see [`expiry`]); those that are over are
-    /// finished in the order the flow map would list them (see [`map_position`]).
+    /// finished in the order the flow map lists them (see [`map_position`]).
     pub fn expire(&mut self, now_ns: i64) {
         let t = self.timeouts;
         let mut due = std::mem::take(&mut self.due);
@@ -947,18 +950,40 @@ impl FlowTable {
                 Some(_) => {
                     debug_assert!(now_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f));
                     f.scheduled = None;
-                    due.push((Reverse(map_position(&self.flows, &f.key)), slot));
+                    f.expiring = true;
+                    due.push((Reverse(0), slot));
                 }
                 None => f.scheduled = None,
             }
         }
-        due.sort_unstable();
-        for &(_, slot) in &due {
-            let Some(key) = self.slab.get(slot).map(|f| f.key) else {
-                continue;
-            };
-            self.flows.remove(&key);
-            self.finish_slot(slot);
+        if due.len().saturating_mul(8) >= self.flows.len() {
+            // Most of a small table: one walk over the map meets them in its order, and
+            // costs less than looking each one up twice.
+            let (slab, events) = (&mut self.slab, &mut self.events);
+            let (budget, finished) = (&mut self.budget, &mut self.finished);
+            self.flows.retain(|_, slot| {
+                let Some(f) = slab.get_mut(*slot).filter(|f| f.expiring) else {
+                    return true;
+                };
+                f.finish(events);
+                budget.place(finished, Conn::from_flow(f));
+                slab.remove(*slot);
+                false
+            });
+        } else {
+            for (pos, slot) in due.iter_mut() {
+                if let Some(f) = self.slab.get(*slot) {
+                    *pos = Reverse(map_position(&self.flows, &f.key));
+                }
+            }
+            due.sort_unstable();
+            for &(_, slot) in &due {
+                let Some(key) = self.slab.get(slot).map(|f| f.key) else {
+                    continue;
+                };
+                self.flows.remove(&key);
+                self.finish_slot(slot);
+            }
         }
         self.due = due;
         let slab = &self.slab;
@@ -1061,6 +1086,89 @@ mod tests {
             sorted.sort_by_key(|k| Reverse(map_position(&m, k)));
             assert_eq!(walked, sorted, "round {round}, {} keys", m.len());
         }
+    }
+
+    /// A UDP packet of flow `i` (its own client port) at `ts_ns`.
+    fn udp(i: u32, ts_ns: i64) -> Packet {
+        use crate::decode::{DecodeStatus, Fragment, IpInfo, UdpInfo};
+        Packet {
+            capture: 0,
+            frame: u64::from(i) + 1,
+            ts_ns,
+            caplen: 60,
+            wire_len: 60,
+            linktype: 1,
+            status: DecodeStatus::Decoded,
+            vlan: None,
+            eth_src: None,
+            net: Network::Ip(IpInfo {
+                src: IpAddr::V4(Ipv4Addr::new(10, 0, (i >> 8) as u8, i as u8)),
+                dst: IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)),
+                ttl: 64,
+                ip_id: 0,
+                ip_len: 46,
+                fragment: Fragment::None,
+                has_options: false,
+                transport: Transport::Udp(UdpInfo {
+                    src_port: 40_000,
+                    dst_port: 9_999,
+                    payload_len: 18,
+                }),
+            }),
+            payload_off: 42,
+            payload_caplen: 0,
+        }
+    }
+
+    /// Expiring only the due flows finishes the same flows, in the same order, as a walk of
+    /// the whole map would (whether a few or most of the table are due).
+    #[test]
+    fn expire_finishes_what_a_walk_of_the_map_would() {
+        let mut t = FlowTable::new(Timeouts::default());
+        let udp_ns = t.timeouts.udp_ns;
+        let mut next = 0u32;
+        let mut now = 0i64;
+        let (mut few, mut many) = (0, 0);
+        for round in 0..80i64 {
+            // Flows time out 20 rounds after they start: a few of the table at a time, or
+            // most of it when the large rounds come up.
+            let n = if round % 10 == 0 { 4000 } else { 40 };
+            for _ in 0..n {
+                now += 1_000_000;
+                let p = udp(next, now);
+                let (k, s, d) = flow_tuple(&p).unwrap();
+                t.add(&p, &[], k, s, d);
+                next += 1;
+            }
+            // Touch some older flows again (their deadlines move later).
+            for i in (0..next).step_by(7) {
+                let p = udp(i, now);
+                let (k, s, d) = flow_tuple(&p).unwrap();
+                if t.flows.contains_key(&k) {
+                    t.add(&p, &[], k, s, d);
+                }
+            }
+            now += udp_ns / 20;
+            let expected: Vec<u64> = t
+                .flows
+                .values()
+                .filter_map(|&s| t.slab.get(s))
+                .filter(|f| now.saturating_sub(f.last_ts_ns) > idle_limit(&t.timeouts, f))
+                .map(|f| f.first_frame)
+                .collect();
+            if !expected.is_empty() {
+                if expected.len() * 8 >= t.flows.len() {
+                    many += 1;
+                } else {
+                    few += 1;
+                }
+            }
+            let before = t.finished.len();
+            t.expire(now);
+            let got: Vec<u64> = t.finished[before..].iter().map(|c| c.first_frame).collect();
+            assert_eq!(got, expected, "round {round}");
+        }
+        assert!(few > 10 && many > 2, "{few} {many}");
     }
 
     #[test]
