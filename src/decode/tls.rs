@@ -123,7 +123,8 @@ impl TlsStream {
             || (b.len() >= 3 && b[0] & 0x80 != 0 && b[2] == 1)
     }
 
-    /// Consumes stream bytes; appends what they said to `out`.
+    /// Consumes stream bytes; appends what they said to `out`. Records are read where they
+    /// are: only an incomplete record at the end is copied, to wait for the next bytes.
     pub fn push(&mut self, data: &[u8], out: &mut Vec<TlsItem>) {
         if self.broken {
             return;
@@ -138,10 +139,26 @@ impl TlsStream {
             self.sslv2_hello(data, out);
             return;
         }
-        self.buf.extend_from_slice(data);
+        if self.buf.is_empty() {
+            let off = self.records(data, out);
+            self.buf.extend_from_slice(&data[off..]);
+        } else {
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.extend_from_slice(data);
+            let off = self.records(&buf, out);
+            buf.drain(..off);
+            self.buf = buf;
+        }
+        if self.buf.len() > MAX_RECORD {
+            self.broken = true;
+        }
+    }
+
+    /// Reads the complete records at the start of `bytes`; returns how many bytes they took.
+    fn records(&mut self, bytes: &[u8], out: &mut Vec<TlsItem>) -> usize {
         let mut off = 0;
         loop {
-            let rest = &self.buf[off..];
+            let rest = &bytes[off..];
             if rest.len() < 5 {
                 break;
             }
@@ -183,39 +200,55 @@ impl TlsStream {
                     });
                 }
             } else if rtype == TlsRecordType::Handshake {
-                self.hs.extend_from_slice(raw.data);
-                self.handshake(out);
+                // Messages are read where they are too; what is left of one that goes on in
+                // the next record waits in `hs`.
+                if self.hs.is_empty() {
+                    let used = self.handshake(raw.data, out);
+                    self.hs.extend_from_slice(&raw.data[used..]);
+                } else {
+                    let mut hs = std::mem::take(&mut self.hs);
+                    hs.extend_from_slice(raw.data);
+                    let used = self.handshake(&hs, out);
+                    hs.drain(..used);
+                    self.hs = hs;
+                }
             }
         }
-        self.buf.drain(..off);
-        if self.buf.len() > MAX_RECORD {
-            self.broken = true;
-        }
+        off
     }
 
-    fn handshake(&mut self, out: &mut Vec<TlsItem>) {
+    /// Reads the complete handshake messages at the start of `bytes`; returns how many bytes
+    /// they took.
+    fn handshake(&mut self, bytes: &[u8], out: &mut Vec<TlsItem>) -> usize {
+        let mut off = 0;
         loop {
-            if self.hs.len() < 4 {
-                return;
+            let hs = &bytes[off..];
+            if hs.len() < 4 {
+                return off;
             }
-            let len =
-                ((self.hs[1] as usize) << 16) | ((self.hs[2] as usize) << 8) | self.hs[3] as usize;
+            let len = ((hs[1] as usize) << 16) | ((hs[2] as usize) << 8) | hs[3] as usize;
             if len + 4 > MAX_HANDSHAKE {
                 self.broken = true;
-                return;
+                return off;
             }
-            if self.hs.len() < 4 + len {
-                return;
+            if hs.len() < 4 + len {
+                return off;
             }
-            let mut msg = self.hs[..4 + len].to_vec();
-            self.hs.drain(..4 + len);
+            let msg = &hs[..4 + len];
+            off += 4 + len;
             // A TLCP ServerHello has TLS 1.2's layout, but tls-parser only accepts 3.x
-            // versions there: parse it as 1.2 and report TLCP's version.
+            // versions there: parse it (a copy) as 1.2 and report TLCP's version.
             let tlcp = msg[0] == 2 && msg.get(4..6) == Some(&[1, 1]);
-            if tlcp {
-                msg[4..6].copy_from_slice(&[3, 3]);
-            }
-            if let Ok((_, TlsMessage::Handshake(h))) = parse_tls_message_handshake(&msg) {
+            let as_tls12;
+            let msg = if tlcp {
+                let mut m = msg.to_vec();
+                m[4..6].copy_from_slice(&[3, 3]);
+                as_tls12 = m;
+                &as_tls12[..]
+            } else {
+                msg
+            };
+            if let Ok((_, TlsMessage::Handshake(h))) = parse_tls_message_handshake(msg) {
                 match h {
                     TlsMessageHandshake::ClientHello(ch) => {
                         let mut offer = ClientOffer {

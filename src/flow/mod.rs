@@ -406,7 +406,7 @@ impl Flow {
         if let Some(h) = self.http.as_mut() {
             h.flush(&mut ev.http);
         }
-        if let Some(t) = self.tls.as_mut() {
+        if let Some(t) = self.tls.take() {
             let mut s = t.finish();
             // One copy of each distinct chain: a busy server sends the same one thousands of
             // times, and the sessions are kept to the end.
