@@ -106,6 +106,8 @@ pub struct TlsStream {
     /// Stopped: not TLS, or a record too large.
     pub broken: bool,
     pub offer: Option<ClientOffer>,
+    /// A ClientHello was read (`offer` may have been taken since).
+    hello: bool,
     /// DER certificates of the first Certificate message (up to [`MAX_CERTS`]).
     pub certs: Vec<Vec<u8>>,
     /// The suite this side chose (server direction), to read its ServerKeyExchange.
@@ -131,7 +133,7 @@ impl TlsStream {
         }
         // An SSLv2-format ClientHello (2-byte header with the high bit set).
         if self.buf.is_empty()
-            && self.offer.is_none()
+            && !self.hello
             && data.len() >= 3
             && data[0] & 0x80 != 0
             && data[2] == 1
@@ -298,6 +300,7 @@ impl TlsStream {
                             }
                         }
                         self.offer = Some(offer);
+                        self.hello = true;
                         out.push(TlsItem::ClientHello);
                     }
                     TlsMessageHandshake::ServerHello(sh) => {
@@ -391,18 +394,28 @@ impl TlsStream {
             suites,
             ..ClientOffer::default()
         });
+        self.hello = true;
         out.push(TlsItem::ClientHello);
     }
 }
 
 /// Extension types of a ClientHello's extension block, in order (at most [`MAX_LIST`]).
-fn extension_types(mut b: &[u8]) -> Vec<u16> {
-    let mut out = Vec::new();
-    while b.len() >= 4 && out.len() < MAX_LIST {
-        out.push(u16::from_be_bytes([b[0], b[1]]));
-        let len = u16::from_be_bytes([b[2], b[3]]) as usize;
-        b = b.get(4 + len..).unwrap_or(&[]);
+fn extension_types(b: &[u8]) -> Vec<u16> {
+    fn types(mut b: &[u8]) -> impl Iterator<Item = u16> + '_ {
+        std::iter::from_fn(move || {
+            if b.len() < 4 {
+                return None;
+            }
+            let t = u16::from_be_bytes([b[0], b[1]]);
+            let len = u16::from_be_bytes([b[2], b[3]]) as usize;
+            b = b.get(4 + len..).unwrap_or(&[]);
+            Some(t)
+        })
+        .take(MAX_LIST)
     }
+    // Counted first: one allocation of the right size (the list is kept with the session).
+    let mut out = Vec::with_capacity(types(b).count());
+    out.extend(types(b));
     out
 }
 

@@ -152,10 +152,9 @@ impl TlsFlow {
             }
         }
         self.items = items;
-        if let Some(o) = &self.streams[0].offer {
-            if s.offer.is_none() {
-                s.offer = Some(o.clone());
-            }
+        if s.offer.is_none() {
+            // Moved, not copied: the stream has no more use for it.
+            s.offer = self.streams[0].offer.take();
         }
         if self.streams[0].encrypted
             && self.streams[1].encrypted
