@@ -848,12 +848,13 @@ impl FlowTable {
     fn schedule(&mut self, slot: Slot) {
         let t = self.timeouts;
         let f = self.flow(slot);
-        let Some(at) = expiry::due_at(f.last_ts_ns, idle_limit(&t, f)) else {
+        let limit = idle_limit(&t, f);
+        let Some(at) = expiry::due_at(f.last_ts_ns, limit) else {
             return;
         };
         if f.scheduled.is_none_or(|s| at < s) {
             f.scheduled = Some(at);
-            self.deadlines.push(at, slot);
+            self.deadlines.push(limit, at, slot);
         }
     }
 
@@ -899,7 +900,7 @@ impl FlowTable {
             self.flows.remove(&key);
             self.finish_slot(slot);
         }
-        let slot = self.slab.insert(Flow::new(key, src, dst, p));
+        let slot = self.slab.insert_with(|| Flow::new(key, src, dst, p));
         if let Some(f) = self.slab.get_mut(slot) {
             f.add(p, payload, src, &mut self.events);
         }
@@ -942,13 +943,14 @@ impl FlowTable {
             if f.scheduled != Some(at) {
                 continue; // rescheduled since, or another flow in a reused slot
             }
-            match expiry::due_at(f.last_ts_ns, idle_limit(&t, f)) {
+            let limit = idle_limit(&t, f);
+            match expiry::due_at(f.last_ts_ns, limit) {
                 Some(at) if at > now_ns => {
                     f.scheduled = Some(at);
-                    self.deadlines.push(at, slot);
+                    self.deadlines.push(limit, at, slot);
                 }
                 Some(_) => {
-                    debug_assert!(now_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f));
+                    debug_assert!(now_ns.saturating_sub(f.last_ts_ns) > limit);
                     f.scheduled = None;
                     f.expiring = true;
                     due.push((Reverse(0), slot));
