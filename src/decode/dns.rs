@@ -72,14 +72,56 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Longest name text [`read_name`] writes: 255 bytes of labels and length bytes, each label
+/// byte at most 4 characters (`\ddd`), a dot in place of each length byte but the first.
+const MAX_NAME_TEXT: usize = 4 * 255;
+
 /// Reads a possibly compressed name starting at `start`; returns it and the offset just after
-/// it in the original position (after the first pointer, if any).
+/// it in the original position (after the first pointer, if any). The name is written only
+/// when `out` asks for it, built on the stack and allocated once, at its size.
 fn read_name(msg: &[u8], start: usize, out: Option<&mut String>) -> Result<usize, DnsError> {
+    let Some(out) = out else {
+        return walk_name(msg, start, |_| {});
+    };
+    let mut name = [0u8; MAX_NAME_TEXT];
+    let mut n = 0usize;
+    let end = walk_name(msg, start, |label| {
+        if n > 0 {
+            name[n] = b'.';
+            n += 1;
+        }
+        for &c in label {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_graphic() && c != b'.' {
+                name[n] = c;
+                n += 1;
+            } else {
+                name[n..n + 4].copy_from_slice(&[
+                    b'\\',
+                    b'0' + c / 100,
+                    b'0' + c / 10 % 10,
+                    b'0' + c % 10,
+                ]);
+                n += 4;
+            }
+        }
+    })?;
+    // Only ASCII was written.
+    *out = match std::str::from_utf8(&name[..n]) {
+        Ok("") | Err(_) => ".".into(),
+        Ok(s) => s.to_owned(),
+    };
+    Ok(end)
+}
+
+/// Walks a possibly compressed name starting at `start`, giving each label to `label` (at
+/// most 255 bytes of labels and length bytes in all); returns the offset just after it in
+/// the original position (after the first pointer, if any).
+fn walk_name(msg: &[u8], start: usize, mut label: impl FnMut(&[u8])) -> Result<usize, DnsError> {
     let mut pos = start;
     let mut after = None;
     let mut pointers = 0;
     let mut len = 0usize;
-    let mut name = String::new();
     loop {
         let l = *msg.get(pos).ok_or(DnsError::Truncated)?;
         match l & 0xc0 {
@@ -88,24 +130,14 @@ fn read_name(msg: &[u8], start: usize, out: Option<&mut String>) -> Result<usize
                     pos += 1;
                     break;
                 }
-                let label = msg
+                let bytes = msg
                     .get(pos + 1..pos + 1 + l as usize)
                     .ok_or(DnsError::Truncated)?;
                 len += l as usize + 1;
                 if len > 255 {
                     return Err(DnsError::BadName);
                 }
-                if !name.is_empty() {
-                    name.push('.');
-                }
-                for &c in label {
-                    let c = c.to_ascii_lowercase();
-                    if c.is_ascii_graphic() && c != b'.' {
-                        name.push(c as char);
-                    } else {
-                        name.push_str(&format!("\\{c:03}"));
-                    }
-                }
+                label(bytes);
                 pos += 1 + l as usize;
             }
             0xc0 => {
@@ -121,9 +153,6 @@ fn read_name(msg: &[u8], start: usize, out: Option<&mut String>) -> Result<usize
             }
             _ => return Err(DnsError::BadName),
         }
-    }
-    if let Some(o) = out {
-        *o = if name.is_empty() { ".".into() } else { name };
     }
     Ok(after.unwrap_or(pos))
 }
@@ -355,6 +384,41 @@ mod tests {
         }
         m.extend_from_slice(&[0, 0, 1, 0, 1]);
         assert_eq!(parse(&m), Err(DnsError::BadName));
+    }
+
+    /// Names are lowercased, odd bytes written `\ddd`, the root `.`; the longest name of
+    /// escaped bytes fits the text buffer.
+    #[test]
+    fn names_are_written_as_zone_file_text() {
+        let question = |name: &[u8]| {
+            let mut m = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+            m.extend_from_slice(name);
+            m.extend_from_slice(&[0, 1, 0, 1]);
+            parse(&m).map(|m| m.qname)
+        };
+        assert_eq!(
+            question(b"\x04A b.\x03Com\x00").as_deref(),
+            Ok("a\\032b\\046.com")
+        );
+        assert_eq!(question(&[0]).as_deref(), Ok("."));
+        assert_eq!(
+            question(&[3, 0, 255, 9, 0]).as_deref(),
+            Ok("\\000\\255\\009")
+        );
+        // 255 bytes of labels and lengths, every label byte escaped.
+        let mut long = Vec::new();
+        for _ in 0..3 {
+            long.push(63);
+            long.extend_from_slice(&[0u8; 63]);
+        }
+        long.push(62);
+        long.extend_from_slice(&[0u8; 62]);
+        long.push(0);
+        let name = question(&long).unwrap();
+        assert_eq!(name.len(), 4 * 251 + 3);
+        long[192] = 63;
+        long.splice(193..193, [0u8]);
+        assert!(question(&long).is_err());
     }
 
     #[test]

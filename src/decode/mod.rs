@@ -367,16 +367,15 @@ pub fn decode(
         p.status = DecodeStatus::Undecodable;
         return p;
     }
-    let sliced = match linktype {
-        linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
-            Ok(s) => s,
-            Err(_) => {
-                p.status = DecodeStatus::Truncated;
-                return p;
-            }
+    // The sliced packet (over 300 bytes) is read where etherparse wrote it: moved out of
+    // its `Result`, or into one variable for every arm, it was copied for every frame.
+    match linktype {
+        linktype::ETHERNET => match &LaxSlicedPacket::from_ethernet(data) {
+            Ok(s) => from_sliced(s, data, &mut p),
+            Err(_) => p.status = DecodeStatus::Truncated,
         },
         linktype::RAW | linktype::IPV4 | linktype::IPV6 | linktype::RAW_OPENBSD => {
-            from_ip_or_status(data, &mut p)
+            from_ip(data, data, &mut p)
         }
         linktype::NULL | linktype::LOOP => {
             if data.len() < 4 {
@@ -385,7 +384,7 @@ pub fn decode(
             }
             // The address family is in host byte order (NULL) or network order (LOOP);
             // small values tell which. Only the IP families matter.
-            from_ip_or_status(&data[4..], &mut p)
+            from_ip(&data[4..], data, &mut p)
         }
         linktype::LINUX_SLL => {
             if data.len() < 16 {
@@ -394,7 +393,7 @@ pub fn decode(
             }
             let proto = u16::from_be_bytes([data[14], data[15]]);
             let arphrd = u16::from_be_bytes([data[2], data[3]]);
-            cooked(proto, arphrd, &data[16..], &mut p)
+            from_sliced(&cooked(proto, arphrd, &data[16..], &mut p), data, &mut p)
         }
         linktype::LINUX_SLL2 => {
             if data.len() < 20 {
@@ -403,21 +402,22 @@ pub fn decode(
             }
             let proto = u16::from_be_bytes([data[0], data[1]]);
             let arphrd = u16::from_be_bytes([data[8], data[9]]);
-            cooked(proto, arphrd, &data[20..], &mut p)
+            from_sliced(&cooked(proto, arphrd, &data[20..], &mut p), data, &mut p)
         }
-        _ => {
-            p.status = DecodeStatus::Undecodable;
-            return p;
-        }
-    };
-    if p.status == DecodeStatus::Undecodable && sliced.net.is_none() && sliced.link.is_none() {
-        return p;
+        _ => p.status = DecodeStatus::Undecodable,
     }
-    fill_from_sliced(&sliced, data, &mut p);
+    p
+}
+
+/// Fills `p` from the sliced frame `data`.
+fn from_sliced(sliced: &LaxSlicedPacket<'_>, data: &[u8], p: &mut Packet) {
+    if p.status == DecodeStatus::Undecodable && sliced.net.is_none() && sliced.link.is_none() {
+        return;
+    }
+    fill_from_sliced(sliced, data, p);
     if p.status == DecodeStatus::Decoded && p.caplen < p.wire_len {
         p.status = DecodeStatus::Truncated;
     }
-    p
 }
 
 /// Linux cooked capture: `proto` is an EtherType when `arphrd` is a normal device.
@@ -431,16 +431,21 @@ fn cooked<'a>(proto: u16, arphrd: u16, rest: &'a [u8], p: &mut Packet) -> LaxSli
     LaxSlicedPacket::from_ether_type(EtherType(proto), rest)
 }
 
-fn from_ip_or_status<'a>(data: &'a [u8], p: &mut Packet) -> LaxSlicedPacket<'a> {
-    match LaxSlicedPacket::from_ip(data) {
-        Ok(s) => s,
+/// Raw IP at `ip`, within the captured `frame`.
+fn from_ip(ip: &[u8], frame: &[u8], p: &mut Packet) {
+    match &LaxSlicedPacket::from_ip(ip) {
+        Ok(s) => from_sliced(s, frame, p),
         Err(e) => {
             use etherparse::err::ip::LaxHeaderSliceError;
             p.status = match e {
                 LaxHeaderSliceError::Len(_) => DecodeStatus::Truncated,
                 LaxHeaderSliceError::Content(_) => DecodeStatus::Undecodable,
             };
-            LaxSlicedPacket::from_ether_type(EtherType(0xffff), &[])
+            from_sliced(
+                &LaxSlicedPacket::from_ether_type(EtherType(0xffff), &[]),
+                frame,
+                p,
+            )
         }
     }
 }

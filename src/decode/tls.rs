@@ -8,7 +8,7 @@
 //! and alert codes are kept as numbers.
 
 use tls_parser::{
-    TlsExtension, TlsMessage, TlsMessageHandshake, TlsRecordType, parse_tls_extensions,
+    MAX_RECORD_LEN, TlsExtension, TlsMessage, TlsMessageHandshake, TlsRecordType, parse_tls_extensions,
     parse_tls_message_handshake, parse_tls_raw_record,
 };
 
@@ -106,10 +106,23 @@ pub struct TlsStream {
     /// Stopped: not TLS, or a record too large.
     pub broken: bool,
     pub offer: Option<ClientOffer>,
+    /// A ClientHello was read (`offer` may have been taken since).
+    hello: bool,
     /// DER certificates of the first Certificate message (up to [`MAX_CERTS`]).
     pub certs: Vec<Vec<u8>>,
     /// The suite this side chose (server direction), to read its ServerKeyExchange.
     suite: Option<u16>,
+    /// A record under way whose bytes say nothing more than its header: counted, not kept.
+    skip: Option<Skip>,
+}
+
+/// A record being skipped to its end (see [`TlsStream::push`]).
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    rtype: TlsRecordType,
+    len: usize,
+    /// Bytes still to come.
+    left: usize,
 }
 
 /// Certificates kept per chain, and the largest one kept.
@@ -123,14 +136,19 @@ impl TlsStream {
             || (b.len() >= 3 && b[0] & 0x80 != 0 && b[2] == 1)
     }
 
-    /// Consumes stream bytes; appends what they said to `out`.
+    /// Consumes stream bytes; appends what they said to `out`. Records are read where they
+    /// are: only an incomplete record at the end is copied, to wait for the next bytes, and
+    /// not even that when its bytes say nothing (an encrypted record, whose header tells all
+    /// we read of it): it is then only counted down, and said when its last byte comes, as
+    /// when it was kept.
     pub fn push(&mut self, data: &[u8], out: &mut Vec<TlsItem>) {
         if self.broken {
             return;
         }
         // An SSLv2-format ClientHello (2-byte header with the high bit set).
         if self.buf.is_empty()
-            && self.offer.is_none()
+            && self.skip.is_none()
+            && !self.hello
             && data.len() >= 3
             && data[0] & 0x80 != 0
             && data[2] == 1
@@ -138,10 +156,51 @@ impl TlsStream {
             self.sslv2_hello(data, out);
             return;
         }
-        self.buf.extend_from_slice(data);
+        let mut data = data;
+        if let Some(s) = self.skip.as_mut() {
+            let n = s.left.min(data.len());
+            s.left -= n;
+            data = &data[n..];
+            if s.left > 0 {
+                return;
+            }
+            let Skip { rtype, len, .. } = *s;
+            self.skip = None;
+            // What reading the whole record (tls-parser's envelope) would have refused.
+            if len > usize::from(MAX_RECORD_LEN) {
+                self.broken = true;
+                return;
+            }
+            self.record(rtype, len, &[], out);
+        }
+        if self.buf.is_empty() {
+            let off = self.records(data, out);
+            self.buf.extend_from_slice(&data[off..]);
+        } else {
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.extend_from_slice(data);
+            let off = self.records(&buf, out);
+            buf.drain(..off);
+            self.buf = buf;
+        }
+        if self.buf.len() > MAX_RECORD {
+            self.broken = true;
+        }
+    }
+
+    /// Whether what a record says does not depend on its bytes, given its header and the
+    /// stream's state (see [`TlsStream::record`]).
+    fn content_free(&self, rtype: TlsRecordType, len: usize) -> bool {
+        !((rtype == TlsRecordType::Handshake && !self.encrypted)
+            || (rtype == TlsRecordType::Alert && !self.encrypted && len == 2))
+    }
+
+    /// Reads the complete records at the start of `bytes`; returns how many bytes they took
+    /// (all of them when the last, incomplete, record is skipped rather than kept).
+    fn records(&mut self, bytes: &[u8], out: &mut Vec<TlsItem>) -> usize {
         let mut off = 0;
         loop {
-            let rest = &self.buf[off..];
+            let rest = &bytes[off..];
             if rest.len() < 5 {
                 break;
             }
@@ -151,6 +210,15 @@ impl TlsStream {
                 break;
             }
             if rest.len() < 5 + len {
+                let rtype = TlsRecordType(rest[0]);
+                if self.content_free(rtype, len) {
+                    self.skip = Some(Skip {
+                        rtype,
+                        len,
+                        left: 5 + len - rest.len(),
+                    });
+                    off = bytes.len();
+                }
                 break;
             }
             let rec = &rest[..5 + len];
@@ -159,63 +227,84 @@ impl TlsStream {
                 self.broken = true;
                 break;
             };
-            let rtype = raw.hdr.record_type;
-            if rtype == TlsRecordType::ChangeCipherSpec {
-                self.encrypted = true;
-                out.push(TlsItem::ChangeCipherSpec);
-            } else if rtype == TlsRecordType::ApplicationData
-                || (self.encrypted && rtype != TlsRecordType::Alert)
-            {
+            self.record(raw.hdr.record_type, len, raw.data, out);
+        }
+        off
+    }
+
+    /// What one complete record of type `rtype` and length `len` says; `data` is its content
+    /// (empty for a record that was skipped: [`TlsStream::content_free`] ones only).
+    fn record(&mut self, rtype: TlsRecordType, len: usize, data: &[u8], out: &mut Vec<TlsItem>) {
+        if rtype == TlsRecordType::ChangeCipherSpec {
+            self.encrypted = true;
+            out.push(TlsItem::ChangeCipherSpec);
+        } else if rtype == TlsRecordType::ApplicationData
+            || (self.encrypted && rtype != TlsRecordType::Alert)
+        {
+            out.push(TlsItem::Encrypted {
+                len: len as u16,
+                app: rtype == TlsRecordType::ApplicationData,
+            });
+        } else if rtype == TlsRecordType::Alert {
+            if self.encrypted || len != 2 {
                 out.push(TlsItem::Encrypted {
                     len: len as u16,
-                    app: rtype == TlsRecordType::ApplicationData,
+                    app: false,
                 });
-            } else if rtype == TlsRecordType::Alert {
-                if self.encrypted || raw.data.len() != 2 {
-                    out.push(TlsItem::Encrypted {
-                        len: len as u16,
-                        app: false,
-                    });
-                } else {
-                    out.push(TlsItem::Alert {
-                        level: raw.data[0],
-                        description: raw.data[1],
-                    });
-                }
-            } else if rtype == TlsRecordType::Handshake {
-                self.hs.extend_from_slice(raw.data);
-                self.handshake(out);
+            } else {
+                out.push(TlsItem::Alert {
+                    level: data[0],
+                    description: data[1],
+                });
             }
-        }
-        self.buf.drain(..off);
-        if self.buf.len() > MAX_RECORD {
-            self.broken = true;
+        } else if rtype == TlsRecordType::Handshake {
+            // Messages are read where they are too; what is left of one that goes on in the
+            // next record waits in `hs`.
+            if self.hs.is_empty() {
+                let used = self.handshake(data, out);
+                self.hs.extend_from_slice(&data[used..]);
+            } else {
+                let mut hs = std::mem::take(&mut self.hs);
+                hs.extend_from_slice(data);
+                let used = self.handshake(&hs, out);
+                hs.drain(..used);
+                self.hs = hs;
+            }
         }
     }
 
-    fn handshake(&mut self, out: &mut Vec<TlsItem>) {
+    /// Reads the complete handshake messages at the start of `bytes`; returns how many bytes
+    /// they took.
+    fn handshake(&mut self, bytes: &[u8], out: &mut Vec<TlsItem>) -> usize {
+        let mut off = 0;
         loop {
-            if self.hs.len() < 4 {
-                return;
+            let hs = &bytes[off..];
+            if hs.len() < 4 {
+                return off;
             }
-            let len =
-                ((self.hs[1] as usize) << 16) | ((self.hs[2] as usize) << 8) | self.hs[3] as usize;
+            let len = ((hs[1] as usize) << 16) | ((hs[2] as usize) << 8) | hs[3] as usize;
             if len + 4 > MAX_HANDSHAKE {
                 self.broken = true;
-                return;
+                return off;
             }
-            if self.hs.len() < 4 + len {
-                return;
+            if hs.len() < 4 + len {
+                return off;
             }
-            let mut msg = self.hs[..4 + len].to_vec();
-            self.hs.drain(..4 + len);
+            let msg = &hs[..4 + len];
+            off += 4 + len;
             // A TLCP ServerHello has TLS 1.2's layout, but tls-parser only accepts 3.x
-            // versions there: parse it as 1.2 and report TLCP's version.
+            // versions there: parse it (a copy) as 1.2 and report TLCP's version.
             let tlcp = msg[0] == 2 && msg.get(4..6) == Some(&[1, 1]);
-            if tlcp {
-                msg[4..6].copy_from_slice(&[3, 3]);
-            }
-            if let Ok((_, TlsMessage::Handshake(h))) = parse_tls_message_handshake(&msg) {
+            let as_tls12;
+            let msg = if tlcp {
+                let mut m = msg.to_vec();
+                m[4..6].copy_from_slice(&[3, 3]);
+                as_tls12 = m;
+                &as_tls12[..]
+            } else {
+                msg
+            };
+            if let Ok((_, TlsMessage::Handshake(h))) = parse_tls_message_handshake(msg) {
                 match h {
                     TlsMessageHandshake::ClientHello(ch) => {
                         let mut offer = ClientOffer {
@@ -265,6 +354,7 @@ impl TlsStream {
                             }
                         }
                         self.offer = Some(offer);
+                        self.hello = true;
                         out.push(TlsItem::ClientHello);
                     }
                     TlsMessageHandshake::ServerHello(sh) => {
@@ -358,18 +448,28 @@ impl TlsStream {
             suites,
             ..ClientOffer::default()
         });
+        self.hello = true;
         out.push(TlsItem::ClientHello);
     }
 }
 
 /// Extension types of a ClientHello's extension block, in order (at most [`MAX_LIST`]).
-fn extension_types(mut b: &[u8]) -> Vec<u16> {
-    let mut out = Vec::new();
-    while b.len() >= 4 && out.len() < MAX_LIST {
-        out.push(u16::from_be_bytes([b[0], b[1]]));
-        let len = u16::from_be_bytes([b[2], b[3]]) as usize;
-        b = b.get(4 + len..).unwrap_or(&[]);
+fn extension_types(b: &[u8]) -> Vec<u16> {
+    fn types(mut b: &[u8]) -> impl Iterator<Item = u16> + '_ {
+        std::iter::from_fn(move || {
+            if b.len() < 4 {
+                return None;
+            }
+            let t = u16::from_be_bytes([b[0], b[1]]);
+            let len = u16::from_be_bytes([b[2], b[3]]) as usize;
+            b = b.get(4 + len..).unwrap_or(&[]);
+            Some(t)
+        })
+        .take(MAX_LIST)
     }
+    // Counted first: one allocation of the right size (the list is kept with the session).
+    let mut out = Vec::with_capacity(types(b).count());
+    out.extend(types(b));
     out
 }
 
@@ -701,6 +801,77 @@ mod tests {
             );
             assert_eq!(s.offer.as_ref().unwrap().suites, vec![0xc02f, 0x0005]);
         }
+    }
+
+    /// Records whose bytes are skipped rather than kept say the same, in the segment that
+    /// brings their last byte, whatever the cuts; a record larger than tls-parser accepts
+    /// still stops the stream when it ends.
+    #[test]
+    fn skipped_records_say_the_same_where_they_end() {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        let mut add = |bytes: &mut Vec<u8>, r: Vec<u8>| {
+            bytes.extend_from_slice(&r);
+            ends.push(bytes.len());
+        };
+        add(&mut bytes, record(0x0303, 23, &[7; 3000])); // application data
+        add(&mut bytes, record(0x0303, 21, &[1, 0])); // plaintext alert: read
+        add(&mut bytes, record(0x0303, 21, &[1, 0, 0])); // odd alert: skipped
+        add(&mut bytes, record(0x0303, 24, &[9; 40])); // heartbeat: says nothing
+        add(&mut bytes, record(0x0303, 20, &[1])); // ChangeCipherSpec
+        add(&mut bytes, record(0x0303, 22, &[5; 700])); // encrypted handshake
+        add(&mut bytes, record(0x0303, 21, &[2, 2])); // encrypted alert
+        let expected = [
+            TlsItem::Encrypted {
+                len: 3000,
+                app: true,
+            },
+            TlsItem::Alert {
+                level: 1,
+                description: 0,
+            },
+            TlsItem::Encrypted { len: 3, app: false },
+            TlsItem::ChangeCipherSpec,
+            TlsItem::Encrypted {
+                len: 700,
+                app: false,
+            },
+            TlsItem::Encrypted { len: 2, app: false },
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..300 {
+            // Cut into random segments (some of one byte), and say which segment each item
+            // came with.
+            let mut s = TlsStream::default();
+            let (mut out, mut at) = (Vec::new(), Vec::new());
+            let mut pos = 0;
+            while pos < bytes.len() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let n = 1 + (x % if round % 2 == 0 { 9 } else { 1600 }) as usize;
+                let end = (pos + n).min(bytes.len());
+                let before = out.len();
+                s.push(&bytes[pos..end], &mut out);
+                at.extend(std::iter::repeat_n((pos, end), out.len() - before));
+                pos = end;
+            }
+            assert_eq!(out, expected, "round {round}");
+            // The heartbeat says nothing: every other record's item comes with its last byte.
+            let mut want: Vec<usize> = ends.clone();
+            want.remove(3);
+            let with_last_byte = at.iter().zip(&want).all(|(&(a, b), &w)| a < w && w <= b);
+            assert!(with_last_byte, "round {round}: {at:?} {want:?}");
+            assert!(s.encrypted && !s.broken && s.buf.is_empty() && s.skip.is_none());
+        }
+        // Too long for tls-parser (but not for the header check): broken once it ends.
+        let big = record(0x0303, 23, &vec![0; usize::from(MAX_RECORD_LEN) + 1]);
+        let mut s = TlsStream::default();
+        let mut out = Vec::new();
+        s.push(&big[..100], &mut out);
+        assert!(!s.broken);
+        s.push(&big[100..], &mut out);
+        assert!(s.broken && out.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! [`FlowTable`] whatever shard handles them. Memory is bounded by the number of concurrent
 //! flows: idle flows are finished and summarised by [`FlowTable::expire`].
 
+pub mod expiry;
 pub mod fold;
 pub mod http;
 pub mod tcp;
@@ -12,6 +13,7 @@ pub mod tcp;
 pub(crate) mod testing;
 pub mod tls;
 
+use std::cmp::Reverse;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
@@ -22,6 +24,7 @@ pub use crate::config::Timeouts;
 use crate::decode::{Network, Packet, Transport};
 use crate::event::{DnsEvent, HttpEvent, TlsSession, is_dns_port};
 use crate::units::rfc3339;
+use expiry::{Deadlines, Slab, Slot};
 use tcp::TcpConn;
 
 /// Transport protocol of a flow.
@@ -178,6 +181,11 @@ pub struct Flow {
     tls: Option<Box<tls::TlsFlow>>,
     /// Content recognition done (the first payload from the originator was looked at).
     sniffed: bool,
+    /// Time of this flow's entry in the flow table's [`Deadlines`] (none: it has none, as
+    /// its idle limit never runs out): at most the time it becomes due, see [`expiry`].
+    scheduled: Option<i64>,
+    /// Found idle by [`FlowTable::expire`], about to be finished.
+    expiring: bool,
 }
 
 /// Events produced by flows besides their summary.
@@ -304,6 +312,8 @@ impl Flow {
             http: None,
             tls: None,
             sniffed: false,
+            scheduled: None,
+            expiring: false,
         }
     }
 
@@ -396,7 +406,7 @@ impl Flow {
         if let Some(h) = self.http.as_mut() {
             h.flush(&mut ev.http);
         }
-        if let Some(t) = self.tls.as_mut() {
+        if let Some(t) = self.tls.take() {
             let mut s = t.finish();
             // One copy of each distinct chain: a busy server sends the same one thousands of
             // times, and the sessions are kept to the end.
@@ -763,12 +773,33 @@ fn idle_limit(t: &Timeouts, f: &Flow) -> i64 {
     }
 }
 
+/// Where `key` comes in `map`'s iteration order: the map visits higher values first.
+///
+/// `std`'s `HashMap` (hashbrown) visits its buckets in index order and stores bucket `i`
+/// just below bucket `i - 1`, so the address of a key says where an iteration meets it. The
+/// flow table expired flows in that order when it walked the map (`retain`); expiring the
+/// due flows in the same order keeps everything that depends on it as it was (which flows
+/// the record budget keeps when it fills up during a batch, which sources a folded record
+/// lists first). The test `expiry_follows_the_map_order` checks the claim on the toolchain
+/// in use.
+fn map_position(map: &FxHashMap<FlowKey, Slot>, key: &FlowKey) -> usize {
+    map.get_key_value(key)
+        .map_or(0, |(k, _)| std::ptr::from_ref(k) as usize)
+}
+
 /// Flows of one shard. Packets of one flow must arrive in frame order.
 #[derive(Debug, Default)]
 pub struct FlowTable {
-    /// Boxed, so the table's slots stay small: growing it (which briefly holds the old and
-    /// the new slots) costs 48 bytes a flow, not the whole flow.
-    flows: FxHashMap<FlowKey, Box<Flow>>,
+    /// The slot of each live flow in `slab` (the map's slots stay small: growing it, which
+    /// briefly holds the old and the new slots, costs 48 bytes a flow, not the whole flow).
+    flows: FxHashMap<FlowKey, Slot>,
+    /// The live flows, in slots reused as flows come and go.
+    slab: Slab<Flow>,
+    /// When each live flow becomes due (see [`expiry`]).
+    deadlines: Deadlines,
+    /// The flows found idle by [`FlowTable::expire`], with their place in the map's order
+    /// when it is needed (a buffer kept between calls).
+    due: Vec<(Reverse<usize>, Slot)>,
     pub finished: Vec<Conn>,
     /// Finished records kept as they are at most; the rest are folded (see [`fold`]).
     pub budget: fold::Budget,
@@ -797,20 +828,53 @@ impl FlowTable {
         }
     }
 
+    /// The flow in `slot`, which must be live.
+    fn flow(&mut self, slot: Slot) -> &mut Flow {
+        self.slab.get_mut(slot).expect("a live flow's slot")
+    }
+
+    /// Finishes the flow in `slot` (already out of the map) and frees its slot.
+    fn finish_slot(&mut self, slot: Slot) {
+        let Some(f) = self.slab.get_mut(slot) else {
+            return;
+        };
+        f.finish(&mut self.events);
+        self.budget.place(&mut self.finished, Conn::from_flow(f));
+        self.slab.remove(slot);
+    }
+
+    /// Gives the flow in `slot` an entry in the deadlines if it becomes due before the one
+    /// it has (after a packet: its state may have shortened its idle limit).
+    fn schedule(&mut self, slot: Slot) {
+        let t = self.timeouts;
+        let f = self.flow(slot);
+        let limit = idle_limit(&t, f);
+        let Some(at) = expiry::due_at(f.last_ts_ns, limit) else {
+            return;
+        };
+        if f.scheduled.is_none_or(|s| at < s) {
+            f.scheduled = Some(at);
+            self.deadlines.push(limit, at, slot);
+        }
+    }
+
     /// Finishes the longest-idle tenth of the table (ties broken by key, so the choice does not
     /// depend on hashing): memory stays bounded by `max_flows` whatever the traffic (a SYN
     /// flood from random sources creates a flow per packet).
     fn evict(&mut self) {
         let n = (self.flows.len() / 10).max(1);
-        let mut idle: Vec<(i64, FlowKey)> =
-            self.flows.iter().map(|(k, f)| (f.last_ts_ns, *k)).collect();
+        let slab = &self.slab;
+        let mut idle: Vec<(i64, FlowKey)> = self
+            .flows
+            .iter()
+            .filter_map(|(k, &s)| Some((slab.get(s)?.last_ts_ns, *k)))
+            .collect();
         idle.select_nth_unstable(n - 1);
         idle.truncate(n);
         idle.sort_unstable();
         for (_, k) in idle {
-            if let Some(mut f) = self.flows.remove(&k) {
-                f.finish(&mut self.events);
-                self.budget.place(&mut self.finished, Conn::from_flow(&f));
+            if let Some(slot) = self.flows.remove(&k) {
+                self.finish_slot(slot);
                 self.evicted += 1;
             }
         }
@@ -820,24 +884,28 @@ impl FlowTable {
     /// timeout by this packet's time is finished and the packet starts a new one; so is a TCP
     /// connection reusing the ports of one that ended.
     pub fn add(&mut self, p: &Packet, payload: &[u8], key: FlowKey, src: Addr, dst: Addr) {
-        if let Some(f) = self.flows.get_mut(&key) {
-            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&self.timeouts, f);
+        if let Some(&slot) = self.flows.get(&key) {
+            let t = self.timeouts;
+            let f = self.slab.get_mut(slot).expect("a live flow's slot");
+            let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f);
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
                 (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
                 _ => false,
             };
             if !idle && !reuse {
                 f.add(p, payload, src, &mut self.events);
+                self.schedule(slot);
                 return;
             }
-            if let Some(mut old) = self.flows.remove(&key) {
-                old.finish(&mut self.events);
-                self.budget.place(&mut self.finished, Conn::from_flow(&old));
-            }
+            self.flows.remove(&key);
+            self.finish_slot(slot);
         }
-        let mut f = Box::new(Flow::new(key, src, dst, p));
-        f.add(p, payload, src, &mut self.events);
-        self.flows.insert(key, f);
+        let slot = self.slab.insert_with(|| Flow::new(key, src, dst, p));
+        if let Some(f) = self.slab.get_mut(slot) {
+            f.add(p, payload, src, &mut self.events);
+        }
+        self.schedule(slot);
+        self.flows.insert(key, slot);
         self.peak_flows = self.peak_flows.max(self.flows.len());
         if self.flows.len() > self.max_flows {
             self.evict();
@@ -861,19 +929,68 @@ impl FlowTable {
         }
     }
 
-    /// Finishes flows idle for longer than their timeout at time `now_ns`.
+    /// Finishes flows idle for longer than their timeout at time `now_ns`. Only the flows
+    /// whose deadline has come are looked at (see [`expiry`]); those that are over are
+    /// finished in the order the flow map lists them (see [`map_position`]).
     pub fn expire(&mut self, now_ns: i64) {
         let t = self.timeouts;
-        let finished = &mut self.finished;
-        let budget = &mut self.budget;
-        let events = &mut self.events;
-        self.flows.retain(|_, f| {
-            let keep = now_ns.saturating_sub(f.last_ts_ns) <= idle_limit(&t, f);
-            if !keep {
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        while let Some((at, slot)) = self.deadlines.pop_due(now_ns) {
+            let Some(f) = self.slab.get_mut(slot) else {
+                continue;
+            };
+            if f.scheduled != Some(at) {
+                continue; // rescheduled since, or another flow in a reused slot
+            }
+            let limit = idle_limit(&t, f);
+            match expiry::due_at(f.last_ts_ns, limit) {
+                Some(at) if at > now_ns => {
+                    f.scheduled = Some(at);
+                    self.deadlines.push(limit, at, slot);
+                }
+                Some(_) => {
+                    debug_assert!(now_ns.saturating_sub(f.last_ts_ns) > limit);
+                    f.scheduled = None;
+                    f.expiring = true;
+                    due.push((Reverse(0), slot));
+                }
+                None => f.scheduled = None,
+            }
+        }
+        if due.len().saturating_mul(8) >= self.flows.len() {
+            // Most of a small table: one walk over the map meets them in its order, and
+            // costs less than looking each one up twice.
+            let (slab, events) = (&mut self.slab, &mut self.events);
+            let (budget, finished) = (&mut self.budget, &mut self.finished);
+            self.flows.retain(|_, slot| {
+                let Some(f) = slab.get_mut(*slot).filter(|f| f.expiring) else {
+                    return true;
+                };
                 f.finish(events);
                 budget.place(finished, Conn::from_flow(f));
+                slab.remove(*slot);
+                false
+            });
+        } else {
+            for (pos, slot) in due.iter_mut() {
+                if let Some(f) = self.slab.get(*slot) {
+                    *pos = Reverse(map_position(&self.flows, &f.key));
+                }
             }
-            keep
+            due.sort_unstable();
+            for &(_, slot) in &due {
+                let Some(key) = self.slab.get(slot).map(|f| f.key) else {
+                    continue;
+                };
+                self.flows.remove(&key);
+                self.finish_slot(slot);
+            }
+        }
+        self.due = due;
+        let slab = &self.slab;
+        self.deadlines.compact_if(self.flows.len(), |at, s| {
+            slab.get(s).is_some_and(|f| f.scheduled == Some(at))
         });
         self.cap_events();
     }
@@ -883,13 +1000,22 @@ impl FlowTable {
         let room = self.budget.max_records.saturating_sub(self.finished.len());
         self.finished.reserve_exact(self.flows.len().min(room));
         // Oldest first, so the budget keeps the earliest flows whatever the hashing.
-        let mut live: Vec<Box<Flow>> = std::mem::take(&mut self.flows).into_values().collect();
-        live.sort_unstable_by_key(|f| (f.first_ts_ns, f.capture, f.first_frame));
-        for mut f in live {
-            f.finish(&mut self.events);
-            self.budget.place(&mut self.finished, Conn::from_flow(&f));
+        let slab = &self.slab;
+        let mut live: Vec<((i64, u16, u64), Slot)> = std::mem::take(&mut self.flows)
+            .into_values()
+            .filter_map(|s| {
+                let f = slab.get(s)?;
+                Some(((f.first_ts_ns, f.capture, f.first_frame), s))
+            })
+            .collect();
+        live.sort_unstable();
+        for (_, slot) in live {
+            self.finish_slot(slot);
             self.cap_events();
         }
+        self.slab = Slab::default();
+        self.deadlines.clear();
+        self.due = Vec::new();
     }
 }
 
@@ -922,6 +1048,129 @@ mod tests {
             "{}",
             std::mem::size_of::<Conn>()
         );
+    }
+
+    fn key(i: u32) -> FlowKey {
+        let a = Addr {
+            ip: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (i >> 8))),
+            port: 1024 + (i & 0xff) as u16,
+        };
+        let b = Addr {
+            ip: IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)),
+            port: 443,
+        };
+        FlowKey::new(Proto::Tcp, a, b)
+    }
+
+    /// `map_position` orders keys as iterating the map (which `retain` does) meets them,
+    /// through growth, removals and reuse of the freed buckets.
+    #[test]
+    fn expiry_follows_the_map_order() {
+        let mut m: FxHashMap<FlowKey, Slot> = FxHashMap::default();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..200u32 {
+            for _ in 0..(50 + round * 3) {
+                let k = key((next() % 20_000) as u32);
+                if next() % 3 == 0 {
+                    m.remove(&k);
+                } else {
+                    m.insert(k, round);
+                }
+            }
+            let walked: Vec<FlowKey> = m.keys().copied().collect();
+            let mut sorted = walked.clone();
+            sorted.sort_by_key(|k| Reverse(map_position(&m, k)));
+            assert_eq!(walked, sorted, "round {round}, {} keys", m.len());
+        }
+    }
+
+    /// A UDP packet of flow `i` (its own client port) at `ts_ns`.
+    fn udp(i: u32, ts_ns: i64) -> Packet {
+        use crate::decode::{DecodeStatus, Fragment, IpInfo, UdpInfo};
+        Packet {
+            capture: 0,
+            frame: u64::from(i) + 1,
+            ts_ns,
+            caplen: 60,
+            wire_len: 60,
+            linktype: 1,
+            status: DecodeStatus::Decoded,
+            vlan: None,
+            eth_src: None,
+            net: Network::Ip(IpInfo {
+                src: IpAddr::V4(Ipv4Addr::new(10, 0, (i >> 8) as u8, i as u8)),
+                dst: IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)),
+                ttl: 64,
+                ip_id: 0,
+                ip_len: 46,
+                fragment: Fragment::None,
+                has_options: false,
+                transport: Transport::Udp(UdpInfo {
+                    src_port: 40_000,
+                    dst_port: 9_999,
+                    payload_len: 18,
+                }),
+            }),
+            payload_off: 42,
+            payload_caplen: 0,
+        }
+    }
+
+    /// Expiring only the due flows finishes the same flows, in the same order, as a walk of
+    /// the whole map would (whether a few or most of the table are due).
+    #[test]
+    fn expire_finishes_what_a_walk_of_the_map_would() {
+        let mut t = FlowTable::new(Timeouts::default());
+        let udp_ns = t.timeouts.udp_ns;
+        let mut next = 0u32;
+        let mut now = 0i64;
+        let (mut few, mut many) = (0, 0);
+        for round in 0..80i64 {
+            // Flows time out 20 rounds after they start: a few of the table at a time, or
+            // most of it when the large rounds come up.
+            let n = if round % 10 == 0 { 4000 } else { 40 };
+            for _ in 0..n {
+                now += 1_000_000;
+                let p = udp(next, now);
+                let (k, s, d) = flow_tuple(&p).unwrap();
+                t.add(&p, &[], k, s, d);
+                next += 1;
+            }
+            // Touch some older flows again (their deadlines move later).
+            for i in (0..next).step_by(7) {
+                let p = udp(i, now);
+                let (k, s, d) = flow_tuple(&p).unwrap();
+                if t.flows.contains_key(&k) {
+                    t.add(&p, &[], k, s, d);
+                }
+            }
+            now += udp_ns / 20;
+            let expected: Vec<u64> = t
+                .flows
+                .values()
+                .filter_map(|&s| t.slab.get(s))
+                .filter(|f| now.saturating_sub(f.last_ts_ns) > idle_limit(&t.timeouts, f))
+                .map(|f| f.first_frame)
+                .collect();
+            if !expected.is_empty() {
+                if expected.len() * 8 >= t.flows.len() {
+                    many += 1;
+                } else {
+                    few += 1;
+                }
+            }
+            let before = t.finished.len();
+            t.expire(now);
+            let got: Vec<u64> = t.finished[before..].iter().map(|c| c.first_frame).collect();
+            assert_eq!(got, expected, "round {round}");
+        }
+        assert!(few > 10 && many > 2, "{few} {many}");
     }
 
     #[test]

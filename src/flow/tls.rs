@@ -25,6 +25,8 @@ pub struct TlsFlow {
     /// rest of the connection is encrypted records that say nothing more, so they are not
     /// reassembled (on a busy HTTPS capture this was the largest copy of payload bytes).
     settled: bool,
+    /// What the last segment said (a buffer kept between segments).
+    items: Vec<TlsItem>,
 }
 
 impl TlsFlow {
@@ -60,6 +62,7 @@ impl TlsFlow {
             },
             step: "the start",
             settled: false,
+            items: Vec::new(),
         }
     }
 
@@ -77,10 +80,10 @@ impl TlsFlow {
         let Some(payload) = self.order[dir].accept(t, payload) else {
             return;
         };
-        let mut items = Vec::new();
+        let mut items = std::mem::take(&mut self.items);
         self.streams[dir].push(payload, &mut items);
         let s = &mut self.session;
-        for it in items {
+        for it in items.drain(..) {
             match it {
                 TlsItem::ClientHello => {
                     s.client_hello_frame.get_or_insert(p.frame);
@@ -106,7 +109,9 @@ impl TlsFlow {
                     if dir == 1 {
                         s.certificates = count;
                         if s.certs.is_empty() {
-                            s.certs = std::sync::Arc::new(self.streams[1].certs.clone());
+                            // Taken, not copied: the stream keeps only the first chain.
+                            s.certs =
+                                std::sync::Arc::new(std::mem::take(&mut self.streams[1].certs));
                             s.cert_frame = Some(p.frame);
                             s.cert_ts_ns = p.ts_ns;
                         }
@@ -146,10 +151,10 @@ impl TlsFlow {
                 }
             }
         }
-        if let Some(o) = &self.streams[0].offer {
-            if s.offer.is_none() {
-                s.offer = Some(o.clone());
-            }
+        self.items = items;
+        if s.offer.is_none() {
+            // Moved, not copied: the stream has no more use for it.
+            s.offer = self.streams[0].offer.take();
         }
         if self.streams[0].encrypted
             && self.streams[1].encrypted
@@ -161,7 +166,10 @@ impl TlsFlow {
         }
     }
 
-    pub fn finish(&mut self) -> TlsSession {
-        self.session.clone()
+    /// The session's summary, once the flow is over (moved out of the box alone: the rest
+    /// of the flow, a kilobyte, is dropped where it is).
+    pub fn finish(self: Box<Self>) -> TlsSession {
+        let TlsFlow { session, .. } = *self;
+        session
     }
 }
