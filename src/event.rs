@@ -181,6 +181,9 @@ impl DnsEvent {
         let Transport::Udp(u) = &ip.transport else {
             return None;
         };
+        if ip.fragment != crate::decode::Fragment::None {
+            return None; // not whole: the reassembled datagram carries the message
+        }
         if !is_dns_port(u.src_port) && !is_dns_port(u.dst_port) {
             return None;
         }
@@ -193,6 +196,33 @@ impl DnsEvent {
             src_port: u.src_port,
             dst: ip.dst,
             dst_port: u.dst_port,
+            tcp: false,
+            msg,
+        })
+    }
+
+    /// The DNS message in a reassembled UDP datagram, attributed to the fragment that
+    /// completed it.
+    pub fn of_datagram(d: &crate::decode::frag::Datagram) -> Option<DnsEvent> {
+        if d.proto != crate::decode::ip_proto::UDP {
+            return None;
+        }
+        let h = d.data.get(..8)?;
+        let src_port = u16::from_be_bytes([h[0], h[1]]);
+        let dst_port = u16::from_be_bytes([h[2], h[3]]);
+        let len = (u16::from_be_bytes([h[4], h[5]]) as usize).clamp(8, d.data.len());
+        if !is_dns_port(src_port) && !is_dns_port(dst_port) {
+            return None;
+        }
+        let msg = crate::decode::dns::parse(&d.data[8..len]).ok()?;
+        Some(DnsEvent {
+            capture: d.capture,
+            frame: d.frame,
+            ts_ns: d.ts_ns,
+            src: d.src,
+            src_port,
+            dst: d.dst,
+            dst_port,
             tcp: false,
             msg,
         })

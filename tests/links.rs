@@ -281,3 +281,50 @@ fn a_slow_service_explains_the_client_that_reset_on_it() {
         vec![("tcp_reset_midstream", Rule::SlowService)]
     );
 }
+
+/// The `events` table's DNS rows of a capture: (query frame, answer frame, outcome).
+fn dns_answers(name: &str) -> Vec<(String, String, String)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/links")
+        .join(name);
+    let mut cfg = Config::default();
+    cfg.threads = 2;
+    let an = pcap_rca::analyze_inputs(&[pcap_rca::Input::Path(path)], &cfg).unwrap();
+    let r = an.report();
+    let tables = an.tables(&r);
+    let ev = tables.iter().find(|t| t.name == "events").unwrap();
+    let col = |n: &str| ev.columns.iter().find(|c| c.name == n).unwrap();
+    (0..ev.rows())
+        .filter(|&i| col("kind").values.text(i) == "dns")
+        .map(|i| {
+            (
+                col("frame").values.text(i),
+                col("answer_frame").values.text(i),
+                col("outcome").values.text(i),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_dns_answer_in_ip_fragments_is_an_answer_in_its_last_fragments_frame() {
+    for name in ["dns-fragmented-v4.pcap", "dns-fragmented-v6.pcap"] {
+        let r = report(name);
+        assert_eq!(r.summary.verdict, "healthy", "{name}: {:#?}", r.root_causes);
+        assert!(
+            r.root_causes.iter().all(|c| c.cause != "dns_timeout"),
+            "{name}"
+        );
+        // tshark: queries 3, 5, 9 answered in 4, 8 (fragments 6, 7, 8), 12 (10, 11, 12).
+        let got = dns_answers(name);
+        let want = [("3", "4"), ("5", "8"), ("9", "12")];
+        assert_eq!(got.len(), 3, "{name}: {got:?}");
+        for ((q, a, outcome), (wq, wa)) in got.iter().zip(want) {
+            assert_eq!(
+                (q.as_str(), a.as_str(), outcome.as_str()),
+                (wq, wa, "NOERROR"),
+                "{name}"
+            );
+        }
+    }
+}

@@ -52,6 +52,12 @@ pub struct Counters {
     pub fold_groups: u64,
     /// Of the folded flows, those folded per source or per outcome (`Analysis::scattered`).
     pub flows_scattered: u64,
+    /// IP fragment reassembly (`decode::frag`).
+    pub defrag: crate::decode::frag::DefragStats,
+    /// HTTP heads httparse refused that were read leniently, and HTTP streams abandoned as
+    /// unreadable.
+    pub http_lenient: u64,
+    pub http_unreadable: u64,
 }
 
 /// Everything the detectors work from.

@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use super::{Analysis, CaptureStats};
 use crate::capture::{Batch, FrameReader, Input};
 use crate::config::Config;
-use crate::decode::{self, DecodeStatus, Network, Packet, Transport};
+use crate::decode::frag::{Datagram, Defrag};
+use crate::decode::{self, DecodeStatus, Fragment, Network, Packet, Transport};
 use crate::error::{Error, Result};
 use crate::event::{ArpEvent, DnsEvent, IcmpEvent};
 use crate::flow::{Addr, Conn, FlowKey, FlowTable};
@@ -208,6 +209,7 @@ fn process(
     an: &mut Analysis,
     cfg: &Config,
     shards: &mut Shards,
+    defrag: &mut Defrag,
 ) {
     let mut now_ns = i64::MIN;
     for list in shards.lists.iter_mut() {
@@ -217,15 +219,22 @@ fn process(
         let d = views[si as usize];
         let p = &d.packets[pi as usize];
         account(&mut stats[si as usize], an, p, cfg);
-        if let Some(ev) = DnsEvent::of_udp(p, d.batch.data(&d.batch.frames[pi as usize])) {
+        let frame = d.batch.data(&d.batch.frames[pi as usize]);
+        if let Some(ev) = DnsEvent::of_udp(p, frame) {
             let dropped = &mut an.counters.events_dropped;
             keep(&mut an.dns, ev, cfg.max_events, dropped);
+        }
+        if let Some(dgram) = reassemble(defrag, p, frame) {
+            if let Some(ev) = DnsEvent::of_datagram(&dgram) {
+                keep(&mut an.dns, ev, cfg.max_events, &mut an.counters.events_dropped);
+            }
         }
         now_ns = now_ns.max(p.ts_ns);
         if let Some(Tuple { shard, .. }) = d.tuples[pi as usize] {
             shards.lists[shard as usize].push((si, pi));
         }
     }
+    defrag.expire(now_ns);
     shards
         .tables
         .par_iter_mut()
@@ -243,6 +252,17 @@ fn process(
         });
 }
 
+/// The datagram `p` completes, when it is an IP fragment (fragments are rare: their frame is
+/// read again only for them).
+fn reassemble(defrag: &mut Defrag, p: &Packet, frame: &[u8]) -> Option<Datagram> {
+    let Network::Ip(ip) = &p.net else { return None };
+    if ip.fragment == Fragment::None {
+        return None;
+    }
+    let piece = crate::decode::frag::piece(p.linktype, frame)?;
+    defrag.push(p.capture, p.frame, p.ts_ns, &piece)
+}
+
 /// What the pass accumulates: per-capture counters, the analysis so far and the flow shards.
 struct Pass<'c> {
     cfg: &'c Config,
@@ -251,6 +271,8 @@ struct Pass<'c> {
     shards: Shards,
     /// The packets of the batch being processed, as (stream, packet index), in order.
     merged: Vec<(u16, u32)>,
+    /// IP fragments in reassembly.
+    defrag: Defrag,
 }
 
 impl<'c> Pass<'c> {
@@ -275,6 +297,7 @@ impl<'c> Pass<'c> {
                 lists: vec![Vec::new(); SHARDS],
             },
             merged: Vec::new(),
+            defrag: Defrag::default(),
         }
     }
 
@@ -295,6 +318,7 @@ impl<'c> Pass<'c> {
             &mut self.an,
             self.cfg,
             &mut self.shards,
+            &mut self.defrag,
         );
     }
 
@@ -304,8 +328,10 @@ impl<'c> Pass<'c> {
             stats,
             mut an,
             shards,
+            defrag,
             ..
         } = self;
+        an.counters.defrag = defrag.finish();
         let mut tables = shards.tables;
         for t in tables.iter_mut() {
             t.finish_all();
@@ -313,6 +339,8 @@ impl<'c> Pass<'c> {
         an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
         an.counters.flows_evicted = tables.iter().map(|t| t.evicted).sum();
         an.counters.events_dropped += tables.iter().map(|t| t.events_dropped).sum::<u64>();
+        an.counters.http_lenient = tables.iter().map(|t| t.events.http_lenient).sum();
+        an.counters.http_unreadable = tables.iter().map(|t| t.events.http_unreadable).sum();
         for t in tables.iter_mut() {
             an.dns.append(&mut t.events.dns);
             an.http.append(&mut t.events.http);

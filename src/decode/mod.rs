@@ -17,6 +17,7 @@ use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice, err::L
 use serde::Serialize;
 
 pub mod dns;
+pub mod frag;
 pub mod http;
 pub mod linktype;
 pub mod tls;
@@ -600,24 +601,31 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
 
 /// Finds an IPv6 fragment header in the extension-header bytes `ext` (which follow the fixed
 /// header whose next-header field is `next`): its identification and fragment position.
-fn ipv6_fragment(mut next: u8, ext: &[u8]) -> Option<(u32, Fragment)> {
+fn ipv6_fragment(next: u8, ext: &[u8]) -> Option<(u32, Fragment)> {
+    let (id, offset, more) = ipv6_fragment_header(next, ext)?;
+    let f = if offset != 0 {
+        Fragment::Later
+    } else if more {
+        Fragment::First
+    } else {
+        Fragment::None
+    };
+    Some((id, f))
+}
+
+/// The IPv6 Fragment header in the extension headers `ext` (which follow the fixed header
+/// whose next-header field is `next`): identification, byte offset, more fragments.
+fn ipv6_fragment_header(mut next: u8, ext: &[u8]) -> Option<(u32, u16, bool)> {
     let mut off = 0usize;
     for _ in 0..16 {
         let h = ext.get(off..)?;
         match next {
             44 => {
                 let b = h.get(..8)?;
-                let offset = u16::from_be_bytes([b[2], b[3]]) >> 3;
+                let offset = (u16::from_be_bytes([b[2], b[3]]) >> 3) * 8;
                 let more = b[3] & 1 == 1;
                 let id = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
-                let f = if offset != 0 {
-                    Fragment::Later
-                } else if more {
-                    Fragment::First
-                } else {
-                    Fragment::None
-                };
-                return Some((id, f));
+                return Some((id, offset, more));
             }
             0 | 43 | 60 | 135 | 139 | 140 => {
                 let b = h.get(..2)?;

@@ -33,6 +33,13 @@ impl HttpFlow {
         }
     }
 
+    /// Heads read leniently, and directions abandoned as unreadable.
+    pub fn quality(&self) -> (u64, u64) {
+        let lenient = self.streams.iter().map(|s| s.lenient_heads as u64).sum();
+        let broken = self.streams.iter().filter(|s| s.broken).count() as u64;
+        (lenient, broken)
+    }
+
     /// Sets where direction `dir`'s stream continues (the next sequence number expected).
     pub fn sync(&mut self, dir: usize, seq: u32) {
         self.order[dir].sync(seq);

@@ -196,6 +196,9 @@ pub struct FlowEvents {
     pub tls: Vec<TlsSession>,
     /// Distinct certificate chains of `tls`, shared between sessions.
     chains: rustc_hash::FxHashSet<std::sync::Arc<Vec<Vec<u8>>>>,
+    /// HTTP heads read leniently, and HTTP directions abandoned as unreadable.
+    pub http_lenient: u64,
+    pub http_unreadable: u64,
 }
 
 /// In-order delivery for one direction of a TCP stream, used by the application parsers:
@@ -405,6 +408,9 @@ impl Flow {
     fn finish(&mut self, ev: &mut FlowEvents) {
         if let Some(h) = self.http.as_mut() {
             h.flush(&mut ev.http);
+            let (lenient, unreadable) = h.quality();
+            ev.http_lenient += lenient;
+            ev.http_unreadable += unreadable;
         }
         if let Some(t) = self.tls.take() {
             let mut s = t.finish();

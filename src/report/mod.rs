@@ -316,6 +316,19 @@ fn limits(an: &Analysis) -> Vec<String> {
             an.counters.flows_folded, an.counters.fold_groups
         ));
     }
+    let d = an.counters.defrag;
+    if d.incomplete + d.dropped + d.invalid + d.overlapping > 0 {
+        out.push(format!(
+            "IP fragments: {} datagrams reassembled; {} abandoned incomplete (30 s after their first fragment, or at the end of the capture), {} fragments dropped beyond the reassembly limits (4096 datagrams, 16 MiB), {} fragments that did not fit their datagram, {} datagrams with overlapping fragments (later bytes kept): messages in the lost datagrams are not seen",
+            d.reassembled, d.incomplete, d.dropped, d.invalid, d.overlapping
+        ));
+    }
+    if an.counters.http_lenient + an.counters.http_unreadable > 0 {
+        out.push(format!(
+            "HTTP: {} message heads were malformed (a control character, a space in a URI, a bare LF) and read leniently, as Wireshark does; {} HTTP streams could not be read any further and their later exchanges are not seen",
+            an.counters.http_lenient, an.counters.http_unreadable
+        ));
+    }
     if an.counters.flows_scattered > 0 {
         out.push(format!(
             "{} of them went to more servers than the flow tables keep groups for, and were folded per source: only the flow counts and port_scan see them",

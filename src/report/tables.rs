@@ -290,6 +290,7 @@ struct Event {
     code: Option<i64>,
     outcome: String,
     wait_ns: Option<i64>,
+    answer_frame: Option<u64>,
 }
 
 fn events(an: &Analysis, capture: &Capture) -> Table {
@@ -312,6 +313,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
             code,
             outcome,
             wait_ns: t.r.map(|r| r.ts_ns - t.q.ts_ns),
+            answer_frame: t.r.map(|r| r.frame),
         });
     }
     for e in &an.http {
@@ -327,6 +329,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
             code: e.status.map(i64::from),
             outcome: e.reason.clone().unwrap_or_else(|| if e.status.is_none() { "no response".into() } else { String::new() }),
             wait_ns: e.resp_ts_ns.map(|r| r - e.req_ts_ns),
+            answer_frame: e.resp_frame,
         });
     }
     for s in &an.tls {
@@ -348,6 +351,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
                 (None, false) => "incomplete".into(),
             },
             wait_ns: None,
+            answer_frame: s.server_hello.map(|h| h.0),
         });
     }
     for a in &an.arp {
@@ -390,6 +394,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
         .int("code", "", "DNS rcode, HTTP status, TLS fatal alert, ARP operation, ICMP type*256+code", |e: &E| e.code)
         .str("outcome", "rcode name, reason phrase, alert, request/reply", |e: &E| Some(e.outcome.clone()))
         .float("wait", "ms", "time to the answer (DNS, HTTP)", |e: &E| e.wait_ns.map(|w| w as f64 / 1e6))
+        .int("answer_frame", "", "frame of the answer (DNS response, HTTP response head, TLS ServerHello); a reassembled answer is in its last fragment's frame, as in Wireshark", |e: &E| e.answer_frame.map(|f| f as i64))
         .build("events", "one DNS lookup, HTTP request, TLS handshake, ARP packet or ICMP error", capture, &rows)
 }
 
