@@ -174,6 +174,60 @@ impl IcmpEvent {
     }
 }
 
+/// An IPv6 Neighbor Discovery message (RFC 4861): a Neighbor Solicitation (who has
+/// `target`?) or Advertisement (`target` is at me), the IPv6 counterpart of ARP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NdpEvent {
+    pub capture: u16,
+    pub frame: u64,
+    pub ts_ns: i64,
+    /// Solicitation (else advertisement).
+    pub solicitation: bool,
+    /// The packet's source address (`::` for duplicate address detection).
+    pub src: std::net::Ipv6Addr,
+    /// The address asked for or announced.
+    pub target: std::net::Ipv6Addr,
+    /// Advertisement flags: override (O) set.
+    pub override_flag: bool,
+    /// Ethernet source of the frame, when known.
+    pub eth_src: Option<[u8; 6]>,
+}
+
+/// ICMPv6 Neighbor Solicitation and Advertisement types.
+const NDP_NS: u8 = 135;
+const NDP_NA: u8 = 136;
+
+impl NdpEvent {
+    /// The Neighbor Discovery message in `p` (`frame`: its bytes), if it is one.
+    pub fn of(p: &Packet, frame: &[u8]) -> Option<NdpEvent> {
+        let Network::Ip(ip) = &p.net else { return None };
+        let Transport::Icmp(i) = &ip.transport else {
+            return None;
+        };
+        let (std::net::IpAddr::V6(src), true) = (ip.src, i.v6) else {
+            return None;
+        };
+        if i.icmp_type != NDP_NS && i.icmp_type != NDP_NA {
+            return None;
+        }
+        // The ICMPv6 body after its 8-byte header starts with the target address; the
+        // advertisement's flags are the header's fifth byte.
+        let body = p.payload(frame);
+        let target: [u8; 16] = body.get(..16)?.try_into().ok()?;
+        let flags = frame.get((p.payload_off as usize).checked_sub(4)?).copied().unwrap_or(0);
+        Some(NdpEvent {
+            capture: p.capture,
+            frame: p.frame,
+            ts_ns: p.ts_ns,
+            solicitation: i.icmp_type == NDP_NS,
+            src,
+            target: std::net::Ipv6Addr::from(target),
+            override_flag: i.icmp_type == NDP_NA && flags & 0x20 != 0,
+            eth_src: p.eth_src,
+        })
+    }
+}
+
 impl DnsEvent {
     /// The DNS message carried whole in the UDP datagram `p` (`frame`: its bytes), if any.
         pub fn of_udp(p: &Packet, frame: &[u8]) -> Option<DnsEvent> {

@@ -328,3 +328,16 @@ fn a_dns_answer_in_ip_fragments_is_an_answer_in_its_last_fragments_frame() {
         }
     }
 }
+
+#[test]
+fn an_ipv6_neighbor_nobody_advertises_is_arp_unanswered_saying_ndp() {
+    let r = report("ndp-unanswered.pcap");
+    let t = top(&r, "arp_unanswered", "fd80::77", &[]);
+    assert!(t.title.contains("Neighbor Discovery"), "{}", t.title);
+    let frames: Vec<u64> = t.evidence.iter().map(|e| e.frame).collect();
+    assert_eq!(
+        frames,
+        vec![16, 17, 18, 19, 20],
+        "tshark: NS frames 16-20, 23"
+    );
+}

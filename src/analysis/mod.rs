@@ -75,6 +75,8 @@ pub struct Analysis {
     pub arp: Vec<ArpEvent>,
     /// ICMP and ICMPv6 error messages, in time order.
     pub icmp_errors: Vec<IcmpEvent>,
+    /// IPv6 Neighbor Discovery solicitations and advertisements, in time order.
+    pub ndp: Vec<crate::event::NdpEvent>,
     /// DNS messages in time order (capture, frame for ties).
     pub dns: Vec<DnsEvent>,
     /// HTTP/1.x requests with their responses, in request time order.

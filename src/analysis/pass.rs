@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::decode::frag::{Datagram, Defrag};
 use crate::decode::{self, DecodeStatus, Fragment, Network, Packet, Transport};
 use crate::error::{Error, Result};
-use crate::event::{ArpEvent, DnsEvent, IcmpEvent};
+use crate::event::{ArpEvent, DnsEvent, IcmpEvent, NdpEvent};
 use crate::flow::{Addr, Conn, FlowKey, FlowTable};
 
 /// Number of flow shards. Fixed (not tied to the thread count) so the work split, and with it
@@ -223,6 +223,9 @@ fn process(
         if let Some(ev) = DnsEvent::of_udp(p, frame) {
             let dropped = &mut an.counters.events_dropped;
             keep(&mut an.dns, ev, cfg.max_events, dropped);
+        }
+        if let Some(ev) = NdpEvent::of(p, frame) {
+            keep(&mut an.ndp, ev, cfg.max_events, &mut an.counters.events_dropped);
         }
         if let Some(dgram) = reassemble(defrag, p, frame) {
             if let Some(ev) = DnsEvent::of_datagram(&dgram) {

@@ -6,6 +6,11 @@
 //! [`SWEEP_TARGETS`] or more addresses are left to `arp_storm`. False positives: an address
 //! that answers over another path the capture does not see (it is excluded as soon as it sends
 //! anything in the capture).
+//!
+//! IPv6 has no ARP: the same question is a Neighbor Solicitation (RFC 4861), the answer a
+//! Neighbor Advertisement. Solicitations for an address nobody advertises are reported with
+//! the same cause, saying NDP; duplicate address detection probes (from `::`) are not
+//! questions anybody waits on and are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -120,7 +125,73 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         f.weight = 60;
         out.push(f);
     }
+    ndp_unanswered(ctx, &mut out);
     out
+}
+
+/// Neighbor Solicitations nobody answered, per target address, as ARP's unanswered requests.
+fn ndp_unanswered(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    use std::net::Ipv6Addr;
+    let an = ctx.an;
+    let advertised: BTreeSet<Ipv6Addr> = an
+        .ndp
+        .iter()
+        .filter(|e| !e.solicitation)
+        .map(|e| e.target)
+        .collect();
+    let mut asks: BTreeMap<Ipv6Addr, Vec<&crate::event::NdpEvent>> = BTreeMap::new();
+    for e in an.ndp.iter().filter(|e| e.solicitation && !e.src.is_unspecified()) {
+        asks.entry(e.target).or_default().push(e);
+    }
+    for (target, reqs) in asks {
+        let ip = IpAddr::V6(target);
+        if advertised.contains(&target) || ctx.talkers.contains(&ip) || reqs.len() < UNANSWERED_MIN {
+            continue;
+        }
+        let askers = ip_list(reqs.iter().map(|e| IpAddr::V6(e.src)));
+        let first = reqs.iter().map(|e| e.ts_ns).min().unwrap_or(0);
+        let last = reqs.iter().map(|e| e.ts_ns).max().unwrap_or(0);
+        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= 2 * UNANSWERED_MIN {
+                Severity::Critical
+            } else {
+                Severity::High
+            }, 0.9)
+            .titled(
+                format!("Nobody answers Neighbor Discovery for {target} ({} unanswered solicitations)", reqs.len()),
+                format!(
+                    "{} asked {} times between {} and {} who has {target} (IPv6 Neighbor \
+                     Solicitation, the IPv6 counterpart of ARP), and no host advertised it: \
+                     {target} is down, unplugged, on another link, or configured with another \
+                     address. Without an answer no packet can be sent to it, so every connection \
+                     to it fails before a single SYN leaves.",
+                    askers.join(", "),
+                    reqs.len(),
+                    rfc3339(first),
+                    rfc3339(last)
+                ),
+            )
+            .between(first, last);
+        f.server = server(ip, None);
+        f.clients = askers;
+        f.affected_flows = reqs.len() as u64;
+        for e in reqs.iter().take(5) {
+            f.evidence.push(ctx.ev(
+                e.capture,
+                e.frame,
+                e.ts_ns,
+                format!("neighbor solicitation: who has {target}? from {}, no advertisement", e.src),
+            ));
+        }
+        f.wireshark_filter = format!("icmpv6.nd.ns.target_address == {target} || icmpv6.nd.na.target_address == {target}");
+        f.remediation = vec![
+            format!("Check that {target} is up and on this link, and its configured address."),
+            format!("Check the clients' configured gateway / server address: is {target} right?"),
+        ];
+        f.group = Some(format!("host {target}"));
+        f.from_absence = true;
+        f.weight = 60;
+        out.push(f);
+    }
 }
 
 #[cfg(test)]

@@ -101,17 +101,28 @@ fn arp(an: &Analysis) -> Check {
         .filter(|a| a.op == REQUEST && a.sender_ip != a.target_ip)
         .map(|a| a.target_ip)
         .collect();
-    let failed = asked.iter().filter(|t| !answered.contains(t)).count();
-    let summary = if asked.is_empty() {
+    let mut failed = asked.iter().filter(|t| !answered.contains(t)).count();
+    let mut seen = asked.len();
+    // IPv6 Neighbor Discovery asks the same question.
+    let advertised: BTreeSet<_> = an.ndp.iter().filter(|e| !e.solicitation).map(|e| e.target).collect();
+    let solicited: BTreeSet<_> = an
+        .ndp
+        .iter()
+        .filter(|e| e.solicitation && !e.src.is_unspecified())
+        .map(|e| e.target)
+        .collect();
+    seen += solicited.len();
+    failed += solicited.iter().filter(|t| !advertised.contains(t)).count();
+    let what = if solicited.is_empty() { "ARP" } else { "ARP/NDP" };
+    let summary = if seen == 0 {
         "ARP: no requests seen".into()
     } else {
         format!(
-            "ARP: requests for {} addresses, {}",
-            asked.len(),
-            outcome(asked.len(), failed, "never answered")
+            "{what}: requests for {seen} addresses, {}",
+            outcome(seen, failed, "never answered")
         )
     };
-    check(Layer::Network, "arp", asked.len(), failed, summary)
+    check(Layer::Network, "arp", seen, failed, summary)
 }
 
 fn icmp(an: &Analysis) -> Check {
