@@ -83,7 +83,7 @@ fn outcome(seen: usize, failed: usize, what_failed: &str) -> String {
     match (seen, failed) {
         (0, _) => String::new(),
         (_, 0) => "all answered".into(),
-        (s, f) if s == f => format!("all {what_failed}"),
+        (s, f) if s == f => "none answered".to_string(),
         (s, f) => format!("{f} of {s} {what_failed}"),
     }
 }
