@@ -11,6 +11,7 @@ use crate::analysis::Analysis;
 use crate::decode::arp::{REPLY, REQUEST};
 use crate::decode::dns::rcode;
 use crate::detect::dns::transactions;
+use crate::detect::plural;
 use crate::detect::finding::{Layer, Severity};
 use crate::flow::Proto;
 use crate::flow::tcp::ConnState;
@@ -118,7 +119,8 @@ fn arp(an: &Analysis) -> Check {
         "ARP: no requests seen".into()
     } else {
         format!(
-            "{what}: requests for {seen} addresses, {}",
+            "{what}: requests for {}, {}",
+            plural(seen, "address"),
             outcome(seen, failed, "never answered")
         )
     };
@@ -154,7 +156,8 @@ fn tcp(an: &Analysis) -> Check {
         "TCP: no connections".into()
     } else {
         format!(
-            "TCP: {seen} connections, {established} established, {silent} unanswered, {refused} refused"
+            "TCP: {}, {established} established, {silent} unanswered, {refused} refused",
+            plural(seen as usize, "connection")
         )
     };
     check(
@@ -186,7 +189,7 @@ fn dns(an: &Analysis) -> Check {
     let summary = if txns.is_empty() {
         "DNS: no lookups".into()
     } else {
-        let mut s = format!("DNS: {} lookups, ", txns.len());
+        let mut s = format!("DNS: {}, ", plural(txns.len(), "lookup"));
         if lost == 0 {
             s.push_str("all answered");
         } else {
@@ -225,7 +228,7 @@ fn http(an: &Analysis) -> Check {
     let summary = if seen == 0 {
         "HTTP: no plaintext requests".into()
     } else {
-        let mut s = format!("HTTP: {seen} requests, ");
+        let mut s = format!("HTTP: {}, ", plural(seen, "request"));
         s.push_str(&match (unanswered, errors) {
             (0, 0) => "all answered without a server error".to_string(),
             (u, e) => format!("{u} unanswered, {e} server errors"),
@@ -262,8 +265,9 @@ fn tls(an: &Analysis) -> Check {
         "TLS: no handshakes".into()
     } else {
         format!(
-            "TLS: {seen} handshakes with {} servers, {}",
-            servers.len(),
+            "TLS: {} with {}, {}",
+            plural(seen, "handshake"),
+            plural(servers.len(), "server"),
             match failed {
                 0 => "all completed".to_string(),
                 f if f == seen => "all failed".to_string(),
