@@ -40,7 +40,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let secs = time::PrimitiveDateTime::new(date, t)
         .assume_utc()
         .unix_timestamp();
-    Some(secs * 1_000_000_000 + num(20..26)? * 1000)
+    secs.checked_mul(1_000_000_000)?.checked_add(num(20..26)? * 1000)
 }
 
 #[cfg(test)]

@@ -249,7 +249,7 @@ fn fallback_answers<'a>(ctx: &Ctx<'a>, name: &str, resps: &[&DnsEvent]) -> Vec<&
                     && a.dst == r.dst
                     && a.src != r.src
                     && a.ts_ns >= r.ts_ns
-                    && a.ts_ns - r.ts_ns <= FALLBACK_NS
+                    && a.ts_ns.saturating_sub(r.ts_ns) <= FALLBACK_NS
             })
         })
         .collect()

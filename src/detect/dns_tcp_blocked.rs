@@ -64,7 +64,7 @@ pub fn fallbacks<'a>(an: &'a Analysis) -> Vec<Fallback<'a>> {
                     && f.resp_ip == answer.src
                     && f.resp_port == answer.src_port
                     && f.first_ts_ns >= answer.ts_ns
-                    && f.first_ts_ns - answer.ts_ns <= RETRY_NS
+                    && f.first_ts_ns.saturating_sub(answer.ts_ns) <= RETRY_NS
             });
             let retry = match conn.map(|f| f.conn_state) {
                 None => Retry::None,

@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             Some(r) if matches!(r.msg.rcode, rcode::REFUSED | rcode::SERVFAIL) => {
                 res.upstream_failed.push(t)
             }
-            None if end - t.q.ts_ns >= UNANSWERED_NS => res.upstream_failed.push(t),
+            None if end.saturating_sub(t.q.ts_ns) >= UNANSWERED_NS => res.upstream_failed.push(t),
             Some(_) => res.upstream_ok += 1,
             None => {}
         }

@@ -317,7 +317,7 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
         .iter()
         .filter_map(|e| {
             e.resp_ts_ns.map(|r| Wait {
-                ns: r - e.req_ts_ns,
+                ns: r.saturating_sub(e.req_ts_ns),
                 e,
                 gave_up: None,
             })
@@ -329,7 +329,7 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
         .filter(|e| e.resp_ts_ns.is_none())
         .filter_map(|e| {
             let c = abandoned(ctx, e)?;
-            let ns = c.last_ts_ns - e.req_ts_ns;
+            let ns = c.last_ts_ns.saturating_sub(e.req_ts_ns);
             (ns >= SLOW_NS).then_some(Wait {
                 ns,
                 e,

@@ -235,7 +235,7 @@ fn burst(sender: IpAddr, rs: &[Resets<'_>]) -> (u64, i64) {
         .map(|r| (r.f.last_ts_ns, 0, 1))
         .collect();
     let (n, from, to) = peak_window(&mut times, BURST_NS);
-    (n, to - from)
+    (n, to.saturating_sub(from))
 }
 
 /// The first resets, with the connection each ended.

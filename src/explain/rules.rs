@@ -301,7 +301,7 @@ fn vip_note(by: &Finding, e: &Finding) -> String {
             e.title,
             rfc3339(e.first_ts_ns),
             rfc3339(at),
-            (at - e.first_ts_ns) as f64 / 1e9
+            at.saturating_sub(e.first_ts_ns) as f64 / 1e9
         ),
         _ => format!(
             "{}: right after the move, while clients still used the old MAC.",

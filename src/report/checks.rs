@@ -173,7 +173,7 @@ fn dns(an: &Analysis) -> Check {
     let (txns, _) = transactions(an);
     let answered: Vec<i64> = txns
         .iter()
-        .filter_map(|t| t.r.map(|r| r.ts_ns - t.q.ts_ns))
+        .filter_map(|t| t.r.map(|r| r.ts_ns.saturating_sub(t.q.ts_ns)))
         .collect();
     let errors = txns
         .iter()
@@ -223,7 +223,7 @@ fn http(an: &Analysis) -> Check {
     let slowest = an
         .http
         .iter()
-        .filter_map(|e| e.resp_ts_ns.map(|r| r - e.req_ts_ns))
+        .filter_map(|e| e.resp_ts_ns.map(|r| r.saturating_sub(e.req_ts_ns)))
         .max();
     let summary = if seen == 0 {
         "HTTP: no plaintext requests".into()

@@ -218,8 +218,8 @@ fn timeline(o: &mut String, r: &Report, shown: &[&RootCause]) {
         return;
     }
     let (left, width, lane_h) = (260.0, 700.0, 34.0);
-    let span = (end - start).max(1) as f64;
-    let x = |ns: i64| left + width * ((ns - start) as f64 / span).clamp(0.0, 1.0);
+    let span = end.saturating_sub(start).max(1) as f64;
+    let x = |ns: i64| left + width * ((ns as f64 - start as f64) / span).clamp(0.0, 1.0);
     let height = 30.0 + lane_h * lanes.len() as f64 + 30.0;
     let _ = writeln!(o, "<h2>Timeline</h2>");
     let _ = writeln!(

@@ -312,7 +312,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
             what: format!("{} {}", t.q.msg.qname, crate::decode::dns::qtype_name(t.q.msg.qtype)),
             code,
             outcome,
-            wait_ns: t.r.map(|r| r.ts_ns - t.q.ts_ns),
+            wait_ns: t.r.map(|r| r.ts_ns.saturating_sub(t.q.ts_ns)),
             answer_frame: t.r.map(|r| r.frame),
         });
     }
@@ -328,7 +328,7 @@ fn events(an: &Analysis, capture: &Capture) -> Table {
             what: format!("{} {}", e.method, e.uri),
             code: e.status.map(i64::from),
             outcome: e.reason.clone().unwrap_or_else(|| if e.status.is_none() { "no response".into() } else { String::new() }),
-            wait_ns: e.resp_ts_ns.map(|r| r - e.req_ts_ns),
+            wait_ns: e.resp_ts_ns.map(|r| r.saturating_sub(e.req_ts_ns)),
             answer_frame: e.resp_frame,
         });
     }
