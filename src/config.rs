@@ -29,6 +29,20 @@ pub struct Config {
     pub max_records: usize,
     /// Extra trust anchors (PEM bundles) besides Mozilla's roots, e.g. a private CA.
     pub ca_bundles: Vec<std::path::PathBuf>,
+    /// Told how far the analysis is, after each batch: packets and capture bytes (frames plus
+    /// their 16-byte record headers, close to the size of a pcap file) processed so far.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback (see [`Config::progress`]): `(packets, bytes)` so far. It is called
+/// from the thread that runs the analysis, about once per chunk read.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Default for Config {
@@ -41,6 +55,7 @@ impl Default for Config {
             max_flows: 4_000_000,
             max_records: 128_000,
             ca_bundles: Vec::new(),
+            progress: None,
         }
     }
 }

@@ -144,7 +144,7 @@ use std::path::Path;
 
 pub use analysis::Analysis;
 pub use capture::Input;
-pub use config::{Config, Timeouts};
+pub use config::{Config, Progress, Timeouts};
 pub use detect::Tunable;
 pub use detect::finding::{Evidence, Finding, Layer, MAX_CLIENTS, Server, Severity};
 pub use error::{Error, Result};

@@ -184,6 +184,48 @@ fn list_detectors() -> String {
     o
 }
 
+/// Inputs smaller than this get no progress bar: they are done before one would help.
+const PROGRESS_MIN_BYTES: u64 = 32 << 20;
+
+/// A progress bar on stderr for big inputs (bytes, packets per second, time left), when
+/// stderr is a terminal; none otherwise (piped, redirected, CI) or when reading stdin.
+fn progress_bar(files: &[PathBuf]) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || files.iter().any(|f| f.as_os_str() == "-") {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    // Compressed captures hold more bytes than their files: no total to count down from.
+    let compressed = files.iter().any(|f| {
+        matches!(
+            f.extension().and_then(|e| e.to_str()),
+            Some("gz" | "zst" | "zstd")
+        )
+    });
+    if total < PROGRESS_MIN_BYTES {
+        return None;
+    }
+    let bar = if compressed {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(total)
+    };
+    let style = if compressed {
+        "{spinner} {bytes} read, {msg}, {elapsed}"
+    } else {
+        "{bar:30} {bytes}/{total_bytes}, {msg}, {eta} left"
+    };
+    if let Ok(s) = indicatif::ProgressStyle::with_template(style) {
+        bar.set_style(s);
+    }
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     let (files, common) = match &cli.cmd {
         Cmd::Detectors => {
@@ -200,7 +242,26 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Flows { .. } => cfg.max_records = usize::MAX,
         Cmd::Detectors => {}
     }
-    let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg).map_err(|e| e.to_string())?;
+    let bar = progress_bar(files);
+    if let Some(bar) = &bar {
+        let b = bar.clone();
+        let start = std::time::Instant::now();
+        cfg.progress = Some(pcap_rca::Progress(std::sync::Arc::new(
+            move |packets, bytes| {
+                b.set_position(bytes.min(b.length().unwrap_or(u64::MAX)));
+                let secs = start.elapsed().as_secs_f64().max(1e-3);
+                b.set_message(format!(
+                    "{packets} packets, {:.0}k packets/s",
+                    packets as f64 / secs / 1e3
+                ));
+            },
+        )));
+    }
+    let analysis = pcap_rca::analyze_inputs(&inputs(files), &cfg);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let analysis = analysis.map_err(|e| e.to_string())?;
     for (name, w) in analysis.warnings() {
         eprintln!("pcap-rca: warning: {name}: {w}");
     }

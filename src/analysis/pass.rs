@@ -276,6 +276,8 @@ struct Pass<'c> {
     merged: Vec<(u16, u32)>,
     /// IP fragments in reassembly.
     defrag: Defrag,
+    /// Capture bytes processed so far (frames and record headers), for `Config::progress`.
+    bytes_done: u64,
 }
 
 impl<'c> Pass<'c> {
@@ -301,6 +303,7 @@ impl<'c> Pass<'c> {
             },
             merged: Vec::new(),
             defrag: Defrag::default(),
+            bytes_done: 0,
         }
     }
 
@@ -323,6 +326,14 @@ impl<'c> Pass<'c> {
             &mut self.shards,
             &mut self.defrag,
         );
+        if let Some(progress) = &self.cfg.progress {
+            self.bytes_done += self
+                .merged
+                .iter()
+                .map(|&(si, pi)| views[si as usize].packets[pi as usize].caplen as u64 + 16)
+                .sum::<u64>();
+            (progress.0)(self.an.counters.packets, self.bytes_done);
+        }
     }
 
     /// Finishes every flow and moves the flows and events into the analysis, sorted.
