@@ -40,7 +40,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let secs = time::PrimitiveDateTime::new(date, t)
         .assume_utc()
         .unix_timestamp();
-    secs.checked_mul(1_000_000_000)?.checked_add(num(20..26)? * 1000)
+    secs.checked_mul(1_000_000_000)?
+        .checked_add(num(20..26)? * 1000)
 }
 
 #[cfg(test)]
