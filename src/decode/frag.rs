@@ -150,7 +150,9 @@ impl Defrag {
             self.stats.invalid += 1;
             return None;
         }
-        self.bytes += entry.buf.data().len() - before;
+        // The buffer can shrink: a last fragment ending before bytes already received
+        // truncates the datagram to its end.
+        self.bytes = self.bytes - before + entry.buf.data().len();
         if !entry.buf.is_complete() {
             return None;
         }
@@ -304,6 +306,16 @@ mod tests {
         let g = d.push(0, 3, 0, &piece(9, 24, false, &[3; 4])).unwrap();
         assert_eq!(&g.data[8..16], &[2; 8]);
         assert_eq!(d.stats.overlapping, 1);
+    }
+
+    #[test]
+    fn a_last_fragment_that_ends_early_shrinks_the_datagram_without_a_panic() {
+        // Found by the fuzzer: 64 bytes first, then a last fragment ending at 16.
+        let mut d = Defrag::default();
+        assert!(d.push(0, 1, 0, &piece(5, 0, true, &[1; 64])).is_none());
+        let g = d.push(0, 2, 0, &piece(5, 8, false, &[2; 8])).expect("complete at 16");
+        assert_eq!(g.data.len(), 16);
+        assert_eq!(d.bytes, 0);
     }
 
     #[test]

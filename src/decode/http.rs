@@ -128,6 +128,9 @@ impl HttpStream {
                     let before = self.head.len();
                     self.head.extend_from_slice(&data[..take]);
                     match self.parse_head() {
+                        // A head that ends inside bytes already kept (only the lenient
+                        // reader could say so) cannot be placed: stop rather than guess.
+                        Some(Ok((_, used))) if used < before => self.broken = true,
                         Some(Ok((h, used))) => {
                             let consumed = used - before;
                             data = &data[consumed..];
@@ -448,6 +451,32 @@ fn head_from(hs: &Fields<'_>) -> HttpHead {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Any bytes, HTTP-looking or not, cut anywhere: no panic, whatever httparse and the
+        /// lenient reader make of them.
+        #[test]
+        fn any_bytes_cut_anywhere_never_panic(
+            prefix in proptest::sample::select(vec![&b""[..], b"GET / HTTP/1.1\r\n", b"HTTP/1.1 200 OK\r\n", b"POST /a b HTTP/1.0\n"]),
+            body in proptest::collection::vec(proptest::sample::select(vec![b'\r', b'\n', b' ', b':', b'A', b'\x01', b'H', b'0']), 0..80),
+            cuts in proptest::collection::vec(0usize..100, 0..4),
+            is_request in proptest::bool::ANY,
+        ) {
+            let mut data = prefix.to_vec();
+            data.extend_from_slice(&body);
+            let mut st = HttpStream::new(is_request);
+            let (mut h, mut b) = (Vec::new(), Vec::new());
+            let mut at = 0;
+            let mut cuts = cuts;
+            cuts.sort();
+            for c in cuts.into_iter().map(|c| c.min(data.len())).chain([data.len()]) {
+                if c > at {
+                    st.push(&data[at..c], &mut h, &mut b);
+                    at = c;
+                }
+            }
+        }
+    }
 
     #[test]
     fn heads_httparse_refuses_are_read_leniently_as_wireshark_does() {
