@@ -218,14 +218,11 @@ fn process(
     for &(si, pi) in merged {
         let d = views[si as usize];
         let p = &d.packets[pi as usize];
-        account(&mut stats[si as usize], an, p, cfg);
         let frame = d.batch.data(&d.batch.frames[pi as usize]);
+        account(&mut stats[si as usize], an, p, frame, cfg);
         if let Some(ev) = DnsEvent::of_udp(p, frame) {
             let dropped = &mut an.counters.events_dropped;
             keep(&mut an.dns, ev, cfg.max_events, dropped);
-        }
-        if let Some(ev) = NdpEvent::of(p, frame) {
-            keep(&mut an.ndp, ev, cfg.max_events, &mut an.counters.events_dropped);
         }
         if let Some(dgram) = reassemble(defrag, p, frame) {
             if let Some(ev) = DnsEvent::of_datagram(&dgram) {
@@ -578,7 +575,7 @@ fn keep<T>(list: &mut Vec<T>, ev: T, max: usize, dropped: &mut u64) {
     }
 }
 
-fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config) {
+fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, frame: &[u8], cfg: &Config) {
     match p.status {
         DecodeStatus::Decoded => stats.decoded_packets += 1,
         DecodeStatus::Truncated => {
@@ -623,6 +620,8 @@ fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, cfg: &Config
                     c.icmp += 1;
                     if let Some(ev) = IcmpEvent::of(p) {
                         keep(&mut an.icmp_errors, ev, cfg.max_events, &mut c.events_dropped);
+                    } else if let Some(ev) = NdpEvent::of(p, frame) {
+                        keep(&mut an.ndp, ev, cfg.max_events, &mut c.events_dropped);
                     }
                 }
                 Transport::Other(_) | Transport::Fragment(_) => c.other_ip += 1,

@@ -48,6 +48,9 @@ pub struct Ctx<'a> {
     /// Flows told to use smaller packets (ICMP fragmentation needed / packet too big): their
     /// re-sent segments are path-MTU discovery at work, not loss.
     pub pmtu_flows: BTreeSet<usize>,
+    /// The flows of each TCP/UDP 5-tuple (indexes into `an.flows`, in time order), built
+    /// the first time a detector asks ([`Ctx::flows_of`]).
+    by_tuple: std::sync::OnceLock<TupleIndex>,
 }
 
 /// Indexes over the flows, built in one pass.
@@ -78,7 +81,8 @@ impl<'a> Ctx<'a> {
             Vec::new()
         };
         let idx = flow_indexes(an);
-        let icmp = match_icmp(an);
+        let by_tuple = std::sync::OnceLock::new();
+        let icmp = match_icmp(an, &by_tuple);
         // The scanners are found here, before any detector runs, rather than by the
         // `tcp.port_scan` detector alone: every other detector leaves a scanner's probes out
         // of its counts (see `weight`), so they must be known first. Finding them takes the
@@ -100,7 +104,16 @@ impl<'a> Ctx<'a> {
             answered_services: idx.answered_services,
             host_ttls: idx.host_ttls,
             conn_starts: idx.conn_starts,
+            by_tuple,
         }
+    }
+
+    /// The flows (indexes into `an.flows`, in time order) of the TCP or UDP connection
+    /// between `a` and `b`, either direction.
+    pub fn flows_of(&self, proto: Proto, a: (IpAddr, u16), b: (IpAddr, u16)) -> &[usize] {
+        tuple_index(self.an, &self.by_tuple)
+            .get(&tuple_key(proto, a, b))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The time of the first packet of the capture (of the earliest, when several were
@@ -294,9 +307,9 @@ pub fn is_packet_too_big(e: &IcmpEvent) -> bool {
 
 /// Matches the ICMP errors to the flows they quote: flows answered by an error, flows told to
 /// use smaller packets, and the services named by errors whose flow was folded away.
-fn match_icmp(an: &Analysis) -> IcmpMatches {
+fn match_icmp(an: &Analysis, by_tuple: &std::sync::OnceLock<TupleIndex>) -> IcmpMatches {
     let mut m = IcmpMatches {
-        quoted_flow: quoted_flows(an),
+        quoted_flow: quoted_flows(an, by_tuple),
         ..Default::default()
     };
     for (e, q) in an.icmp_errors.iter().zip(&m.quoted_flow) {
@@ -347,30 +360,36 @@ fn server_names(an: &Analysis) -> BTreeMap<IpAddr, String> {
     n
 }
 
+/// Flows by 5-tuple (see [`Ctx::flows_of`]).
+type TupleIndex = rustc_hash::FxHashMap<crate::flow::FlowKey, Vec<usize>>;
+
+/// The direction-free key of a TCP/UDP connection.
+fn tuple_key(proto: Proto, a: (IpAddr, u16), b: (IpAddr, u16)) -> crate::flow::FlowKey {
+    use crate::flow::Addr;
+    crate::flow::FlowKey::new(proto, Addr { ip: a.0, port: a.1 }, Addr { ip: b.0, port: b.1 })
+}
+
+/// The flow index of `an`, built on first use.
+fn tuple_index<'i>(an: &Analysis, cell: &'i std::sync::OnceLock<TupleIndex>) -> &'i TupleIndex {
+    cell.get_or_init(|| {
+        let mut index = TupleIndex::default();
+        for (i, f) in an.flows.iter().enumerate() {
+            if matches!(f.proto, Proto::Tcp | Proto::Udp) {
+                let k = tuple_key(f.proto, (f.orig_ip, f.orig_port), (f.resp_ip, f.resp_port));
+                index.entry(k).or_default().push(i);
+            }
+        }
+        index
+    })
+}
+
 /// For each ICMP error of `an.icmp_errors`, the flow it quotes (index into `an.flows`): the
 /// last flow with that 5-tuple that started before the error.
-fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
-    use crate::flow::{Addr, FlowKey};
+fn quoted_flows(an: &Analysis, by_tuple: &std::sync::OnceLock<TupleIndex>) -> Vec<Option<usize>> {
     if an.icmp_errors.is_empty() {
         return Vec::new();
     }
-    let mut index: rustc_hash::FxHashMap<FlowKey, Vec<usize>> = Default::default();
-    for (i, f) in an.flows.iter().enumerate() {
-        if matches!(f.proto, Proto::Tcp | Proto::Udp) {
-            let k = FlowKey::new(
-                f.proto,
-                Addr {
-                    ip: f.orig_ip,
-                    port: f.orig_port,
-                },
-                Addr {
-                    ip: f.resp_ip,
-                    port: f.resp_port,
-                },
-            );
-            index.entry(k).or_default().push(i);
-        }
-    }
+    let index = tuple_index(an, by_tuple);
     an.icmp_errors
         .iter()
         .map(|e| {
@@ -380,19 +399,8 @@ fn quoted_flows(an: &Analysis) -> Vec<Option<usize>> {
                 ip_proto::UDP => Proto::Udp,
                 _ => return None,
             };
-            let k = FlowKey::new(
-                proto,
-                Addr {
-                    ip: q.src,
-                    port: q.src_port,
-                },
-                Addr {
-                    ip: q.dst,
-                    port: q.dst_port,
-                },
-            );
             index
-                .get(&k)?
+                .get(&tuple_key(proto, (q.src, q.src_port), (q.dst, q.dst_port)))?
                 .iter()
                 .copied()
                 .rfind(|&i| an.flows[i].first_ts_ns <= e.ts_ns)

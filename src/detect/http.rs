@@ -299,13 +299,11 @@ struct Wait<'a> {
 /// The connection that carried `e`, when the client closed it (FIN or RST from the client)
 /// without a response.
 fn abandoned<'a>(ctx: &Ctx<'a>, e: &HttpEvent) -> Option<&'a Conn> {
-    ctx.an.flows.iter().find(|c| {
-        c.proto == Proto::Tcp
-            && c.fold.is_none()
+    let an: &'a Analysis = ctx.an;
+    let tuple = ctx.flows_of(Proto::Tcp, (e.client, e.client_port), (e.server, e.server_port));
+    tuple.iter().map(|&i| &an.flows[i]).find(|c| {
+        c.fold.is_none()
             && c.orig_ip == e.client
-            && c.orig_port == e.client_port
-            && c.resp_ip == e.server
-            && c.resp_port == e.server_port
             && c.first_ts_ns <= e.req_ts_ns
             && c.last_ts_ns >= e.req_ts_ns
             && (c.history.as_str().contains('F') || c.history.as_str().contains('R'))
