@@ -460,9 +460,22 @@ fn write_csv(t: &Table, path: &Path) -> Result<(), String> {
     let mut w = csv::Writer::from_path(path).map_err(err)?;
     w.write_record(t.columns.iter().map(|c| c.name)).map_err(err)?;
     for i in 0..t.rows() {
-        w.write_record(t.columns.iter().map(|c| c.values.text(i))).map_err(err)?;
+        w.write_record(t.columns.iter().map(|c| csv_cell(&c.values, i)))
+            .map_err(err)?;
     }
     w.flush().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Row `i` of a column as a CSV cell. Text that a spreadsheet would take for a formula (it
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list for CSV
+/// injection) gets a leading `'`, so a DNS name or URI off the wire such as
+/// `=HYPERLINK(...)` is shown, never evaluated. Numbers and instants are never changed.
+fn csv_cell(v: &Values, i: usize) -> String {
+    let text = v.text(i);
+    match v {
+        Values::Str(_) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{text}"),
+        _ => text,
+    }
 }
 
 #[cfg(not(feature = "parquet"))]
@@ -507,7 +520,8 @@ pub fn documentation(tables: &[Table]) -> String {
          its first packet in ns since the epoch: exporting several captures into one directory adds \
          files, so `pl.scan_parquet(\"DIR/flows/*.parquet\")` (or DuckDB's \
          `read_parquet('DIR/flows/*.parquet')`) reads a whole incident folder. In CSV, instants are \
-         RFC 3339 text and nulls are empty. Generated from `src/report/tables.rs`; do not edit.\n",
+         RFC 3339 text, nulls are empty, and text that a spreadsheet would run as a formula (it \
+         begins with `=`, `+`, `-`, `@`, a tab or a carriage return) starts with `'`. Generated from `src/report/tables.rs`; do not edit.\n",
     );
     for t in tables {
         o.push_str(&format!("\n## `{}`\n\nOne row: {}.\n\n| column | type | unit | meaning |\n|---|---|---|---|\n", t.name, t.doc));
@@ -521,6 +535,26 @@ pub fn documentation(tables: &[Table]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_text_cannot_be_a_formula() {
+        let v = Values::Str(vec![
+            Some("=HYPERLINK(\"http://x\")".into()),
+            Some("+1".into()),
+            Some("-2".into()),
+            Some("@SUM(A1)".into()),
+            Some("\tx".into()),
+            Some("example.com".into()),
+            None,
+        ]);
+        let cells: Vec<String> = (0..v.len()).map(|i| csv_cell(&v, i)).collect();
+        assert_eq!(
+            cells,
+            ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "example.com", ""]
+        );
+        let n = Values::Int(vec![Some(-5)]);
+        assert_eq!(csv_cell(&n, 0), "-5", "numbers stay numbers");
+    }
 
     #[test]
     fn file_names_are_unique_per_capture_and_safe() {
