@@ -91,6 +91,19 @@ pub struct Analysis {
     pub peak_flows: usize,
     /// Threads the analysis ran on; the detectors use as many (1: sequentially).
     pub threads: usize,
+    /// `dns` paired into transactions, made the first time they are asked for
+    /// ([`Analysis::dns_pairs`]): several detectors and the report read them.
+    dns_pairs: std::sync::OnceLock<DnsPairs>,
+}
+
+/// The DNS messages of an analysis paired into transactions (see [`Analysis::dns_pairs`]).
+#[derive(Debug, Clone, Default)]
+pub struct DnsPairs {
+    /// Each query (index into `Analysis::dns`) with its response, if one was seen, in query
+    /// order.
+    pub txns: Vec<(usize, Option<usize>)>,
+    /// Responses whose query was not seen (the capture started after it), in time order.
+    pub orphans: Vec<usize>,
 }
 
 impl Analysis {
@@ -104,9 +117,65 @@ impl Analysis {
         self.count_flows(|f| f.proto == proto)
     }
 
+    /// The DNS messages paired: a response answers the earliest unanswered query with the
+    /// same client address and port, server address and port, id, name and type (made once,
+    /// then shared). Messages to a port that is not DNS's are neither queries nor answers.
+    pub fn dns_pairs(&self) -> &DnsPairs {
+        self.dns_pairs.get_or_init(|| pair_dns(&self.dns))
+    }
+
     fn count_flows(&self, keep: impl Fn(&Conn) -> bool) -> usize {
         let all = self.flows.iter().chain(&self.scattered);
         all.filter(|f| keep(f)).map(|f| f.weight() as usize).sum()
     }
 }
 
+
+/// Pairs DNS queries with their responses (see [`Analysis::dns_pairs`]).
+fn pair_dns(dns: &[DnsEvent]) -> DnsPairs {
+    use std::net::IpAddr;
+    /// client, client port, server, server port, id, name, type.
+    type Key<'a> = (IpAddr, u16, IpAddr, u16, u16, &'a str, u16);
+    const NONE: usize = usize::MAX;
+    // Queries with one key, oldest first, as a list threaded through `next`: the map holds
+    // its first unanswered query and its last query.
+    let mut open: rustc_hash::FxHashMap<Key<'_>, (usize, usize)> = Default::default();
+    let mut next: Vec<usize> = Vec::new();
+    let mut out = DnsPairs::default();
+    for (i, e) in dns.iter().enumerate() {
+        let m = &e.msg;
+        if !m.is_response {
+            if !crate::event::is_dns_port(e.dst_port) {
+                continue; // not a query to a DNS server (garbage or an odd reply)
+            }
+            let t = out.txns.len();
+            out.txns.push((i, None));
+            next.push(NONE);
+            let k = (e.src, e.src_port, e.dst, e.dst_port, m.id, m.qname.as_str(), m.qtype);
+            match open.get_mut(&k) {
+                Some((_, last)) => {
+                    next[*last] = t;
+                    *last = t;
+                }
+                None => {
+                    open.insert(k, (t, t));
+                }
+            }
+        } else {
+            let k = (e.dst, e.dst_port, e.src, e.src_port, m.id, m.qname.as_str(), m.qtype);
+            match open.get_mut(&k) {
+                Some((first, _)) => {
+                    let t = *first;
+                    out.txns[t].1 = Some(i);
+                    if next[t] == NONE {
+                        open.remove(&k);
+                    } else {
+                        *first = next[t];
+                    }
+                }
+                None => out.orphans.push(i),
+            }
+        }
+    }
+    out
+}

@@ -75,48 +75,16 @@ pub struct Txn<'a> {
 /// Matches queries with responses, in query order. Responses without a seen query are
 /// returned as well (capture started after the query).
 pub fn transactions(an: &Analysis) -> (Vec<Txn<'_>>, Vec<&DnsEvent>) {
-    type Key = (IpAddr, u16, IpAddr, u16, u16, String, u16);
-    let mut pending: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-    let mut txns: Vec<Txn<'_>> = Vec::new();
-    let mut orphans = Vec::new();
-    for e in &an.dns {
-        let m = &e.msg;
-        if !m.is_response {
-            if !crate::event::is_dns_port(e.dst_port) {
-                continue; // not a query to a DNS server (garbage or an odd reply)
-            }
-            let k = (
-                e.src,
-                e.src_port,
-                e.dst,
-                e.dst_port,
-                m.id,
-                m.qname.clone(),
-                m.qtype,
-            );
-            pending.entry(k).or_default().push(txns.len());
-            txns.push(Txn { q: e, r: None });
-        } else {
-            let k = (
-                e.dst,
-                e.dst_port,
-                e.src,
-                e.src_port,
-                m.id,
-                m.qname.clone(),
-                m.qtype,
-            );
-            let slot = pending.get_mut(&k).and_then(|v| {
-                let pos = v.iter().position(|&i| txns[i].r.is_none())?;
-                Some(v[pos])
-            });
-            match slot {
-                Some(i) => txns[i].r = Some(e),
-                None => orphans.push(e),
-            }
-        }
-    }
-    (txns, orphans)
+    let pairs = an.dns_pairs();
+    let txns = pairs
+        .txns
+        .iter()
+        .map(|&(q, r)| Txn {
+            q: &an.dns[q],
+            r: r.map(|r| &an.dns[r]),
+        })
+        .collect();
+    (txns, pairs.orphans.iter().map(|&r| &an.dns[r]).collect())
 }
 
 /// Address -> the name it was most often resolved from (ties: alphabetical).
@@ -167,18 +135,26 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
     }
     let v = ctx.conn_starts(client);
     let i = v.partition_point(|&(_, t, _)| t <= t_ns);
-    v[i..]
+    // `an.dns` is in time order: sweep it alongside the connections (also in time order),
+    // gathering the addresses answered to the client since the failure.
+    let dns = &ctx.an.dns;
+    let mut j = dns.partition_point(|e| e.ts_ns <= t_ns);
+    let mut answered: Vec<IpAddr> = Vec::new();
+    for &(_, t, dst) in v[i..]
         .iter()
-        .take_while(|(_, t, _)| t - t_ns <= CONNECT_AFTER_NS)
-        .any(|&(_, t, dst)| {
-            // `an.dns` is in time order: look only between the failure and the connection.
-            let dns = &ctx.an.dns;
-            let from = dns.partition_point(|e| e.ts_ns <= t_ns);
-            !dns[from..]
-                .iter()
-                .take_while(|e| e.ts_ns <= t)
-                .any(|e| e.msg.is_response && e.dst == client && e.msg.addrs.contains(&dst))
-        })
+        .take_while(|(_, t, _)| t.saturating_sub(t_ns) <= CONNECT_AFTER_NS)
+    {
+        while let Some(e) = dns.get(j).filter(|e| e.ts_ns <= t) {
+            if e.msg.is_response && e.dst == client {
+                answered.extend_from_slice(&e.msg.addrs);
+            }
+            j += 1;
+        }
+        if !answered.contains(&dst) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Runs the detector over the capture.
@@ -284,9 +260,10 @@ fn rcode_finding(
         let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
         let later_ok = resolved.contains(name.as_str());
-        let search_suffix = resolved
-            .iter()
-            .any(|n| name.len() > n.len() && name.starts_with(&format!("{n}.")));
+        // A shorter form of the name resolved: each prefix ending before a dot is looked up.
+        let search_suffix = name
+            .match_indices('.')
+            .any(|(i, _)| resolved.contains(&name[..i]));
         let qtypes: BTreeSet<String> = resps.iter().map(|r| qtype_name(r.msg.qtype)).collect();
         let mut severity = match (cause, resps.len()) {
             (DNS_SERVFAIL | DNS_REFUSED, _) => Severity::High,
