@@ -8,7 +8,9 @@
 //!   rcodes from EDNS included, named): per name and rcode. A failing name followed by no
 //!   connection from that client at all is said to be why the client never connected.
 //!   Known false positives: search-list suffixes (`name.corp.local` failing while `name`
-//!   resolves) are reported as `info`.
+//!   resolves) are reported as `info`. NXDOMAIN for [`MANY_NAMES`] or more different names
+//!   under one domain from one resolver (generated names, a random-subdomain flood) is one
+//!   finding about the domain (server name `*.domain`), not one per name.
 //! - `dns_timeout`: queries never answered, per resolver, with the clients' retries.
 //! - `dns_slow`: answers slower than [`SLOW_NS`] and [`SLOW_FACTOR`] times the resolver's
 //!   median.
@@ -64,6 +66,10 @@ tunables! {
     /// client's fallback (stub resolvers move to the next server at once; glibc after its
     /// timeout, 5 s by default).
     pub const FALLBACK_NS: i64 = 6_000_000_000;
+    /// Different names under one domain answered NXDOMAIN by one resolver from which they
+    /// are one finding about the domain (a program generating names, a random-subdomain
+    /// flood), not one per name.
+    pub const MANY_NAMES: usize = 10;
 }
 
 /// One query and its answer, if any.
@@ -146,7 +152,11 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
     {
         while let Some(e) = dns.get(j).filter(|e| e.ts_ns <= t) {
             if e.msg.is_response && e.dst == client {
-                answered.extend_from_slice(&e.msg.addrs);
+                for a in &e.msg.addrs {
+                    if !answered.contains(a) {
+                        answered.push(*a); // few distinct addresses: a list is the fastest set
+                    }
+                }
             }
             j += 1;
         }
@@ -199,9 +209,131 @@ fn rcode_failures(
             .or_default()
             .push(r);
     }
-    for ((name, rcode), resps) in groups {
-        out.push(rcode_finding(ctx, name, rcode, &resps, resolved));
+    // NXDOMAIN for many different names under one domain from one resolver (names that
+    // never resolved, not search-list suffixes) is one pattern, not a cause per name.
+    let mut zones: BTreeMap<(IpAddr, &str), Vec<&str>> = BTreeMap::new();
+    for ((name, rcode), resps) in &groups {
+        if *rcode == rcode::NXDOMAIN && !resolved.contains(name.as_str()) && !is_search_suffix(name, resolved) {
+            if let Some((_, zone)) = name.split_once('.').filter(|(_, z)| !z.is_empty()) {
+                zones.entry((resps[0].src, zone)).or_default().push(name);
+            }
+        }
     }
+    zones.retain(|_, names| names.len() >= MANY_NAMES);
+    let mut pooled: BTreeMap<&str, (IpAddr, &str)> = BTreeMap::new();
+    for (&(resolver, zone), names) in &zones {
+        for &n in names {
+            pooled.insert(n, (resolver, zone));
+        }
+    }
+    let mut per_zone: BTreeMap<(IpAddr, &str), Vec<&DnsEvent>> = BTreeMap::new();
+    for ((name, rcode), resps) in &groups {
+        match pooled.get(name.as_str()) {
+            Some(&key) if *rcode == rcode::NXDOMAIN => {
+                per_zone.entry(key).or_default().extend(resps.iter().copied())
+            }
+            _ => out.push(rcode_finding(ctx, name.clone(), *rcode, resps, resolved)),
+        }
+    }
+    for ((resolver, zone), mut resps) in per_zone {
+        resps.sort_by_key(|r| (r.ts_ns, r.capture, r.frame));
+        out.push(zone_finding(ctx, resolver, zone, zones[&(resolver, zone)].len(), &resps));
+    }
+}
+
+/// `text` as a regular expression that matches it literally, written inside a Wireshark
+/// display-filter string: letters, digits, `-` and `_` as they are, other ASCII punctuation
+/// escaped for the regex (and that backslash for the string), anything else as `\x{..}`.
+fn filter_regex(text: &str) -> String {
+    let mut o = String::new();
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => o.push(c),
+            '"' => o.push_str("\\\""),
+            c if c.is_ascii_punctuation() => {
+                o.push_str("\\\\");
+                o.push(c);
+            }
+            c => o.push_str(&format!("\\\\x{{{:x}}}", c as u32)),
+        }
+    }
+    o
+}
+
+/// Whether a shorter form of `name` resolved (each prefix ending before a dot is looked
+/// up): the resolver's search list trying suffixes.
+fn is_search_suffix(name: &str, resolved: &BTreeSet<&str>) -> bool {
+    name.match_indices('.').any(|(i, _)| resolved.contains(&name[..i]))
+}
+
+/// The finding for NXDOMAIN answers from `resolver` for `names` different names under
+/// `zone` (`resps`: the answers, in time order).
+fn zone_finding(ctx: &Ctx<'_>, resolver: IpAddr, zone: &str, names: usize, resps: &[&DnsEvent]) -> Finding {
+    let clients: BTreeSet<IpAddr> = resps.iter().map(|r| r.dst).collect();
+    let first = resps.first().map_or(0, |r| r.ts_ns);
+    let last = resps.last().map_or(0, |r| r.ts_ns);
+    let mut sample: Vec<&str> = Vec::new();
+    for r in resps {
+        if sample.len() < 4 && !sample.contains(&r.msg.qname.as_str()) {
+            sample.push(&r.msg.qname);
+        }
+    }
+    let background = resps.iter().all(|r| is_background(&r.msg.qname));
+    let severity = if background { Severity::Low } else { Severity::Medium };
+    let mut expl = format!(
+        "{names} different names under {zone} ({}, ...) got NXDOMAIN from {resolver}: {} from {} between {} and {}. Many names that do not exist under one domain is a pattern, not a missing record: a program generating names (random probes, a misconfigured search list or service discovery, malware's generated domains) or a random-subdomain flood against the domain's servers.",
+        sample.join(", "),
+        plural(resps.len(), "query"),
+        plural(clients.len(), "client"),
+        rfc3339(first),
+        rfc3339(last)
+    );
+    if background {
+        expl.push_str(" They are background lookups that systems make on their own and expect to fail: no client needed them.");
+    }
+    let mut f = finding(DNS_NXDOMAIN, Layer::Application, severity, 0.9)
+        .titled(
+            format!("{names} names under {zone} do not resolve: NXDOMAIN from {resolver}"),
+            expl,
+        )
+        .between(first, last);
+    f.server = server(resolver, Some(resps[0].src_port));
+    if let Some(s) = f.server.as_mut() {
+        s.name = Some(format!("*.{zone}"));
+    }
+    f.clients = clients.iter().map(|c| c.to_string()).collect();
+    f.affected_flows = resps.len() as u64;
+    let mut shown: Vec<&str> = Vec::new();
+    for r in resps {
+        if shown.len() == 6 {
+            break;
+        }
+        if shown.contains(&r.msg.qname.as_str()) {
+            continue;
+        }
+        shown.push(&r.msg.qname);
+        f.evidence.push(ctx.ev(
+            r.capture,
+            r.frame,
+            r.ts_ns,
+            format!("NXDOMAIN for {} {} to {}", r.msg.qname, qtype_name(r.msg.qtype), r.dst),
+        ));
+    }
+    f.wireshark_filter = format!(
+        "dns.flags.rcode == 3 && dns.qry.name matches \"{}$\"",
+        filter_regex(&format!(".{zone}"))
+    );
+    f.remediation = vec![
+        format!(
+            "Find the program on {} that asks for names like {}: on the client, `ss -up` or the resolver's query log shows who sends them.",
+            ip_list(clients.iter().copied()).join(", "),
+            sample[0]
+        ),
+        format!("If the names should exist, check the {zone} zone on its authoritative servers."),
+    ];
+    f.group = Some(format!("dns zone {zone}"));
+    f.weight = 60;
+    f
 }
 
 /// For each failed response in `resps` (SERVFAIL, REFUSED), the answer with addresses that
@@ -260,10 +392,7 @@ fn rcode_finding(
         let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
         let later_ok = resolved.contains(name.as_str());
-        // A shorter form of the name resolved: each prefix ending before a dot is looked up.
-        let search_suffix = name
-            .match_indices('.')
-            .any(|(i, _)| resolved.contains(&name[..i]));
+        let search_suffix = is_search_suffix(&name, resolved);
         let qtypes: BTreeSet<String> = resps.iter().map(|r| qtype_name(r.msg.qtype)).collect();
         let mut severity = match (cause, resps.len()) {
             (DNS_SERVFAIL | DNS_REFUSED, _) => Severity::High,
@@ -768,5 +897,51 @@ mod tests {
         for n in ["invoice.tax.example", "wpadx.example", "arpa.example", "dns-sd.example"] {
             assert!(!super::is_background(n), "{n}");
         }
+    }
+
+    /// NXDOMAIN for `n` names `h0.gen.example`, `h1.gen.example`, ... plus one failing name
+    /// elsewhere: the findings' titles.
+    fn nxdomain_titles(n: usize) -> Vec<String> {
+        let r = ip(0, 53);
+        let mut dns = Vec::new();
+        let mut named = |name: String, id: u16| {
+            let t = i64::from(id) * 10;
+            for mut m in [msg(r, t, id, None), msg(r, t + 1, id, Some((rcode::NXDOMAIN, None)))] {
+                m.msg.qname = name.clone();
+                dns.push(m);
+            }
+        };
+        for i in 0..n {
+            named(format!("h{i}.gen.example"), i as u16);
+        }
+        named("invoice.tax.example".into(), n as u16);
+        let mut a = analysis(vec![], vec![]);
+        a.dns = dns;
+        crate::detect::run_all(&a)
+            .into_iter()
+            .filter(|f| f.cause == DNS_NXDOMAIN)
+            .map(|f| f.title)
+            .collect()
+    }
+
+    #[test]
+    fn nxdomain_for_many_names_of_one_domain_is_one_finding() {
+        let few = nxdomain_titles(MANY_NAMES - 1);
+        assert_eq!(few.len(), MANY_NAMES, "below the threshold, one per name: {few:?}");
+        let many = nxdomain_titles(MANY_NAMES);
+        assert_eq!(
+            many,
+            [
+                "invoice.tax.example does not resolve: NXDOMAIN from 10.9.0.53".to_string(),
+                format!("{MANY_NAMES} names under gen.example do not resolve: NXDOMAIN from 10.9.0.53"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_regex_in_a_filter_matches_the_text_literally() {
+        assert_eq!(filter_regex(".gen.example"), r"\\.gen\\.example");
+        assert_eq!(filter_regex("a\"b*"), r#"a\"b\\*"#);
+        assert_eq!(filter_regex("é"), r"\\x{e9}");
     }
 }
