@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# bench/compare.sh CAPTURE [RUNS]
+# bench/compare.sh [-n RUNS] CAPTURE...      (or, as before: CAPTURE RUNS)
 #
 # Times pcap-rca against a "floor" program and against tshark / tcpdump on
-# the same capture file. The tools run in alternation (run 1 of every tool,
-# then run 2 of every tool, ...) so page cache and CPU state are shared
-# fairly; the page cache is warmed first. Each run is measured with
+# the same capture files. The tools run in alternation (run 1 of every tool
+# on every capture, then run 2, ...) so page cache and CPU state are shared
+# fairly; the page cache is warmed first. Give the big-download capture and
+# the busy one (../shared/bench) together: one run measures both, and the
+# last table checks the targets on each (one thread at >= 50% of the floor's
+# speed, two threads >= 1.7x one, peak RSS <= 256 MiB). Each run is measured with
 # /usr/bin/time -f '%e %M' (elapsed seconds, peak RSS KiB); as %e only has
 # 10 ms resolution, the elapsed time in the table is the bash microsecond
 # clock ($EPOCHREALTIME) around /usr/bin/time. The table shows medians.
@@ -22,13 +25,23 @@
 set -euo pipefail
 export LC_ALL=C
 
-usage() { echo "usage: $0 CAPTURE [RUNS]" >&2; exit 2; }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
-CAPTURE=$1
-RUNS=${2:-5}
+usage() { echo "usage: $0 [-n RUNS] CAPTURE...   (or: $0 CAPTURE RUNS)" >&2; exit 2; }
+RUNS=5
+if [ "${1:-}" = -n ]; then
+    [ $# -ge 2 ] || usage
+    RUNS=$2
+    shift 2
+elif [ $# -eq 2 ] && [ ! -e "$2" ] && [[ $2 =~ ^[0-9]+$ ]]; then
+    RUNS=$2                      # the old form: CAPTURE RUNS
+    set -- "$1"
+fi
+[ $# -ge 1 ] || usage
 case $RUNS in ''|*[!0-9]*) usage ;; esac
 [ "$RUNS" -ge 1 ] || usage
-[ -r "$CAPTURE" ] || { echo "cannot read $CAPTURE" >&2; exit 1; }
+CAPTURES=("$@")
+for c in "${CAPTURES[@]}"; do
+    [ -r "$c" ] || { echo "cannot read $c" >&2; exit 1; }
+done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/pcap-rca-target}
@@ -73,8 +86,8 @@ TOOLS+=(
 TMP=$(mktemp -d /tmp/pcap-rca-compare.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-size_bytes=$(stat -L -c %s "$CAPTURE")
-size_mb=$(awk -v b="$size_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
+size_bytes() { stat -L -c %s "$1"; }
+size_mb() { awk -v b="$(size_bytes "$1")" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 
 # --- machine -------------------------------------------------------------------
 echo "## Machine"
@@ -86,13 +99,19 @@ echo "- kernel: $(uname -r)"
 echo "- pcap-rca: $PCAP_RCA (built $(date -r "$PCAP_RCA" '+%F %T'))"
 echo "- tshark: $(tshark -v 2>/dev/null | head -1)"
 echo "- tcpdump: $(tcpdump --version 2>&1 | head -1)"
-echo "- capture: $CAPTURE, $size_mb MB, $(capinfos -c -M "$CAPTURE" 2>/dev/null | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }') packets"
-echo "- runs per tool: $RUNS (alternating), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for c in "${CAPTURES[@]}"; do
+    echo "- capture: $c, $(size_mb "$c") MB, $(capinfos -c -M "$c" 2>/dev/null | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }') packets"
+done
+echo "- runs per tool and capture: $RUNS (alternating), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 # --- runs ----------------------------------------------------------------------
-cat "$CAPTURE" >/dev/null   # warm the page cache
+for c in "${CAPTURES[@]}"; do
+    cat "$c" >/dev/null   # warm the page cache
+done
 for ((r = 1; r <= RUNS; r++)); do
+  for ci in "${!CAPTURES[@]}"; do
+    CAPTURE=${CAPTURES[ci]}
     for i in "${!TOOLS[@]}"; do
         name=${TOOLS[i]%%|*}
         cmd=${TOOLS[i]#*|}
@@ -108,28 +127,33 @@ for ((r = 1; r <= RUNS; r++)); do
         # clock around /usr/bin/time (adds ~1 ms of fork/exec) for the table
         read -r e rss < <(tail -1 "$TMP/t")
         fine=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
-        echo "$fine $rss $e" >>"$TMP/res.$i"
-        printf '  run %d/%d %-22s %s s (time %%e: %s), %s KiB\n' "$r" "$RUNS" "$name" "$fine" "$e" "$rss" >&2
+        echo "$fine $rss $e" >>"$TMP/res.$ci.$i"
+        printf '  run %d/%d %-14s %-22s %s s (time %%e: %s), %s KiB\n' "$r" "$RUNS" "$(basename "$CAPTURE")" "$name" "$fine" "$e" "$rss" >&2
     done
+  done
 done
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-declare -A SEC
-echo "## Results"
+declare -A SEC RSS
+TARGETS=()
+for ci in "${!CAPTURES[@]}"; do
+CAPTURE=${CAPTURES[ci]}
+SEC=()
+RSS=()
+echo "## Results: $(basename "$CAPTURE") ($(size_mb "$CAPTURE") MB)"
 echo
 echo "| tool | median s | MB/s | median peak RSS MiB |"
 echo "| --- | ---: | ---: | ---: |"
 for i in "${!TOOLS[@]}"; do
     name=${TOOLS[i]%%|*}
-    s=$(cut -d' ' -f1 "$TMP/res.$i" | median)
-    m=$(cut -d' ' -f2 "$TMP/res.$i" | median)
+    s=$(cut -d' ' -f1 "$TMP/res.$ci.$i" | median)
+    m=$(cut -d' ' -f2 "$TMP/res.$ci.$i" | median)
     SEC[$name]=$s
-    awk -v n="$name" -v s="$s" -v m="$m" -v b="$size_bytes" 'BEGIN {
+    RSS[$name]=$m
+    awk -v n="$name" -v s="$s" -v m="$m" -v b="$(size_bytes "$CAPTURE")" 'BEGIN {
         printf "| %s | %.3f | %s | %.1f |\n", n, s, (s > 0 ? sprintf("%.0f", b / 1e6 / s) : "inf"), m / 1024 }'
 done
-echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 # ratio LABEL NUM DEN EXPLANATION : NUM/DEN of the median times
@@ -148,3 +172,21 @@ ratio "pcap-rca 1 thread / floor" "pcap-rca --threads 1" floor "how many times t
 ratio "pcap-rca 1 thread / 2 threads" "pcap-rca --threads 1" "pcap-rca --threads 2" "speed-up from the 2nd thread"
 ratio "tshark / pcap-rca 2 threads" "tshark -z expert" "pcap-rca --threads 2" "how many times faster pcap-rca is than tshark"
 ratio "tcpdump / pcap-rca 2 threads" "tcpdump -nn -r" "pcap-rca --threads 2" "how many times faster pcap-rca is than tcpdump"
+echo
+# the targets of this capture, for the last table
+t1=${SEC["pcap-rca --threads 1"]} t2=${SEC["pcap-rca --threads 2"]} fl=${SEC[floor]:-}
+rss=$(printf '%s\n' "${RSS["pcap-rca --threads 1"]}" "${RSS["pcap-rca --threads 2"]}" | sort -g | tail -1)
+TARGETS+=("$(awk -v c="$(basename "$CAPTURE")" -v t1="$t1" -v t2="$t2" -v fl="$fl" -v rss="$rss" 'BEGIN {
+    speed = (fl != "" && t1 > 0) ? sprintf("%.0f%% %s", 100 * fl / t1, (fl / t1 >= 0.5 ? "(met)" : "(not met)")) : "n/a"
+    scale = (t2 > 0) ? sprintf("%.2fx %s", t1 / t2, (t1 / t2 >= 1.7 ? "(met)" : "(not met)")) : "n/a"
+    mem = sprintf("%.0f MiB %s", rss / 1024, (rss / 1024 <= 256 ? "(met)" : "(not met)"))
+    printf "| %s | %s | %s | %s |", c, speed, scale, mem }')")
+done
+
+echo "## Targets"
+echo
+echo "| capture | 1 thread, % of the floor's speed (>= 50%) | 2 threads / 1 thread (>= 1.7x) | peak RSS (<= 256 MiB) |"
+echo "| --- | ---: | ---: | ---: |"
+printf '%s\n' "${TARGETS[@]}"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
