@@ -341,3 +341,26 @@ fn an_ipv6_neighbor_nobody_advertises_is_arp_unanswered_saying_ndp() {
         "tshark: NS frames 16-20, 23"
     );
 }
+
+/// A healthy busy network (fixtures/net/make-links-healthy-busy.sh: ~200 HTTP and HTTPS
+/// connections, background NXDOMAINs, two downloads the user cancelled with a reset, 1% loss
+/// and its retransmissions) stays `healthy`: nothing above low.
+#[test]
+fn healthy_busy_network_stays_healthy() {
+    let r = report("healthy-busy.pcap");
+    assert!(
+        r.summary.tcp_flows >= 150,
+        "busy: {} TCP flows",
+        r.summary.tcp_flows
+    );
+    assert_eq!(r.summary.verdict, "healthy", "{:#?}", r.root_causes);
+    for rc in &r.root_causes {
+        assert!(
+            rc.severity <= Severity::Low,
+            "{} is {:?}: {}",
+            rc.cause,
+            rc.severity,
+            rc.title
+        );
+    }
+}
