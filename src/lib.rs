@@ -144,9 +144,9 @@ use std::path::Path;
 
 pub use analysis::Analysis;
 pub use capture::Input;
-pub use config::{Config, Progress, Timeouts};
-pub use detect::Tunable;
+pub use config::{Config, Progress, Timeouts, TunableValue};
 pub use detect::finding::{Evidence, Finding, Layer, MAX_CLIENTS, Server, Severity};
+pub use detect::{Tunable, TunableType, TunableUnit};
 pub use error::{Error, Result};
 pub use explain::Rule;
 
@@ -180,14 +180,31 @@ pub use report::tables::{
 };
 pub use report::{CaptureReport, Check, Lang, Report, SCHEMA, Summary, View};
 
+impl Config {
+    /// Checks [`Config::tunables`]: every key must name a detector's tunable and every value
+    /// fit it. The `analyze_*` functions check before they read anything.
+    pub fn check_tunables(&self) -> Result<()> {
+        detect::tuning::check(self).map_err(Error::Config)
+    }
+
+    /// The value in effect for the tunable `name` of the detector `detector` (both in any
+    /// case): the one [`Config::tunables`] sets, else its default; `None` when there is no
+    /// such tunable.
+    pub fn tunable(&self, detector: &str, name: &str) -> Option<TunableValue> {
+        detect::tuning::value(self, detector, name)
+    }
+}
+
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).
 pub fn analyze_path(path: impl AsRef<Path>, cfg: &Config) -> Result<Report> {
+    cfg.check_tunables()?;
     let input = Input::Path(path.as_ref().to_path_buf());
     Ok(analysis::analyze(&[input], cfg)?.report())
 }
 
 /// Analyses a capture already in memory.
 pub fn analyze_bytes(bytes: &[u8], cfg: &Config) -> Result<Report> {
+    cfg.check_tunables()?;
     let input = Input::Bytes {
         name: "<memory>".to_string(),
         data: bytes,
@@ -197,6 +214,7 @@ pub fn analyze_bytes(bytes: &[u8], cfg: &Config) -> Result<Report> {
 
 /// Analyses several captures as one incident, their packets merged in timestamp order.
 pub fn analyze_inputs(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
+    cfg.check_tunables()?;
     analysis::analyze(inputs, cfg)
 }
 
