@@ -40,7 +40,8 @@ pub struct Config {
     /// `tcp.syn_unanswered.critical_attempts`). Durations are integer nanoseconds. A tunable
     /// not named here keeps its default. The analysis checks every entry before it reads a
     /// packet: an unknown key or a value its tunable cannot take is an
-    /// [`Error::Config`](crate::Error::Config) naming it.
+    /// [`Error::Config`](crate::Error::Config) naming it. [`Config::load_toml`] fills this (and
+    /// the limits and timeouts) from the `--config` file format.
     pub tunables: BTreeMap<String, TunableValue>,
 }
 

@@ -180,7 +180,53 @@ pub use report::tables::{
 };
 pub use report::{CaptureReport, Check, Lang, Report, SCHEMA, Summary, View};
 
+/// The detectors' tunables and the analysis settings as a config file (TOML), the format of
+/// `pcap-rca analyze --config FILE`:
+///
+/// ```toml
+/// [tcp.syn_unanswered]        # a detector's id, as `pcap-rca detectors` lists them
+/// critical_attempts = 5       # a tunable, by name (any case)
+/// end_grace_ns = "2s"         # durations: integer ns, or a string with ns, us, ms, s or min
+///
+/// [analysis]                  # the limits and flow timeouts of `Config`
+/// max_records = 500000
+/// tcp_timeout_ns = "10min"
+/// ```
+///
+/// `[analysis]` takes `max_flows`, `max_records`, `max_events`, `tcp_timeout_ns`,
+/// `tcp_closed_timeout_ns`, `udp_timeout_ns` and `icmp_timeout_ns`. [`Config::to_toml`]
+/// writes every key with its documentation and default.
 impl Config {
+    /// Reads a config file's text into this config: detector tables into
+    /// [`Config::tunables`], `[analysis]` into the limits and timeouts. Every key and value is
+    /// checked first, and nothing changes unless all are right; the error is
+    /// [`Error::Config`] with one line naming the key and what it takes (type, unit,
+    /// default).
+    ///
+    /// ```
+    /// let mut cfg = pcap_rca::Config::default();
+    /// cfg.load_toml("[tcp.syn_unanswered]\ncritical_attempts = 5\n")?;
+    /// assert_eq!(
+    ///     cfg.tunable("tcp.syn_unanswered", "CRITICAL_ATTEMPTS"),
+    ///     Some(pcap_rca::TunableValue::Int(5))
+    /// );
+    /// let err = cfg.load_toml("[tcp.syn_unanswered]\nmin_failed = 5\n").unwrap_err();
+    /// assert!(err.to_string().contains("tcp.syn_unanswered.min_failed"));
+    /// # Ok::<(), pcap_rca::Error>(())
+    /// ```
+    pub fn load_toml(&mut self, text: &str) -> Result<()> {
+        detect::config_file::load_toml(self, text).map_err(Error::Config)
+    }
+
+    /// This config as a config file for [`Config::load_toml`]: every `[analysis]` setting
+    /// and every detector's tunables, each with its documentation, type and unit. Values set
+    /// differently from the defaults are written as settings; the others are commented out
+    /// at their defaults (`#key = value`). Read back, it gives the same settings (what
+    /// `pcap-rca detectors --format toml` prints, a template to start a config from).
+    pub fn to_toml(&self) -> String {
+        detect::config_file::to_toml(self)
+    }
+
     /// Checks [`Config::tunables`]: every key must name a detector's tunable and every value
     /// fit it. The `analyze_*` functions check before they read anything.
     pub fn check_tunables(&self) -> Result<()> {

@@ -96,6 +96,7 @@ pub mod arp_unanswered;
 pub mod capture_loss;
 pub mod capture_one_sided;
 pub mod capture_truncated;
+pub mod config_file;
 pub mod ctx;
 pub mod dns;
 pub mod dns_tcp_blocked;

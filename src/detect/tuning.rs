@@ -1,7 +1,8 @@
 //! Tunables at run time: the detectors' constants are their defaults, and
 //! [`Config::tunables`] overrides them for one analysis. This module checks overrides against
 //! the registry ([`Overrides::resolve`]) and gives each detector its values (the `Tunables`
-//! struct every detector file declares with `tunables!`).
+//! struct every detector file declares with `tunables!`). The `--config` file that fills
+//! `Config::tunables` is read and written by [`super::config_file`].
 
 use std::collections::BTreeMap;
 
