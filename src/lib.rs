@@ -50,6 +50,25 @@
 //! # Ok::<(), pcap_rca::Error>(())
 //! ```
 //!
+//! # Tuning the detectors
+//!
+//! Each detector's thresholds are tunables ([`detectors`] lists them: default, type, unit,
+//! meaning). [`Config::tunables`] overrides them for one analysis, by key
+//! `DETECTOR.TUNABLE`; [`Config::load_toml`] reads them (and the limits and flow timeouts)
+//! from the file `pcap-rca analyze --config FILE.toml` takes, and [`Config::to_toml`] writes
+//! one. A key that names no tunable, or a value it cannot take, is an [`Error::Config`]
+//! before any packet is read.
+//!
+//! ```
+//! use pcap_rca::{Config, Severity, TunableValue};
+//! let mut cfg = Config::default();
+//! cfg.load_toml("[tcp.syn_unanswered]\ncritical_attempts = 100\ncritical_syns = 100\n")?;
+//! cfg.tunables.insert("tcp.rst_storm.window_ns".into(), TunableValue::Int(5_000_000_000));
+//! let report = pcap_rca::analyze_path("fixtures/syn-dropped-8081.pcap", &cfg)?;
+//! assert_eq!(report.findings[0].severity, Severity::High); // critical by default
+//! # Ok::<(), pcap_rca::Error>(())
+//! ```
+//!
 //! # Root causes, consequences, severity
 //!
 //! Each [`RootCause`] is a finding that no other explains; the findings it explains are its
@@ -84,7 +103,7 @@
 //! | 4. events | `event` | the notable messages kept for the detectors: `ArpEvent`, `IcmpEvent`, `DnsEvent`, `HttpEvent`, `TlsSession` |
 //! | 5. flows | `flow` | sharded flow tables with Zeek's TCP state machine and timeouts, stream reassembly for DNS/HTTP/TLS events, the finished record [`Conn`] and folding beyond the record budget |
 //! | 6. analysis | `analysis` | the pass over the captures (read, decode in parallel, merge, flows) and what it produced: [`Analysis`] |
-//! | 7. detection | `detect` | one file per detector, each declaring its id, causes and tunables; the registry; `Ctx`; the [`Finding`] schema |
+//! | 7. detection | `detect` | one file per detector, each declaring its id, causes and tunables; the registry; `Ctx`; the [`Finding`] schema; tunables at run time and the `--config` file |
 //! | 8. links | `explain` | capture caveats, and which finding explains which (`Link`, `Rule`) |
 //! | 9. ranking | `rank` | one [`RootCause`] per incident, scored and ordered |
 //! | 10. report | `report` | [`Report`] assembled from the stages above (with what was checked, area by area); JSON, text, Markdown and HTML renderings, which only render |

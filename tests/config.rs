@@ -274,6 +274,24 @@ fn detectors_shows_what_a_config_sets_and_the_template_reads_back() {
 }
 
 #[test]
+fn the_readme_example_is_a_config_that_sets_what_it_says() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"));
+    let readme = readme.unwrap();
+    let toml = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a TOML example in the README");
+    let mut cfg = pcap_rca::Config::default();
+    cfg.load_toml(toml).unwrap();
+    assert_eq!(
+        cfg.tunable("tcp.syn_unanswered", "critical_attempts"),
+        Some(pcap_rca::TunableValue::Int(5))
+    );
+    assert_eq!(cfg.max_records, 500_000);
+}
+
+#[test]
 fn the_library_checks_tunables_before_reading_a_capture() {
     use pcap_rca::{Config, Error, TunableValue};
     let mut cfg = Config::default();

@@ -13,7 +13,7 @@ use crate::capture::CaptureMeta;
 use crate::event::{ArpEvent, DnsEvent, HttpEvent, IcmpEvent, TlsSession};
 use crate::flow::{Conn, Proto};
 
-/// Runs the pass over `inputs` ([`pass::analyze`]) and keeps the detectors' tunables of
+/// Runs the pass over `inputs` (`pass::analyze`) and keeps the detectors' tunables of
 /// `cfg` with what it produced, for the detectors that run on it later.
 pub fn analyze(
     inputs: &[crate::capture::Input<'_>],

@@ -1,7 +1,10 @@
 //! Detectors: pure functions over the [`Analysis`], one file each, listed once in
 //! [`DETECTORS`]. Each file documents what it finds, the likely root causes, known false
-//! positives and its parameters (constants with units). They run in parallel; their output
-//! is ordered deterministically (registry order, then each detector's own sorted order).
+//! positives and its parameters (constants with units, declared with `tunables!`). The
+//! constants are defaults: a detector reads the values in effect, `Tunables::of(ctx)`, which
+//! [`Config::tunables`](crate::Config::tunables) may override ([`tuning`]; the `--config` file
+//! is [`config_file`]). They run in parallel; their output is ordered deterministically
+//! (registry order, then each detector's own sorted order).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
