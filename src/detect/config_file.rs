@@ -11,7 +11,7 @@ use crate::config::{Config, TunableValue};
 
 impl Tunable {
     /// The value a TOML value stands for, checked.
-    fn from_toml(&self, v: &toml::Value) -> Result<TunableValue, String> {
+    fn read_toml(&self, v: &toml::Value) -> Result<TunableValue, String> {
         let bad = |got: String| Err(format!("expected {}, got {got}", self.expected()));
         match v {
             toml::Value::Integer(i) => self.check(TunableValue::Int(*i)),
@@ -115,7 +115,7 @@ impl Setting {
         format!("{what} (default {})", self.format(default))
     }
 
-    fn from_toml(&self, v: &toml::Value) -> Result<i64, String> {
+    fn read_toml(&self, v: &toml::Value) -> Result<i64, String> {
         let default = (self.get)(&Config::default());
         let bad = |got: String| Err(format!("expected {}, got {got}", self.expected(default)));
         let n = match v {
@@ -271,7 +271,7 @@ fn walk(
                     keys.join(", ")
                 )
             })?;
-            let n = s.from_toml(v).map_err(|e| format!("{here}: {e}"))?;
+            let n = s.read_toml(v).map_err(|e| format!("{here}: {e}"))?;
             (s.set)(cfg, n);
             continue;
         }
@@ -281,7 +281,7 @@ fn walk(
             ));
         }
         let (id, t) = find(&here)?;
-        let value = t.from_toml(v).map_err(|e| format!("{here}: {e}"))?;
+        let value = t.read_toml(v).map_err(|e| format!("{here}: {e}"))?;
         if let Some((first, _)) = set.insert(canonical(id, t), (here.clone(), value)) {
             return Err(format!("{here}: set twice (also as {first})"));
         }
