@@ -1,5 +1,8 @@
-//! What an analysis is asked to do ([`Config`]) and the flow timeouts inside it
-//! ([`Timeouts`]). Every stage reads it; it imports nothing from the crate.
+//! What an analysis is asked to do ([`Config`]), the flow timeouts inside it ([`Timeouts`])
+//! and the detectors' tunables it overrides ([`TunableValue`]). Every stage reads it; it
+//! imports nothing from the crate.
+
+use std::collections::BTreeMap;
 
 /// Default size of one read chunk. A batch holds the complete records of one chunk. 512 KiB
 /// keeps a batch in the L2 cache while it is decoded and run through the flows: on the
@@ -32,6 +35,72 @@ pub struct Config {
     /// Told how far the analysis is, after each batch: packets and capture bytes (frames plus
     /// their 16-byte record headers, close to the size of a pcap file) processed so far.
     pub progress: Option<Progress>,
+    /// Detector tunables overridden for this analysis, by key `DETECTOR.TUNABLE` (the
+    /// detector's id and the tunable's name as `pcap-rca detectors` lists them, in any case:
+    /// `tcp.syn_unanswered.critical_attempts`). Durations are integer nanoseconds. A tunable
+    /// not named here keeps its default. The analysis checks every entry before it reads a
+    /// packet: an unknown key or a value its tunable cannot take is an
+    /// [`Error::Config`](crate::Error::Config) naming it. [`Config::load_toml`] fills this (and
+    /// the limits and timeouts) from the `--config` file format.
+    pub tunables: BTreeMap<String, TunableValue>,
+}
+
+/// The value of an overridden detector tunable (see [`Config::tunables`]). Integers fit
+/// integer tunables (counts, sizes, durations in ns) and fractional ones; floats fit only
+/// fractional ones. None may be negative.
+#[derive(Debug, Clone, Copy)]
+pub enum TunableValue {
+    /// An integer (a duration in nanoseconds, a count, a size).
+    Int(i64),
+    /// A number with a fraction (a share between 0 and 1).
+    Float(f64),
+}
+
+impl TunableValue {
+    /// `Int(i)` when `float` is false, else `Float(f)`: for constant tables, where the
+    /// tunable's type decides which of the two is its value.
+    pub const fn either(float: bool, i: i64, f: f64) -> TunableValue {
+        if float {
+            TunableValue::Float(f)
+        } else {
+            TunableValue::Int(i)
+        }
+    }
+}
+
+/// Equal when of the same kind and value; floats compare by [`f64::total_cmp`], so equality
+/// is an equivalence (and `Eq` holds).
+impl PartialEq for TunableValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TunableValue::Int(a), TunableValue::Int(b)) => a == b,
+            (TunableValue::Float(a), TunableValue::Float(b)) => a.total_cmp(b).is_eq(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for TunableValue {}
+
+impl From<i64> for TunableValue {
+    fn from(v: i64) -> Self {
+        TunableValue::Int(v)
+    }
+}
+
+impl From<f64> for TunableValue {
+    fn from(v: f64) -> Self {
+        TunableValue::Float(v)
+    }
+}
+
+impl std::fmt::Display for TunableValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TunableValue::Int(v) => write!(f, "{v}"),
+            TunableValue::Float(v) => write!(f, "{v:?}"),
+        }
+    }
 }
 
 /// A progress callback (see [`Config::progress`]): `(packets, bytes)` so far. It is called
@@ -56,6 +125,7 @@ impl Default for Config {
             max_records: 128_000,
             ca_bundles: Vec::new(),
             progress: None,
+            tunables: BTreeMap::new(),
         }
     }
 }

@@ -50,6 +50,25 @@
 //! # Ok::<(), pcap_rca::Error>(())
 //! ```
 //!
+//! # Tuning the detectors
+//!
+//! Each detector's thresholds are tunables ([`detectors`] lists them: default, type, unit,
+//! meaning). [`Config::tunables`] overrides them for one analysis, by key
+//! `DETECTOR.TUNABLE`; [`Config::load_toml`] reads them (and the limits and flow timeouts)
+//! from the file `pcap-rca analyze --config FILE.toml` takes, and [`Config::to_toml`] writes
+//! one. A key that names no tunable, or a value it cannot take, is an [`Error::Config`]
+//! before any packet is read.
+//!
+//! ```
+//! use pcap_rca::{Config, Severity, TunableValue};
+//! let mut cfg = Config::default();
+//! cfg.load_toml("[tcp.syn_unanswered]\ncritical_attempts = 100\ncritical_syns = 100\n")?;
+//! cfg.tunables.insert("tcp.rst_storm.window_ns".into(), TunableValue::Int(5_000_000_000));
+//! let report = pcap_rca::analyze_path("fixtures/syn-dropped-8081.pcap", &cfg)?;
+//! assert_eq!(report.findings[0].severity, Severity::High); // critical by default
+//! # Ok::<(), pcap_rca::Error>(())
+//! ```
+//!
 //! # Root causes, consequences, severity
 //!
 //! Each [`RootCause`] is a finding that no other explains; the findings it explains are its
@@ -84,7 +103,7 @@
 //! | 4. events | `event` | the notable messages kept for the detectors: `ArpEvent`, `IcmpEvent`, `DnsEvent`, `HttpEvent`, `TlsSession` |
 //! | 5. flows | `flow` | sharded flow tables with Zeek's TCP state machine and timeouts, stream reassembly for DNS/HTTP/TLS events, the finished record [`Conn`] and folding beyond the record budget |
 //! | 6. analysis | `analysis` | the pass over the captures (read, decode in parallel, merge, flows) and what it produced: [`Analysis`] |
-//! | 7. detection | `detect` | one file per detector, each declaring its id, causes and tunables; the registry; `Ctx`; the [`Finding`] schema |
+//! | 7. detection | `detect` | one file per detector, each declaring its id, causes and tunables; the registry; `Ctx`; the [`Finding`] schema; tunables at run time and the `--config` file |
 //! | 8. links | `explain` | capture caveats, and which finding explains which (`Link`, `Rule`) |
 //! | 9. ranking | `rank` | one [`RootCause`] per incident, scored and ordered |
 //! | 10. report | `report` | [`Report`] assembled from the stages above (with what was checked, area by area); JSON, text, Markdown and HTML renderings, which only render |
@@ -144,9 +163,9 @@ use std::path::Path;
 
 pub use analysis::Analysis;
 pub use capture::Input;
-pub use config::{Config, Progress, Timeouts};
-pub use detect::Tunable;
+pub use config::{Config, Progress, Timeouts, TunableValue};
 pub use detect::finding::{Evidence, Finding, Layer, MAX_CLIENTS, Server, Severity};
+pub use detect::{Tunable, TunableType, TunableUnit};
 pub use error::{Error, Result};
 pub use explain::Rule;
 
@@ -180,14 +199,77 @@ pub use report::tables::{
 };
 pub use report::{CaptureReport, Check, Lang, Report, SCHEMA, Summary, View};
 
+/// The detectors' tunables and the analysis settings as a config file (TOML), the format of
+/// `pcap-rca analyze --config FILE`:
+///
+/// ```toml
+/// [tcp.syn_unanswered]        # a detector's id, as `pcap-rca detectors` lists them
+/// critical_attempts = 5       # a tunable, by name (any case)
+/// end_grace_ns = "2s"         # durations: integer ns, or a string with ns, us, ms, s or min
+///
+/// [analysis]                  # the limits and flow timeouts of `Config`
+/// max_records = 500000
+/// tcp_timeout_ns = "10min"
+/// ```
+///
+/// `[analysis]` takes `max_flows`, `max_records`, `max_events`, `tcp_timeout_ns`,
+/// `tcp_closed_timeout_ns`, `udp_timeout_ns` and `icmp_timeout_ns`. [`Config::to_toml`]
+/// writes every key with its documentation and default.
+impl Config {
+    /// Reads a config file's text into this config: detector tables into
+    /// [`Config::tunables`], `[analysis]` into the limits and timeouts. Every key and value is
+    /// checked first, and nothing changes unless all are right; the error is
+    /// [`Error::Config`] with one line naming the key and what it takes (type, unit,
+    /// default).
+    ///
+    /// ```
+    /// let mut cfg = pcap_rca::Config::default();
+    /// cfg.load_toml("[tcp.syn_unanswered]\ncritical_attempts = 5\n")?;
+    /// assert_eq!(
+    ///     cfg.tunable("tcp.syn_unanswered", "CRITICAL_ATTEMPTS"),
+    ///     Some(pcap_rca::TunableValue::Int(5))
+    /// );
+    /// let err = cfg.load_toml("[tcp.syn_unanswered]\nmin_failed = 5\n").unwrap_err();
+    /// assert!(err.to_string().contains("tcp.syn_unanswered.min_failed"));
+    /// # Ok::<(), pcap_rca::Error>(())
+    /// ```
+    pub fn load_toml(&mut self, text: &str) -> Result<()> {
+        detect::config_file::load_toml(self, text).map_err(Error::Config)
+    }
+
+    /// This config as a config file for [`Config::load_toml`]: every `[analysis]` setting
+    /// and every detector's tunables, each with its documentation, type and unit. Values set
+    /// differently from the defaults are written as settings; the others are commented out
+    /// at their defaults (`#key = value`). Read back, it gives the same settings (what
+    /// `pcap-rca detectors --format toml` prints, a template to start a config from).
+    pub fn to_toml(&self) -> String {
+        detect::config_file::to_toml(self)
+    }
+
+    /// Checks [`Config::tunables`]: every key must name a detector's tunable and every value
+    /// fit it. The `analyze_*` functions check before they read anything.
+    pub fn check_tunables(&self) -> Result<()> {
+        detect::tuning::check(self).map_err(Error::Config)
+    }
+
+    /// The value in effect for the tunable `name` of the detector `detector` (both in any
+    /// case): the one [`Config::tunables`] sets, else its default; `None` when there is no
+    /// such tunable.
+    pub fn tunable(&self, detector: &str, name: &str) -> Option<TunableValue> {
+        detect::tuning::value(self, detector, name)
+    }
+}
+
 /// Analyses the capture at `path` (pcap or pcapng, plain, `.gz` or `.zst`).
 pub fn analyze_path(path: impl AsRef<Path>, cfg: &Config) -> Result<Report> {
+    cfg.check_tunables()?;
     let input = Input::Path(path.as_ref().to_path_buf());
     Ok(analysis::analyze(&[input], cfg)?.report())
 }
 
 /// Analyses a capture already in memory.
 pub fn analyze_bytes(bytes: &[u8], cfg: &Config) -> Result<Report> {
+    cfg.check_tunables()?;
     let input = Input::Bytes {
         name: "<memory>".to_string(),
         data: bytes,
@@ -197,6 +279,7 @@ pub fn analyze_bytes(bytes: &[u8], cfg: &Config) -> Result<Report> {
 
 /// Analyses several captures as one incident, their packets merged in timestamp order.
 pub fn analyze_inputs(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
+    cfg.check_tunables()?;
     analysis::analyze(inputs, cfg)
 }
 

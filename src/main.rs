@@ -64,8 +64,17 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
-    /// Every detector: its id, the causes it reports, and its tunables (value and meaning).
-    Detectors,
+    /// Every detector: its id, the causes it reports, and its tunables (value, type, unit and
+    /// meaning).
+    Detectors {
+        /// Show the values this config file sets (see `analyze --config`).
+        #[arg(long, value_name = "FILE.toml")]
+        config: Option<PathBuf>,
+        /// text: the list; toml: a config file with every tunable and analysis setting at
+        /// its default (or at the value `--config` sets), commented, to start a config from.
+        #[arg(long, value_enum, default_value_t = DetectorsFormat::Text)]
+        format: DetectorsFormat,
+    },
     /// One row per connection, like Zeek's conn.log (conn_state, history, first frame).
     Flows {
         #[arg(required = true)]
@@ -85,6 +94,16 @@ struct Common {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Override detector tunables and analysis limits from a TOML file: a table per detector
+    /// id with its tunables (`pcap-rca detectors --format toml` writes a template).
+    #[arg(long, value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DetectorsFormat {
+    Text,
+    Toml,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,13 +188,40 @@ fn write_out(output: &Option<PathBuf>, text: &str) -> Result<(), String> {
     }
 }
 
-/// `pcap-rca detectors`: each detector with its causes and tunables.
-fn list_detectors() -> String {
+/// Reads the config file at `path` into `cfg`; the error names the file.
+fn load_config(path: &Option<PathBuf>, cfg: &mut Config) -> Result<(), String> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    cfg.load_toml(&text).map_err(|e| match e {
+        pcap_rca::Error::Config(m) => format!("{}: {m}", path.display()),
+        e => format!("{}: {e}", path.display()),
+    })
+}
+
+/// `pcap-rca detectors`: each detector with its causes and tunables: default, type and unit,
+/// and the value `cfg` sets when it sets another (`from` names the file).
+fn list_detectors(cfg: &Config, from: Option<&std::path::Path>) -> String {
     let mut o = String::new();
     for d in pcap_rca::detectors() {
         o.push_str(&format!("{}\n  causes: {}\n", d.id, d.causes.join(", ")));
         for t in d.tunables {
-            o.push_str(&format!("  {} = {}\n", t.name, t.value));
+            let mut about = format!("{} {}", t.ty.name(), t.unit.as_str());
+            if t.unit == pcap_rca::TunableUnit::Ns {
+                about.push_str(&format!(", {}", t.format_value(t.default)));
+            }
+            o.push_str(&format!("  {} = {} ({about})", t.name, t.value));
+            match (cfg.tunable(d.id, t.name), from) {
+                (Some(v), Some(file)) if v != t.default => o.push_str(&format!(
+                    ", set to {} by {}",
+                    t.format_value(v),
+                    file.display()
+                )),
+                _ => {}
+            }
+            o.push('\n');
             for line in t.doc.lines() {
                 o.push_str(&format!("      {}\n", line.trim()));
             }
@@ -228,19 +274,27 @@ fn progress_bar(files: &[PathBuf]) -> Option<indicatif::ProgressBar> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     let (files, common) = match &cli.cmd {
-        Cmd::Detectors => {
-            write_out(&None, &list_detectors())?;
+        Cmd::Detectors { config, format } => {
+            let mut cfg = Config::default();
+            load_config(config, &mut cfg)?;
+            let text = match format {
+                DetectorsFormat::Text => list_detectors(&cfg, config.as_deref()),
+                DetectorsFormat::Toml => cfg.to_toml(),
+            };
+            write_out(&None, &text)?;
             return Ok(ExitCode::SUCCESS);
         }
         Cmd::Analyze { files, common, .. } | Cmd::Flows { files, common, .. } => (files, common),
     };
     let mut cfg = Config::default();
+    // The config file first, checked before any capture is read; flags override it.
+    load_config(&common.config, &mut cfg)?;
     cfg.threads = common.threads;
     match &cli.cmd {
         Cmd::Analyze { ca_bundles, .. } => cfg.ca_bundles = ca_bundles.clone(),
         // Listing flows means a record for each: no folding (memory grows with the list).
         Cmd::Flows { .. } => cfg.max_records = usize::MAX,
-        Cmd::Detectors => {}
+        Cmd::Detectors { .. } => {}
     }
     let bar = progress_bar(files);
     if let Some(bar) = &bar {
@@ -321,7 +375,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
-        Cmd::Detectors => Ok(ExitCode::SUCCESS),
+        Cmd::Detectors { .. } => Ok(ExitCode::SUCCESS),
         Cmd::Flows { common, format, .. } => {
             let text = match format {
                 FlowFormat::Text => analysis.flows_text(),

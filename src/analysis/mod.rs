@@ -13,7 +13,16 @@ use crate::capture::CaptureMeta;
 use crate::event::{ArpEvent, DnsEvent, HttpEvent, IcmpEvent, TlsSession};
 use crate::flow::{Conn, Proto};
 
-pub use pass::analyze;
+/// Runs the pass over `inputs` (`pass::analyze`) and keeps the detectors' tunables of
+/// `cfg` with what it produced, for the detectors that run on it later.
+pub fn analyze(
+    inputs: &[crate::capture::Input<'_>],
+    cfg: &crate::config::Config,
+) -> crate::error::Result<Analysis> {
+    let mut an = pass::analyze(inputs, cfg)?;
+    an.tunables = cfg.tunables.clone();
+    Ok(an)
+}
 
 /// Per-capture counters and facts.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +100,9 @@ pub struct Analysis {
     pub peak_flows: usize,
     /// Threads the analysis ran on; the detectors use as many (1: sequentially).
     pub threads: usize,
+    /// The detectors' tunables overridden for this analysis (`Config::tunables`, checked
+    /// before the pass began).
+    pub(crate) tunables: std::collections::BTreeMap<String, crate::config::TunableValue>,
     /// `dns` paired into transactions, made the first time they are asked for
     /// ([`Analysis::dns_pairs`]): several detectors and the report read them.
     dns_pairs: std::sync::OnceLock<DnsPairs>,

@@ -31,6 +31,7 @@ tunables! {
     /// A reply within this time (ns) after a request for the address is solicited, default 200 ms:
     /// real replies come within milliseconds, while a poisoner's periodic replies do not line up
     /// with requests.
+    #[unit = Ns]
     pub const SOLICIT_NS: i64 = 200_000_000;
 }
 
@@ -44,20 +45,20 @@ struct Claim<'a> {
 /// Runs the detector: collects who claimed each address, then judges the addresses claimed
 /// by more than one MAC.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    claims(ctx.an)
+    claims(ctx.an, &Tunables::of(ctx))
         .into_iter()
         .filter_map(|(ip, cl)| judge(ctx, ip, &cl))
         .collect()
 }
 
 /// Every claim of each address (ARP packets with it as sender), in capture order.
-fn claims(an: &Analysis) -> BTreeMap<Ipv4Addr, Vec<Claim<'_>>> {
+fn claims<'a>(an: &'a Analysis, tun: &Tunables) -> BTreeMap<Ipv4Addr, Vec<Claim<'a>>> {
     // Who asked for which address, and when (to tell solicited from unsolicited replies).
     let mut asked: BTreeMap<Ipv4Addr, Vec<i64>> = BTreeMap::new();
     for a in an.arp.iter().filter(|a| a.op == REQUEST) {
         asked.entry(a.target_ip).or_default().push(a.ts_ns);
     }
-    let mut claims: BTreeMap<Ipv4Addr, Vec<Claim<'_>>> = BTreeMap::new();
+    let mut claims: BTreeMap<Ipv4Addr, Vec<Claim<'a>>> = BTreeMap::new();
     for a in &an.arp {
         if a.sender_ip.is_unspecified() {
             continue;
@@ -67,7 +68,7 @@ fn claims(an: &Analysis) -> BTreeMap<Ipv4Addr, Vec<Claim<'_>>> {
             && !gratuitous
             && !asked.get(&a.sender_ip).is_some_and(|ts| {
                 ts.iter()
-                    .any(|&t| t <= a.ts_ns && a.ts_ns - t <= SOLICIT_NS)
+                    .any(|&at| at <= a.ts_ns && a.ts_ns - at <= tun.SOLICIT_NS)
             });
         claims.entry(a.sender_ip).or_default().push(Claim {
             ev: a,

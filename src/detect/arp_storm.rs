@@ -12,7 +12,6 @@ use std::net::Ipv4Addr;
 
 use super::arp::mac;
 use crate::decode::arp::REQUEST;
-use super::arp_unanswered::SWEEP_TARGETS;
 use super::*;
 use crate::event::ArpEvent;
 
@@ -27,17 +26,22 @@ pub const CAUSES: &[Cause] = &[ARP_STORM];
 tunables! {
     /// Width of the sliding window requests are counted in, in ns, default 1 s, so that the peak
     /// reads as a rate per second.
+    #[unit = Ns]
     pub const STORM_WINDOW_NS: i64 = 1_000_000_000;
     /// Requests from one sender within [`STORM_WINDOW_NS`] from which it is a storm, default 50,
     /// well above what a host resolving its neighbours sends.
+    #[unit = Count]
     pub const STORM_MIN_IN_WINDOW: usize = 50;
     /// Requests per second from which a storm is `high`, default 200, the rate at which every
     /// host on the segment notices the load.
+    #[unit = Count]
     pub const STORM_HIGH_RATE: usize = 200;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
+    let sweep_targets = super::arp_unanswered::Tunables::of(ctx).SWEEP_TARGETS;
     let mut by_sender: BTreeMap<([u8; 6], Ipv4Addr), Vec<&ArpEvent>> = BTreeMap::new();
     for a in ctx.an.arp.iter().filter(|a| a.op == REQUEST) {
         by_sender
@@ -50,17 +54,17 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let mut times: Vec<i64> = reqs.iter().map(|a| a.ts_ns).collect();
         times.sort();
         let mut events: Vec<(i64, i64, u64)> = times.iter().map(|&t| (t, 0, 1)).collect();
-        let peak = peak_window(&mut events, STORM_WINDOW_NS).0 as usize;
-        if peak < STORM_MIN_IN_WINDOW {
+        let peak = peak_window(&mut events, tun.STORM_WINDOW_NS).0 as usize;
+        if peak < tun.STORM_MIN_IN_WINDOW {
             continue;
         }
         let targets: BTreeSet<Ipv4Addr> = reqs.iter().map(|a| a.target_ip).collect();
         let first = times[0];
         let last = *times.last().unwrap_or(&first);
         let avg = reqs.len() as f64 / ((last - first).max(1) as f64 / 1e9);
-        let sweep = targets.len() >= SWEEP_TARGETS;
+        let sweep = targets.len() >= sweep_targets;
         let tl: Vec<String> = targets.iter().take(5).map(|t| t.to_string()).collect();
-        let mut f = finding(ARP_STORM, Layer::Network, if peak >= STORM_HIGH_RATE {
+        let mut f = finding(ARP_STORM, Layer::Network, if peak >= tun.STORM_HIGH_RATE {
                 Severity::High
             } else {
                 Severity::Medium

@@ -30,14 +30,17 @@ pub const CAUSES: &[Cause] = &[ARP_UNANSWERED];
 tunables! {
     /// Requests for one address, none answered, from which it is reported, default 3, so that a
     /// single lost reply is not blamed.
+    #[unit = Count]
     pub const UNANSWERED_MIN: usize = 3;
     /// Distinct targets (addresses) from which a sender is sweeping rather than looking for one
     /// host, default 20, so that scanners do not make every unused address a finding.
+    #[unit = Count]
     pub const SWEEP_TARGETS: usize = 20;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let an = ctx.an;
     let answered: BTreeSet<Ipv4Addr> = an
         .arp
@@ -67,10 +70,10 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .filter(|a| {
                 targets_per_sender
                     .get(&a.sender_ip)
-                    .is_none_or(|t| t.len() < SWEEP_TARGETS)
+                    .is_none_or(|n| n.len() < tun.SWEEP_TARGETS)
             })
             .collect();
-        if reqs.len() < UNANSWERED_MIN {
+        if reqs.len() < tun.UNANSWERED_MIN {
             continue;
         }
         let askers = ip_list(reqs.iter().map(|a| IpAddr::V4(a.sender_ip)));
@@ -78,7 +81,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let last = reqs.iter().map(|a| a.ts_ns).max().unwrap_or(0);
         let gateway_like =
             askers.len() >= 2 || target.octets()[3] == 1 || target.octets()[3] == 254;
-        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= 2 * UNANSWERED_MIN || gateway_like {
+        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= tun.UNANSWERED_MIN.saturating_mul(2) || gateway_like {
                 Severity::Critical
             } else {
                 Severity::High
@@ -125,12 +128,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         f.weight = 60;
         out.push(f);
     }
-    ndp_unanswered(ctx, &mut out);
+    ndp_unanswered(ctx, &tun, &mut out);
     out
 }
 
 /// Neighbor Solicitations nobody answered, per target address, as ARP's unanswered requests.
-fn ndp_unanswered(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn ndp_unanswered(ctx: &Ctx<'_>, tun: &Tunables, out: &mut Vec<Finding>) {
     use std::net::Ipv6Addr;
     let an = ctx.an;
     let advertised: BTreeSet<Ipv6Addr> = an
@@ -145,13 +148,13 @@ fn ndp_unanswered(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     for (target, reqs) in asks {
         let ip = IpAddr::V6(target);
-        if advertised.contains(&target) || ctx.talkers.contains(&ip) || reqs.len() < UNANSWERED_MIN {
+        if advertised.contains(&target) || ctx.talkers.contains(&ip) || reqs.len() < tun.UNANSWERED_MIN {
             continue;
         }
         let askers = ip_list(reqs.iter().map(|e| IpAddr::V6(e.src)));
         let first = reqs.iter().map(|e| e.ts_ns).min().unwrap_or(0);
         let last = reqs.iter().map(|e| e.ts_ns).max().unwrap_or(0);
-        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= 2 * UNANSWERED_MIN {
+        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= tun.UNANSWERED_MIN.saturating_mul(2) {
                 Severity::Critical
             } else {
                 Severity::High

@@ -20,11 +20,13 @@ pub const CAUSES: &[Cause] = &[CAPTURE_LOSS];
 
 tunables! {
     /// Servers named in the explanation (the others are counted).
+    #[unit = Count]
     pub const MAX_NAMED: usize = 5;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let flows: Vec<&Conn> = ctx
         .an
         .flows
@@ -51,12 +53,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     servers.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
     let named: Vec<String> = servers
         .iter()
-        .take(MAX_NAMED)
+        .take(tun.MAX_NAMED)
         .map(|((ip, port), (conns, bytes))| {
             format!("{} ({}, {bytes} bytes)", ctx.label(*ip, *port), plural(*conns, "connection"))
         })
         .collect();
-    let more = servers.len().saturating_sub(MAX_NAMED);
+    let more = servers.len().saturating_sub(tun.MAX_NAMED);
     let mut f = finding(CAPTURE_LOSS, Layer::Capture, Severity::Low, if share > 0.1 { 0.9 } else { 0.6 })
         .titled(format!(
             "The capture missed {missed} bytes in {}",

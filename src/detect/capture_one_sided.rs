@@ -20,14 +20,17 @@ pub const CAUSES: &[Cause] = &[CAPTURE_ONE_SIDED];
 tunables! {
     /// Fewest one-way TCP connections (flows; unanswered SYNs not counted) from which a capture
     /// is one-sided, default 3, so that one odd flow does not describe the whole capture.
+    #[unit = Count]
     pub const ONE_SIDED_MIN_FLOWS: usize = 3;
     /// Least share (0 to 1) of the TCP connections that must be one-way, default 0.5, so that a
     /// mostly two-sided capture is not called one-sided.
+    #[unit = Fraction]
     pub const ONE_SIDED_MIN_SHARE: f64 = 0.5;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let tcp: Vec<&Conn> = ctx
         .an
         .flows
@@ -41,7 +44,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let n_tcp = count(tcp.iter().copied());
     let n_one_way = count(one_way.iter().map(|f| **f));
     let share = n_one_way as f64 / n_tcp.max(1) as f64;
-    if n_one_way < ONE_SIDED_MIN_FLOWS || share < ONE_SIDED_MIN_SHARE {
+    if n_one_way < tun.ONE_SIDED_MIN_FLOWS || share < tun.ONE_SIDED_MIN_SHARE {
         return Vec::new();
     }
     let first = one_way.iter().map(|f| f.first_ts_ns).min().unwrap_or(0);

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use super::tuning::Overrides;
 use super::{dns, ep, handshake_ok, port_scan, Evidence};
 use crate::analysis::Analysis;
 use crate::decode::{icmp, icmpv6, ip_proto};
@@ -51,6 +52,8 @@ pub struct Ctx<'a> {
     /// The flows of each TCP/UDP 5-tuple (indexes into `an.flows`, in time order), built
     /// the first time a detector asks ([`Ctx::flows_of`]).
     by_tuple: std::sync::OnceLock<TupleIndex>,
+    /// The tunables this analysis overrides (`Tunables::of` in each detector reads them).
+    pub tunables: Overrides,
 }
 
 /// Indexes over the flows, built in one pass.
@@ -80,6 +83,12 @@ impl<'a> Ctx<'a> {
         } else {
             Vec::new()
         };
+        // Checked before the analysis began (`Config::check_tunables`); were one wrong
+        // anyway, the others still apply.
+        let tunables = Overrides::resolve(&an.tunables).unwrap_or_else(|e| {
+            debug_assert!(false, "unchecked tunables: {e}");
+            Overrides::lenient(&an.tunables)
+        });
         let idx = flow_indexes(an);
         let by_tuple = std::sync::OnceLock::new();
         let icmp = match_icmp(an, &by_tuple);
@@ -87,7 +96,7 @@ impl<'a> Ctx<'a> {
         // `tcp.port_scan` detector alone: every other detector leaves a scanner's probes out
         // of its counts (see `weight`), so they must be known first. Finding them takes the
         // port-scan detector's own rules, so it stays with `port_scan`.
-        let scanners = port_scan::scanners(an);
+        let scanners = port_scan::scanners(an, &tunables);
         Ctx {
             an,
             capture_names,
@@ -105,6 +114,7 @@ impl<'a> Ctx<'a> {
             host_ttls: idx.host_ttls,
             conn_starts: idx.conn_starts,
             by_tuple,
+            tunables,
         }
     }
 

@@ -52,23 +52,29 @@ pub const CAUSES: &[Cause] = &[DNS_NXDOMAIN, DNS_SERVFAIL, DNS_REFUSED, DNS_ERRO
 
 tunables! {
     /// An answer slower than this (and [`SLOW_FACTOR`] times the median) is slow.
+    #[unit = Ns]
     pub const SLOW_NS: i64 = 1_000_000_000;
     /// How many times the resolver's median answer time a slow answer must also take, default 10,
     /// so that a resolver that is always slow is not blamed for every answer.
+    #[unit = Factor]
     pub const SLOW_FACTOR: i64 = 10;
     /// A query unanswered this long before the end of the capture has timed out; one closer to
     /// the end is still reported, with lower confidence.
+    #[unit = Ns]
     pub const TIMEOUT_NS: i64 = 5_000_000_000;
     /// How soon after a lookup an application that got an address connects.
+    #[unit = Ns]
     pub const CONNECT_AFTER_NS: i64 = 3_000_000_000;
     /// The finding for the failures of one name with one response code.
     /// How soon after a failed answer a successful one from another resolver counts as the
     /// client's fallback (stub resolvers move to the next server at once; glibc after its
     /// timeout, 5 s by default).
+    #[unit = Ns]
     pub const FALLBACK_NS: i64 = 6_000_000_000;
     /// Different names under one domain answered NXDOMAIN by one resolver from which they
     /// are one finding about the domain (a program generating names, a random-subdomain
     /// flood), not one per name.
+    #[unit = Count]
     pub const MANY_NAMES: usize = 10;
 }
 
@@ -129,12 +135,12 @@ fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
 /// Whether `client` opened a non-DNS connection within [`CONNECT_AFTER_NS`] after `t_ns`
 /// that another, successful lookup in between does not explain (its answer held the address
 /// connected to).
-fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
+fn connected_after(ctx: &Ctx<'_>, tun: &Tunables, client: IpAddr, t_ns: i64) -> bool {
     // Connections folded away (see `crate::flow::fold`) whose starts span the window cannot
     // be ruled out: count them as made.
     let folded = ctx.folded_spans.get(&client).is_some_and(|v| {
         v.iter()
-            .any(|&(a, b, _)| b > t_ns && a <= t_ns.saturating_add(CONNECT_AFTER_NS))
+            .any(|&(a, b, _)| b > t_ns && a <= t_ns.saturating_add(tun.CONNECT_AFTER_NS))
     });
     if folded {
         return true;
@@ -148,7 +154,7 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
     let mut answered: Vec<IpAddr> = Vec::new();
     for &(_, t, dst) in v[i..]
         .iter()
-        .take_while(|(_, t, _)| t.saturating_sub(t_ns) <= CONNECT_AFTER_NS)
+        .take_while(|(_, t, _)| t.saturating_sub(t_ns) <= tun.CONNECT_AFTER_NS)
     {
         while let Some(e) = dns.get(j).filter(|e| e.ts_ns <= t) {
             if e.msg.is_response && e.dst == client {
@@ -170,12 +176,13 @@ fn connected_after(ctx: &Ctx<'_>, client: IpAddr, t_ns: i64) -> bool {
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
+    let tun = Tunables::of(ctx);
     let (txns, orphans) = transactions(an);
     let resolved = resolved_names(an);
     let mut out = Vec::new();
-    rcode_failures(ctx, &txns, &orphans, &resolved, &mut out);
-    timeouts(ctx, &txns, &mut out);
-    slow(ctx, &txns, &mut out);
+    rcode_failures(ctx, &tun, &txns, &orphans, &resolved, &mut out);
+    timeouts(ctx, &tun, &txns, &mut out);
+    slow(ctx, &tun, &txns, &mut out);
     truncated(ctx, &txns, &mut out);
     nodata(ctx, &txns, &resolved, &mut out);
     out
@@ -192,6 +199,7 @@ fn cause_of(rcode: u16) -> Cause {
 
 fn rcode_failures(
     ctx: &Ctx<'_>,
+    tun: &Tunables,
     txns: &[Txn<'_>],
     orphans: &[&DnsEvent],
     resolved: &BTreeSet<&str>,
@@ -219,7 +227,7 @@ fn rcode_failures(
             }
         }
     }
-    zones.retain(|_, names| names.len() >= MANY_NAMES);
+    zones.retain(|_, names| names.len() >= tun.MANY_NAMES);
     let mut pooled: BTreeMap<&str, (IpAddr, &str)> = BTreeMap::new();
     for (&(resolver, zone), names) in &zones {
         for &n in names {
@@ -232,7 +240,7 @@ fn rcode_failures(
             Some(&key) if *rcode == rcode::NXDOMAIN => {
                 per_zone.entry(key).or_default().extend(resps.iter().copied())
             }
-            _ => out.push(rcode_finding(ctx, name.clone(), *rcode, resps, resolved)),
+            _ => out.push(rcode_finding(ctx, tun, name.clone(), *rcode, resps, resolved)),
         }
     }
     for ((resolver, zone), mut resps) in per_zone {
@@ -339,7 +347,12 @@ fn zone_finding(ctx: &Ctx<'_>, resolver: IpAddr, zone: &str, names: usize, resps
 /// For each failed response in `resps` (SERVFAIL, REFUSED), the answer with addresses that
 /// the same client got for `name` from another resolver within [`FALLBACK_NS`] after it;
 /// empty unless it is SERVFAIL or REFUSED.
-fn fallback_answers<'a>(ctx: &Ctx<'a>, name: &str, resps: &[&DnsEvent]) -> Vec<&'a DnsEvent> {
+fn fallback_answers<'a>(
+    ctx: &Ctx<'a>,
+    tun: &Tunables,
+    name: &str,
+    resps: &[&DnsEvent],
+) -> Vec<&'a DnsEvent> {
     if !resps
         .iter()
         .all(|r| matches!(r.msg.rcode, rcode::SERVFAIL | rcode::REFUSED))
@@ -357,7 +370,7 @@ fn fallback_answers<'a>(ctx: &Ctx<'a>, name: &str, resps: &[&DnsEvent]) -> Vec<&
                     && a.dst == r.dst
                     && a.src != r.src
                     && a.ts_ns >= r.ts_ns
-                    && a.ts_ns.saturating_sub(r.ts_ns) <= FALLBACK_NS
+                    && a.ts_ns.saturating_sub(r.ts_ns) <= tun.FALLBACK_NS
             })
         })
         .collect()
@@ -380,6 +393,7 @@ pub fn is_background(name: &str) -> bool {
 
 fn rcode_finding(
     ctx: &Ctx<'_>,
+    tun: &Tunables,
     name: String,
     rcode: u16,
     resps: &[&DnsEvent],
@@ -409,7 +423,7 @@ fn rcode_finding(
             rfc3339(last)
         );
         let mut confidence = 0.95;
-        let fallbacks = fallback_answers(ctx, &name, resps);
+        let fallbacks = fallback_answers(ctx, tun, &name, resps);
         if !fallbacks.is_empty() && fallbacks.len() == resps.len() {
             severity = Severity::Low;
             let others = ip_list(fallbacks.iter().map(|r| r.src));
@@ -429,7 +443,7 @@ fn rcode_finding(
             severity = severity.min(Severity::Medium);
             expl.push_str(" The same name did resolve at other times: the failure is intermittent (a resolver or zone server flapping).");
         } else {
-            let silent = silent_clients(ctx, &clients, resps);
+            let silent = silent_clients(ctx, tun, &clients, resps);
             if !silent.is_empty() {
                 expl.push_str(&format!(
                     " After these failures {} opened no connection: the failed lookup is why {} never reached the service.",
@@ -484,7 +498,12 @@ fn rcode_finding(
 
 /// The clients that opened no connection after their failed lookups: the failure is why
 /// they never reached the service.
-fn silent_clients(ctx: &Ctx<'_>, clients: &BTreeSet<IpAddr>, resps: &[&DnsEvent]) -> Vec<String> {
+fn silent_clients(
+    ctx: &Ctx<'_>,
+    tun: &Tunables,
+    clients: &BTreeSet<IpAddr>,
+    resps: &[&DnsEvent],
+) -> Vec<String> {
     // A client that got no address opens no connection: failures followed by nothing
     // are why it never reached the service.
     clients
@@ -493,7 +512,7 @@ fn silent_clients(ctx: &Ctx<'_>, clients: &BTreeSet<IpAddr>, resps: &[&DnsEvent]
             resps
                 .iter()
                 .filter(|r| r.dst == **c)
-                .all(|r| !connected_after(ctx, **c, r.ts_ns))
+                .all(|r| !connected_after(ctx, tun, **c, r.ts_ns))
         })
         .map(|c| c.to_string())
         .collect()
@@ -523,7 +542,7 @@ fn rcode_remediation(rcode: u16, name: &str, resolvers: &[String], rname: &str) 
         }
 }
 
-fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
+fn timeouts(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
     let end = ctx.capture_end();
     let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
     let mut answered_by: BTreeMap<IpAddr, usize> = BTreeMap::new();
@@ -545,7 +564,7 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         let last = lost.iter().map(|t| t.q.ts_ns).max().unwrap_or(0);
         let settled = lost
             .iter()
-            .filter(|t| end - t.q.ts_ns >= TIMEOUT_NS)
+            .filter(|t| end - t.q.ts_ns >= tun.TIMEOUT_NS)
             .count();
         let severity = if answered == 0 && lost.len() >= 2 {
             Severity::High
@@ -612,7 +631,7 @@ fn timeouts(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
     }
 }
 
-fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
+fn slow(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
     let mut by_resolver: BTreeMap<IpAddr, Vec<(i64, &Txn<'_>)>> = BTreeMap::new();
     for t in txns {
         if let Some(r) = t.r {
@@ -628,7 +647,7 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         let median = v[v.len() / 2];
         let slow: Vec<&(i64, &Txn<'_>)> = lat
             .iter()
-            .filter(|(d, _)| *d >= SLOW_NS && *d >= SLOW_FACTOR.saturating_mul(median.max(1)))
+            .filter(|(d, _)| *d >= tun.SLOW_NS && *d >= tun.SLOW_FACTOR.saturating_mul(median.max(1)))
             .collect();
         if slow.is_empty() {
             continue;
@@ -645,7 +664,7 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
                 "{} to {resolver} took {} or more to answer (up to {}), while its median answer \
                  takes {}: the resolver waits on a slow or unreachable upstream for these names.",
                 plural(slow.len(), "query"),
-                secs(SLOW_NS),
+                secs(tun.SLOW_NS),
                 secs(worst),
                 secs(median)
             ))
@@ -665,7 +684,7 @@ fn slow(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
         }
         f.wireshark_filter = format!(
             "dns.time > {} && {}.src == {resolver}",
-            SLOW_NS as f64 / 1e9,
+            tun.SLOW_NS as f64 / 1e9,
             ipf(resolver)
         );
         f.remediation = vec![format!(
@@ -684,7 +703,7 @@ fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
             by_resolver.entry((r.src, r.src_port)).or_default().push(t);
         }
     }
-    let fallbacks = super::dns_tcp_blocked::fallbacks(ctx.an);
+    let fallbacks = super::dns_tcp_blocked::fallbacks(ctx);
     for ((resolver, port), tc) in by_resolver {
         out.push(truncated_from(ctx, resolver, port, &tc, &fallbacks));
     }

@@ -25,6 +25,7 @@ tunables! {
     /// How soon after a truncated answer a TCP connection from the same client to the resolver
     /// counts as its retry: 5 s (stub resolvers retry at once; glibc, dig and systemd-resolved
     /// within milliseconds).
+    #[unit = Ns]
     pub const RETRY_NS: i64 = 5_000_000_000;
 }
 
@@ -51,8 +52,11 @@ pub struct Fallback<'a> {
     pub retry: Retry,
 }
 
-/// Every truncated UDP answer with its TCP retry, in capture order.
-pub fn fallbacks<'a>(an: &'a Analysis) -> Vec<Fallback<'a>> {
+/// Every truncated UDP answer with its TCP retry (within this detector's `RETRY_NS` as in
+/// effect for `ctx`), in capture order.
+pub fn fallbacks<'a>(ctx: &Ctx<'a>) -> Vec<Fallback<'a>> {
+    let an: &'a Analysis = ctx.an;
+    let tun = Tunables::of(ctx);
     an.dns
         .iter()
         .filter(|e| e.msg.is_response && !e.tcp && e.msg.truncated && is_dns_src(e))
@@ -64,7 +68,7 @@ pub fn fallbacks<'a>(an: &'a Analysis) -> Vec<Fallback<'a>> {
                     && f.resp_ip == answer.src
                     && f.resp_port == answer.src_port
                     && f.first_ts_ns >= answer.ts_ns
-                    && f.first_ts_ns.saturating_sub(answer.ts_ns) <= RETRY_NS
+                    && f.first_ts_ns.saturating_sub(answer.ts_ns) <= tun.RETRY_NS
             });
             let retry = match conn.map(|f| f.conn_state) {
                 None => Retry::None,
@@ -87,7 +91,7 @@ fn is_dns_src(e: &DnsEvent) -> bool {
 
 /// Runs the detector: one finding per resolver with failed retries.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let all = fallbacks(ctx.an);
+    let all = fallbacks(ctx);
     let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Fallback<'_>>> = BTreeMap::new();
     for fb in &all {
         by_resolver

@@ -28,9 +28,11 @@ pub const CAUSES: &[Cause] = &[DNS_UPSTREAM_FAILURE];
 tunables! {
     /// An upstream query still unanswered this long before the capture ends counts as lost
     /// (resolvers retry after 0.4-1.5 s; 2 s leaves room).
+    #[unit = Ns]
     pub const UNANSWERED_NS: i64 = 2_000_000_000;
     /// Failed upstream queries from which it is a finding (2: one failure could be a single
     /// retry that then succeeded).
+    #[unit = Count]
     pub const MIN_FAILED: usize = 2;
 }
 
@@ -44,6 +46,7 @@ struct Resolver<'a> {
 
 /// Runs the detector: one finding per resolver whose upstream fails it.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let (txns, _) = transactions(ctx.an);
     let end = ctx.capture_end();
     let mut resolvers: BTreeMap<IpAddr, Resolver<'_>> = BTreeMap::new();
@@ -60,21 +63,23 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             Some(r) if matches!(r.msg.rcode, rcode::REFUSED | rcode::SERVFAIL) => {
                 res.upstream_failed.push(t)
             }
-            None if end.saturating_sub(t.q.ts_ns) >= UNANSWERED_NS => res.upstream_failed.push(t),
+            None if end.saturating_sub(t.q.ts_ns) >= tun.UNANSWERED_NS => {
+                res.upstream_failed.push(t)
+            }
             Some(_) => res.upstream_ok += 1,
             None => {}
         }
     }
     resolvers
         .into_iter()
-        .filter_map(|(ip, r)| judge(ctx, ip, &r))
+        .filter_map(|(ip, r)| judge(ctx, &tun, ip, &r))
         .collect()
 }
 
 /// The finding for one resolver, when its upstream failed it more often than not.
-fn judge(ctx: &Ctx<'_>, ip: IpAddr, r: &Resolver<'_>) -> Option<Finding> {
+fn judge(ctx: &Ctx<'_>, tun: &Tunables, ip: IpAddr, r: &Resolver<'_>) -> Option<Finding> {
     let failed = r.upstream_failed.len();
-    if failed < MIN_FAILED || failed < r.upstream_ok {
+    if failed < tun.MIN_FAILED || failed < r.upstream_ok {
         return None;
     }
     let upstreams: BTreeSet<IpAddr> = r.upstream_failed.iter().map(|t| t.q.dst).collect();

@@ -39,15 +39,19 @@ pub const CAUSES: &[Cause] = &[HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX, HTTP_SLOW
 tunables! {
     /// Least time to the response head (ns) for a slow answer, default 1 s, the point where a
     /// person notices the wait.
+    #[unit = Ns]
     pub const SLOW_NS: i64 = 1_000_000_000;
     /// How many times the service's median time to the response head a slow answer must also
     /// take, default 5, so that a service that is always slow is not blamed for every answer.
+    #[unit = Factor]
     pub const SLOW_FACTOR: i64 = 5;
     /// Copies of one request (same client, method, URI and body) from which it is duplicated,
     /// default 3, so that one ordinary retry is not reported.
+    #[unit = Count]
     pub const DUP_MIN: usize = 3;
     /// Window (ns) within which the copies must come, default 10 s, the span of a retry storm
     /// rather than of a user repeating an action.
+    #[unit = Ns]
     pub const DUP_WINDOW_NS: i64 = 10_000_000_000;
 }
 
@@ -76,6 +80,7 @@ fn req_line(e: &HttpEvent) -> String {
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
+    let tun = Tunables::of(ctx);
     let mut by_svc: BTreeMap<Svc, Vec<&HttpEvent>> = BTreeMap::new();
     for e in &an.http {
         by_svc.entry((e.server, e.server_port)).or_default().push(e);
@@ -83,8 +88,8 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ((ip, port), evs) in &by_svc {
         status_findings(ctx, *ip, *port, evs, &mut out);
-        slow(ctx, *ip, *port, evs, &mut out);
-        duplicates(ctx, *ip, *port, evs, &mut out);
+        slow(ctx, &tun, *ip, *port, evs, &mut out);
+        duplicates(ctx, &tun, *ip, *port, evs, &mut out);
     }
     out
 }
@@ -310,7 +315,14 @@ fn abandoned<'a>(ctx: &Ctx<'a>, e: &HttpEvent) -> Option<&'a Conn> {
     })
 }
 
-fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
+fn slow(
+    ctx: &Ctx<'_>,
+    tun: &Tunables,
+    ip: IpAddr,
+    port: u16,
+    evs: &[&HttpEvent],
+    out: &mut Vec<Finding>,
+) {
     let answered: Vec<Wait<'_>> = evs
         .iter()
         .filter_map(|e| {
@@ -328,7 +340,7 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
         .filter_map(|e| {
             let c = abandoned(ctx, e)?;
             let ns = c.last_ts_ns.saturating_sub(e.req_ts_ns);
-            (ns >= SLOW_NS).then_some(Wait {
+            (ns >= tun.SLOW_NS).then_some(Wait {
                 ns,
                 e,
                 gave_up: Some(c),
@@ -342,17 +354,19 @@ fn slow(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<
     v.sort();
     let median = v.get(v.len() / 2).copied();
     let slow_enough =
-        |w: &&Wait<'_>| w.ns >= SLOW_NS && median.is_none_or(|m| w.ns >= SLOW_FACTOR.saturating_mul(m.max(1)));
+        |w: &&Wait<'_>| w.ns >= tun.SLOW_NS && median.is_none_or(|m| w.ns >= tun.SLOW_FACTOR.saturating_mul(m.max(1)));
     let slow: Vec<&Wait<'_>> = answered.iter().chain(&gave_up).filter(slow_enough).collect();
     if slow.is_empty() {
         return;
     }
-    out.push(slow_finding(ctx, ip, port, evs, &slow, answered.len(), median));
+    out.push(slow_finding(ctx, tun, ip, port, evs, &slow, answered.len(), median));
 }
 
 /// The `http_slow` finding for one service's slow and abandoned requests.
+#[allow(clippy::too_many_arguments)]
 fn slow_finding(
     ctx: &Ctx<'_>,
+    tun: &Tunables,
     ip: IpAddr,
     port: u16,
     evs: &[&HttpEvent],
@@ -389,7 +403,7 @@ fn slow_finding(
          what it waits on (database, upstream), and clients with short timeouts give up.",
         slow.len(),
         answered + quit.len(),
-        secs(SLOW_NS),
+        secs(tun.SLOW_NS),
         secs(worst),
         median.map_or(String::new(), |m| format!(", while the median answer takes {}", secs(m))),
         uris.join(", ")
@@ -402,7 +416,7 @@ fn slow_finding(
             waits.join(", ")
         ));
     }
-    let severity = if slow.len() >= 3 || worst >= 10 * SLOW_NS || !quit.is_empty() {
+    let severity = if slow.len() >= 3 || worst >= tun.SLOW_NS.saturating_mul(10) || !quit.is_empty() {
         Severity::High
     } else {
         Severity::Medium
@@ -439,14 +453,14 @@ fn slow_finding(
         format!(
             "{}.src == {ip} && tcp.srcport == {port} && http.time >= {}",
             ipf(ip),
-            SLOW_NS as f64 / 1e9
+            tun.SLOW_NS as f64 / 1e9
         )
     } else {
         // The abandoned requests have no response: show the requests and the closes too.
         format!(
             "{}.addr == {ip} && tcp.port == {port} && (http.time >= {} || http.request || tcp.flags.fin == 1 || tcp.flags.reset == 1)",
             ipf(ip),
-            SLOW_NS as f64 / 1e9
+            tun.SLOW_NS as f64 / 1e9
         )
     };
     f.remediation = vec![format!(
@@ -467,7 +481,14 @@ struct SameRequest<'a> {
     body_len: u64,
 }
 
-fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mut Vec<Finding>) {
+fn duplicates(
+    ctx: &Ctx<'_>,
+    tun: &Tunables,
+    ip: IpAddr,
+    port: u16,
+    evs: &[&HttpEvent],
+    out: &mut Vec<Finding>,
+) {
     let mut groups: BTreeMap<SameRequest<'_>, Vec<&&HttpEvent>> = BTreeMap::new();
     for e in evs {
         let key = SameRequest {
@@ -491,7 +512,7 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
         let ts: Vec<i64> = reqs.iter().map(|e| e.req_ts_ns).collect();
         let (mut j, mut best) = (0, (0usize, 0usize));
         for i in 0..ts.len() {
-            while ts[i] - ts[j] > DUP_WINDOW_NS {
+            while ts[i] - ts[j] > tun.DUP_WINDOW_NS {
                 j += 1;
             }
             if i + 1 - j > best.1 - best.0 {
@@ -499,7 +520,9 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
             }
         }
         let burst = &reqs[best.0..best.1];
-        if burst.len() < DUP_MIN || method == "GET" && body_len == 0 && burst.len() < 2 * DUP_MIN {
+        if burst.len() < tun.DUP_MIN
+            || method == "GET" && body_len == 0 && burst.len() < tun.DUP_MIN.saturating_mul(2)
+        {
             continue;
         }
         // A client retrying after an error response is a consequence of that error (reported
@@ -513,7 +536,7 @@ fn duplicates(ctx: &Ctx<'_>, ip: IpAddr, port: u16, evs: &[&HttpEvent], out: &mu
                 (Some(t), Some(code)) => t > w[1].req_ts_ns || (code < 400 && !idempotent),
                 _ => true,
             });
-        if blind.count() + 1 < DUP_MIN {
+        if blind.count() + 1 < tun.DUP_MIN {
             continue;
         }
         let svc = label(ctx, ip, port, burst[0].host.as_deref());

@@ -26,8 +26,10 @@ pub const CAUSES: &[Cause] = &[ICMP_FRAG_NEEDED, PMTU_BLACKHOLE];
 
 tunables! {
     /// Retransmissions of one side from which a stuck large segment is suspicious.
+    #[unit = Count]
     pub const BLACKHOLE_MIN_RTX: u32 = 3;
     /// A segment at least this large (bytes of payload) counts as "large".
+    #[unit = Bytes]
     pub const BLACKHOLE_MIN_LEN: u32 = 1000;
 }
 
@@ -135,16 +137,17 @@ fn frag_needed(ctx: &Ctx<'_>, quoted_by_ptb: &mut BTreeSet<usize>) -> Vec<Findin
 /// about them (those in `quoted_by_ptb` were told).
 fn blackholes(ctx: &Ctx<'_>, quoted_by_ptb: &BTreeSet<usize>) -> Vec<Finding> {
     let an = ctx.an;
+    let tun = Tunables::of(ctx);
     let mut out = Vec::new();
     let stuck = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
             && handshake_ok(f)
             && !quoted_by_ptb.contains(i)
-            && ((f.orig_retransmissions >= BLACKHOLE_MIN_RTX
-                && f.orig_max_rtx_len >= BLACKHOLE_MIN_LEN
+            && ((f.orig_retransmissions >= tun.BLACKHOLE_MIN_RTX
+                && f.orig_max_rtx_len >= tun.BLACKHOLE_MIN_LEN
                 && f.orig_unacked_bytes > 0)
-                || (f.resp_retransmissions >= BLACKHOLE_MIN_RTX
-                    && f.resp_max_rtx_len >= BLACKHOLE_MIN_LEN
+                || (f.resp_retransmissions >= tun.BLACKHOLE_MIN_RTX
+                    && f.resp_max_rtx_len >= tun.BLACKHOLE_MIN_LEN
                     && f.resp_unacked_bytes > 0))
     });
     for ((_, ip, port), flows) in by_service(stuck) {
@@ -179,8 +182,9 @@ fn blackholes(ctx: &Ctx<'_>, quoted_by_ptb: &BTreeSet<usize>) -> Vec<Finding> {
             ));
         }
         f.wireshark_filter = format!(
-            "{}.addr=={ip} && tcp.port=={port} && tcp.analysis.retransmission && tcp.len>={BLACKHOLE_MIN_LEN}",
-            ipf(ip)
+            "{}.addr=={ip} && tcp.port=={port} && tcp.analysis.retransmission && tcp.len>={}",
+            ipf(ip),
+            tun.BLACKHOLE_MIN_LEN
         );
         f.remediation = vec![
             "Allow ICMP type 3 code 4 (ICMPv6 packet too big) through firewalls on the path.".into(),

@@ -20,12 +20,14 @@ pub const CAUSES: &[Cause] = &[ICMP_TTL_EXCEEDED];
 
 tunables! {
     /// Time-exceeded messages for one destination from which a loop is suspected.
+    #[unit = Count]
     pub const LOOP_MIN_ERRORS: usize = 3;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
+    let tun = Tunables::of(ctx);
     let mut groups: BTreeMap<IpAddr, Vec<&crate::event::IcmpEvent>> = BTreeMap::new();
     for e in &an.icmp_errors {
         let exceeded = if e.icmp.v6 {
@@ -41,7 +43,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     for (dst, errs) in groups {
         let reporters = ip_list(errs.iter().map(|e| e.src));
         let reached = ctx.talkers.contains(&dst);
-        let looping = errs.len() >= LOOP_MIN_ERRORS && reporters.len() <= 2 && !reached;
+        let looping = errs.len() >= tun.LOOP_MIN_ERRORS && reporters.len() <= 2 && !reached;
         let first = errs.iter().map(|e| e.ts_ns).min().unwrap_or(0);
         let last = errs.iter().map(|e| e.ts_ns).max().unwrap_or(0);
         let clients = ip_list(errs.iter().filter_map(|e| e.icmp.quoted.map(|q| q.src)));

@@ -1,7 +1,10 @@
 //! Detectors: pure functions over the [`Analysis`], one file each, listed once in
 //! [`DETECTORS`]. Each file documents what it finds, the likely root causes, known false
-//! positives and its parameters (constants with units). They run in parallel; their output
-//! is ordered deterministically (registry order, then each detector's own sorted order).
+//! positives and its parameters (constants with units, declared with `tunables!`). The
+//! constants are defaults: a detector reads the values in effect, `Tunables::of(ctx)`, which
+//! [`Config::tunables`](crate::Config::tunables) may override ([`tuning`]; the `--config` file
+//! is [`config_file`]). They run in parallel; their output is ordered deterministically
+//! (registry order, then each detector's own sorted order).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -11,37 +14,82 @@ use rayon::prelude::*;
 use crate::analysis::Analysis;
 pub use ctx::{is_packet_too_big, Ctx};
 pub use finding::{AlertFact, Cause, Evidence, Facts, Finding, Layer, Server, Severity};
+pub use tuning::{TunableType, TunableUnit};
+use crate::config::TunableValue;
 use crate::flow::tcp::ConnState;
 use crate::flow::{Conn, Proto};
 use crate::units::{rfc3339, round2};
 
-/// Declares a detector's tunables: each a documented constant, and `TUNABLES` listing them
-/// (name, value as written, documentation) for `pcap-rca detectors`. The constants are what
-/// the code reads; the list is only their description, so the two cannot drift apart.
+/// Declares a detector's tunables: each a documented constant with its unit (a
+/// [`TunableUnit`] variant), and
+/// - `TUNABLES`, listing them (name, value as written, documentation, type, unit, default) for
+///   `pcap-rca detectors` and the config file;
+/// - `Tunables`, a struct with a field per constant holding the value in effect for one
+///   analysis: [`Config::tunables`](crate::Config::tunables) overrides the constants, which
+///   are the defaults. The detector reads `Tunables::of(ctx)`, never the constants, so that
+///   every override reaches it.
 macro_rules! tunables {
-    ($( $(#[doc = $doc:literal])+ pub const $name:ident: $ty:ty = $val:expr; )+) => {
+    ($( $(#[doc = $doc:literal])+ #[unit = $unit:ident] pub const $name:ident: $ty:ty = $val:expr; )+) => {
         $( $(#[doc = $doc])+ pub const $name: $ty = $val; )+
         /// This detector's tunables (`pcap-rca detectors` lists them).
+        #[allow(clippy::unnecessary_cast)]
         pub const TUNABLES: &[crate::detect::Tunable] = &[
             $( crate::detect::Tunable {
                 name: stringify!($name),
                 value: stringify!($val),
                 doc: concat!($($doc, "\n"),+),
+                ty: <$ty as crate::detect::tuning::Value>::TYPE,
+                unit: crate::detect::TunableUnit::$unit,
+                default: crate::config::TunableValue::either(
+                    <$ty as crate::detect::tuning::Value>::TYPE.is_float(),
+                    $name as i64,
+                    $name as f64,
+                ),
             }, )+
         ];
+        /// This detector's tunables in effect for one analysis: the constants of the same
+        /// names unless [`Config::tunables`](crate::Config::tunables) overrides them.
+        #[allow(non_snake_case)]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct Tunables {
+            $( $(#[doc = $doc])+ pub $name: $ty, )+
+        }
+        impl Default for Tunables {
+            fn default() -> Self {
+                Tunables { $( $name: self::$name, )+ }
+            }
+        }
+        impl Tunables {
+            /// The values in effect for the analysis `ctx` is of.
+            #[allow(dead_code)]
+            pub fn of(ctx: &crate::detect::Ctx<'_>) -> Tunables {
+                Self::from_overrides(&ctx.tunables)
+            }
+            /// The values `o` sets, the defaults for the others.
+            pub fn from_overrides(o: &crate::detect::tuning::Overrides) -> Tunables {
+                Tunables { $( $name: o.get(ID, stringify!($name), self::$name), )+ }
+            }
+        }
     };
 }
 
 /// One tunable of a detector: a constant, its value as written in the source, and what it
-/// means (unit, default, why).
+/// means (unit, default, why). [`Config::tunables`](crate::Config::tunables) overrides it
+/// for one analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tunable {
-    /// The constant's name (`WINDOW_NS`).
+    /// The constant's name (`WINDOW_NS`); in a config file, in any case (`window_ns`).
     pub name: &'static str,
     /// Its value as written (`10_000_000_000`).
     pub value: &'static str,
     /// Its documentation.
     pub doc: &'static str,
+    /// Its Rust type, which bounds the values it takes.
+    pub ty: TunableType,
+    /// What it measures.
+    pub unit: TunableUnit,
+    /// Its default, the constant's value.
+    pub default: TunableValue,
 }
 
 pub mod arp;
@@ -51,6 +99,7 @@ pub mod arp_unanswered;
 pub mod capture_loss;
 pub mod capture_one_sided;
 pub mod capture_truncated;
+pub mod config_file;
 pub mod ctx;
 pub mod dns;
 pub mod dns_tcp_blocked;
@@ -71,6 +120,7 @@ pub mod tcp_peers_unreachable;
 pub mod tcp_zero_window;
 pub mod tls;
 pub mod tls_cert;
+pub mod tuning;
 
 #[cfg(test)]
 pub(crate) mod testing;

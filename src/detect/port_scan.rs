@@ -20,8 +20,10 @@ pub const CAUSES: &[Cause] = &[PORT_SCAN];
 
 tunables! {
     /// Distinct (host, port) pairs probed from which a source is a scanner.
+    #[unit = Count]
     pub const MIN_TARGETS: usize = 20;
     /// ... and at least this many distinct ports on one host, or hosts on one port.
+    #[unit = Count]
     pub const MIN_PORTS_OR_HOSTS: usize = 10;
 }
 
@@ -75,19 +77,19 @@ fn more_targets(f: &Conn) -> (u64, u64, u64) {
     }
 }
 
-fn qualifies(probes: &[(&Conn, u64)]) -> bool {
+fn qualifies(tun: &Tunables, probes: &[(&Conn, u64)]) -> bool {
     let pairs: BTreeSet<(IpAddr, u16)> = probes
         .iter()
         .map(|(f, _)| (f.resp_ip, f.resp_port))
         .collect();
     let more: u64 = probes.iter().map(|(f, _)| more_targets(f).0).sum();
-    if (pairs.len() as u64 + more) < MIN_TARGETS as u64 {
+    if (pairs.len() as u64).saturating_add(more) < tun.MIN_TARGETS as u64 {
         return false;
     }
     // Scattered records: many hosts or many ports among their targets.
     let wide = probes.iter().any(|(f, _)| {
         let (_, h, o) = more_targets(f);
-        h + 1 >= MIN_PORTS_OR_HOSTS as u64 || o + 1 >= MIN_PORTS_OR_HOSTS as u64
+        h + 1 >= tun.MIN_PORTS_OR_HOSTS as u64 || o + 1 >= tun.MIN_PORTS_OR_HOSTS as u64
     });
     if wide {
         return true;
@@ -100,18 +102,21 @@ fn qualifies(probes: &[(&Conn, u64)]) -> bool {
     }
     ports_per_host
         .values()
-        .any(|s| s.len() >= MIN_PORTS_OR_HOSTS)
+        .any(|s| s.len() >= tun.MIN_PORTS_OR_HOSTS)
         || hosts_per_port
             .values()
-            .any(|s| s.len() >= MIN_PORTS_OR_HOSTS)
+            .any(|s| s.len() >= tun.MIN_PORTS_OR_HOSTS)
 }
 
 /// Sources that scan: many probed ports or hosts, or an ARP sweep (host discovery, whose
-/// TCP probes to a few ports are part of the same scan).
-pub fn scanners(an: &Analysis) -> BTreeSet<IpAddr> {
+/// TCP probes to a few ports are part of the same scan). Its thresholds are this detector's
+/// tunables and `arp_unanswered`'s `SWEEP_TARGETS`, as `tunables` sets them.
+pub fn scanners(an: &Analysis, tunables: &super::tuning::Overrides) -> BTreeSet<IpAddr> {
+    let tun = Tunables::from_overrides(tunables);
+    let sweep = super::arp_unanswered::Tunables::from_overrides(tunables).SWEEP_TARGETS;
     let mut s: BTreeSet<IpAddr> = targets(an, |_| true)
         .into_iter()
-        .filter(|(_, p)| qualifies(p))
+        .filter(|(_, p)| qualifies(&tun, p))
         .map(|(ip, _)| ip)
         .collect();
     let mut arp_targets: BTreeMap<std::net::Ipv4Addr, BTreeSet<std::net::Ipv4Addr>> =
@@ -129,7 +134,7 @@ pub fn scanners(an: &Analysis) -> BTreeSet<IpAddr> {
     s.extend(
         arp_targets
             .into_iter()
-            .filter(|(_, t)| t.len() >= super::arp_unanswered::SWEEP_TARGETS)
+            .filter(|(_, t)| t.len() >= sweep)
             .map(|(ip, _)| IpAddr::V4(ip)),
     );
     s
@@ -244,5 +249,14 @@ mod tests {
         );
         let below = causes(&scan(port_scan::MIN_TARGETS as u16 - 1));
         assert!(!below.contains(&PORT_SCAN.into()), "{below:?}");
+        // The scanners are found before the detectors run (`Ctx::new`): with the tunables
+        // in effect there too.
+        let n = port_scan::MIN_TARGETS as i64;
+        let key = "tcp.port_scan.min_targets";
+        let fewer = tuned(scan(n as u16 - 1), &[(key, (n - 1).into())]);
+        assert!(causes(&fewer).contains(&PORT_SCAN.into()));
+        let more = tuned(scan(n as u16), &[(key, (n + 1).into())]);
+        let c = causes(&more);
+        assert!(!c.contains(&PORT_SCAN.into()) && c.contains(&TCP_REJECTED_RST.into()), "{c:?}");
     }
 }

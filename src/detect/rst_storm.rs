@@ -20,17 +20,22 @@ pub const CAUSES: &[Cause] = &[RST_STORM];
 
 tunables! {
     /// Sliding window in which reset connections are counted.
+    #[unit = Ns]
     pub const WINDOW_NS: i64 = 10_000_000_000;
     /// Reset connections within one window from which it is a storm.
+    #[unit = Count]
     pub const MIN_CONNS: usize = 20;
     /// Distinct peer addresses or ports they involve.
+    #[unit = Count]
     pub const MIN_PEERS: usize = 3;
     /// A burst: established connections, each carrying data, reset by one host within this
     /// window (1 s) are one event (a process killed, a service restarted, a firewall flushing
     /// its state) however few they are.
+    #[unit = Ns]
     pub const BURST_NS: i64 = 1_000_000_000;
     /// Established connections reset within [`BURST_NS`] from which it is a storm (5: parallel
     /// downloads of one client are often 4 to 8 connections).
+    #[unit = Count]
     pub const MIN_BURST_CONNS: u64 = 5;
 }
 
@@ -113,9 +118,10 @@ fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
 
 /// Runs the detector: gathers the resets per sender, then judges each sender.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     resets_by_sender(ctx)
         .into_iter()
-        .filter_map(|(sender, rs)| storm(ctx, sender, &rs))
+        .filter_map(|(sender, rs)| storm(ctx, &tun, sender, &rs))
         .collect()
 }
 
@@ -136,18 +142,18 @@ fn resets_by_sender<'a>(ctx: &Ctx<'a>) -> BTreeMap<IpAddr, Vec<Resets<'a>>> {
 }
 
 /// The finding for one sender's resets, when they make a storm.
-fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
+fn storm(ctx: &Ctx<'_>, tun: &Tunables, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
     let total: u64 = rs.iter().map(|r| r.n).sum();
-    let (burst, burst_span) = burst(sender, rs);
-    if total < MIN_CONNS as u64 && burst < MIN_BURST_CONNS {
+    let (burst, burst_span) = burst(tun, sender, rs);
+    if total < tun.MIN_CONNS as u64 && burst < tun.MIN_BURST_CONNS {
         return None;
     }
     let mut times: Vec<(i64, i64, u64)> =
         rs.iter().flat_map(|r| r.times.iter().copied()).collect();
-    let peak = peak_window(&mut times, WINDOW_NS).0 as usize;
+    let peak = peak_window(&mut times, tun.WINDOW_NS).0 as usize;
     let peers: BTreeSet<(IpAddr, u16)> =
         rs.iter().flat_map(|r| r.peers.iter().copied()).collect();
-    if (peak < MIN_CONNS && burst < MIN_BURST_CONNS) || peers.len() < MIN_PEERS {
+    if (peak < tun.MIN_CONNS && burst < tun.MIN_BURST_CONNS) || peers.len() < tun.MIN_PEERS {
         return None;
     }
     let flows: Vec<&Conn> = rs.iter().map(|r| r.f).collect();
@@ -174,7 +180,7 @@ fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
     let other_ttls = ctx.host_ttls(sender);
     let middlebox =
         !rst_ttls.is_empty() && !other_ttls.is_empty() && rst_ttls.is_disjoint(&other_ttls);
-    let mut f = finding(RST_STORM, Layer::Transport, if peak >= 5 * MIN_CONNS {
+    let mut f = finding(RST_STORM, Layer::Transport, if peak >= tun.MIN_CONNS.saturating_mul(5) {
             Severity::Critical
         } else {
             Severity::High
@@ -184,13 +190,13 @@ fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
              Resets from one host across many connections point to a crashing or overloaded \
              service, a connection limit, or a firewall or IPS killing sessions on its behalf.",
             plural(total as usize, "connection"),
-            if burst >= MIN_BURST_CONNS {
+            if burst >= tun.MIN_BURST_CONNS {
                 format!(
                     "{burst} of them established and carrying data, within {} of each other",
                     secs(burst_span)
                 )
             } else {
-                format!("up to {peak} within {}", secs(WINDOW_NS))
+                format!("up to {peak} within {}", secs(tun.WINDOW_NS))
             },
             plural(clients.len(), "peer")
         ))
@@ -223,7 +229,7 @@ fn storm(ctx: &Ctx<'_>, sender: IpAddr, rs: &[Resets<'_>]) -> Option<Finding> {
 
 /// Resets by `sender` as the server of established connections that carried data: the
 /// most within [`BURST_NS`], and from when to when.
-fn burst(sender: IpAddr, rs: &[Resets<'_>]) -> (u64, i64) {
+fn burst(tun: &Tunables, sender: IpAddr, rs: &[Resets<'_>]) -> (u64, i64) {
     let mut times: Vec<(i64, i64, u64)> = rs
         .iter()
         .filter(|r| {
@@ -234,7 +240,7 @@ fn burst(sender: IpAddr, rs: &[Resets<'_>]) -> (u64, i64) {
         })
         .map(|r| (r.f.last_ts_ns, 0, 1))
         .collect();
-    let (n, from, to) = peak_window(&mut times, BURST_NS);
+    let (n, from, to) = peak_window(&mut times, tun.BURST_NS);
     (n, to.saturating_sub(from))
 }
 
@@ -285,6 +291,11 @@ mod tests {
         };
         assert!(causes(&storm(rst_storm::MIN_CONNS)).contains(&RST_STORM.into()));
         assert!(!causes(&storm(rst_storm::MIN_CONNS - 1)).contains(&RST_STORM.into()));
+        // 400 ms apart, a 5 s window holds 13 of them: not a storm.
+        let narrow = [("tcp.rst_storm.window_ns", 5_000_000_000i64.into())];
+        assert!(!causes(&tuned(storm(rst_storm::MIN_CONNS), &narrow)).contains(&RST_STORM.into()));
+        let fewer = [("TCP.RST_STORM.MIN_CONNS", 10i64.into())];
+        assert!(causes(&tuned(storm(10), &fewer)).contains(&RST_STORM.into()));
     }
 
     /// `n` established connections with data, reset within a few ms by the server (or by

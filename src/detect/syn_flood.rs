@@ -14,10 +14,13 @@ pub const CAUSES: &[Cause] = &[SYN_FLOOD];
 
 tunables! {
     /// Sliding window in which half-open connections are counted.
+    #[unit = Ns]
     pub const WINDOW_NS: i64 = 10_000_000_000;
     /// Half-open connections in one window from which it is a flood.
+    #[unit = Count]
     pub const MIN_HALF_OPEN: usize = 100;
     /// Distinct source addresses among them.
+    #[unit = Count]
     pub const MIN_SOURCES: usize = 20;
 }
 
@@ -33,6 +36,7 @@ fn half_open(f: &Conn) -> bool {
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let ho = ctx
         .an
         .flows
@@ -42,16 +46,16 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ((_, ip, port), flows) in by_service(ho) {
         let total: usize = flows.iter().map(|(_, f)| ctx.weight(f) as usize).sum();
-        if total < MIN_HALF_OPEN {
+        if total < tun.MIN_HALF_OPEN {
             continue;
         }
         // Start times with their counts (folded records give a histogram).
         let mut times: Vec<(i64, i64, u64)> = flows.iter().flat_map(|(_, f)| f.starts()).collect();
-        let (peak, from, to) = peak_window(&mut times, WINDOW_NS);
+        let (peak, from, to) = peak_window(&mut times, tun.WINDOW_NS);
         let peak = peak as usize;
         let sources = Origins::of(ctx, flows.iter().map(|(_, f)| *f));
         let n_sources = sources.count();
-        if peak < MIN_HALF_OPEN || n_sources < MIN_SOURCES {
+        if peak < tun.MIN_HALF_OPEN || n_sources < tun.MIN_SOURCES {
             continue;
         }
         let answered: u64 = flows
@@ -62,7 +66,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let rate = peak as f64 / (to.saturating_sub(from).max(1) as f64 / 1e9);
         let svc = ctx.label(ip, port);
-        let mut f = finding(SYN_FLOOD, Layer::Transport, if peak >= 10 * MIN_HALF_OPEN {
+        let mut f = finding(SYN_FLOOD, Layer::Transport, if peak >= tun.MIN_HALF_OPEN.saturating_mul(10) {
                 Severity::Critical
             } else {
                 Severity::High
@@ -76,7 +80,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                  Half-open connections fill the listen backlog, so genuine clients time out.",
                 total,
                 plural(n_sources, "distinct source address"),
-                secs(WINDOW_NS)
+                secs(tun.WINDOW_NS)
             ))
             .between(first, last);
         f.server = server(ip, Some(port));

@@ -22,11 +22,14 @@ pub const CAUSES: &[Cause] = &[TCP_PEERS_UNREACHABLE];
 tunables! {
     /// Distinct server addresses a client must try (10: fewer is an ordinary client talking to
     /// a few services, each of which its own detectors judge).
+    #[unit = Count]
     pub const MIN_PEERS: usize = 10;
     /// Peers it must fail to reach (8).
+    #[unit = Count]
     pub const MIN_FAILED: usize = 8;
     /// Share of the peers it fails to reach (one half: a browser that reaches most of its
     /// servers is not this).
+    #[unit = Fraction]
     pub const MIN_FAILED_SHARE: f64 = 0.5;
 }
 
@@ -62,24 +65,26 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         e.0 = e.0.min(outcome);
         e.1.push(f);
     }
+    let tun = Tunables::of(ctx);
     by_client
         .into_iter()
-        .filter_map(|(client, peers)| judge(ctx, client, &peers))
+        .filter_map(|(client, peers)| judge(ctx, &tun, client, &peers))
         .collect()
 }
 
 /// The finding for one client, when it fails to reach most of many peers.
 fn judge(
     ctx: &Ctx<'_>,
+    tun: &Tunables,
     client: IpAddr,
     peers: &BTreeMap<IpAddr, (Outcome, Vec<&Conn>)>,
 ) -> Option<Finding> {
     let n = |o: Outcome| peers.values().filter(|(x, _)| *x == o).count();
     let (reached, refused, silent) = (n(Outcome::Reached), n(Outcome::Refused), n(Outcome::Silent));
     let failed = refused + silent;
-    if peers.len() < MIN_PEERS
-        || failed < MIN_FAILED
-        || (failed as f64) < MIN_FAILED_SHARE * peers.len() as f64
+    if peers.len() < tun.MIN_PEERS
+        || failed < tun.MIN_FAILED
+        || (failed as f64) < tun.MIN_FAILED_SHARE * peers.len() as f64
     {
         return None;
     }

@@ -20,12 +20,14 @@ pub const CAUSES: &[Cause] = &[TCP_REJECTED_RST];
 
 tunables! {
     /// Attempts from which a refused service with no successful connection is `critical`.
+    #[unit = Count]
     pub const CRITICAL_ATTEMPTS: usize = 3;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
+    let tun = Tunables::of(ctx);
     let rejected = an.flows.iter().enumerate().filter(|(_, f)| {
         f.proto == Proto::Tcp
             && f.conn_state == ConnState::Rej
@@ -42,7 +44,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
         let severity = if ok > 0 {
             Severity::Medium
-        } else if attempts >= CRITICAL_ATTEMPTS {
+        } else if attempts >= tun.CRITICAL_ATTEMPTS {
             Severity::Critical
         } else {
             Severity::High

@@ -14,11 +14,13 @@ pub const CAUSES: &[Cause] = &[TCP_RESET_MIDSTREAM];
 
 tunables! {
     /// Server-side aborts from which the finding is `medium` rather than `low`.
+    #[unit = Count]
     pub const MEDIUM_MIN: usize = 2;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let aborted = ctx.an.flows.iter().enumerate().filter(|(_, f)| {
         f.proto == Proto::Tcp
             && matches!(f.conn_state, ConnState::Rsto | ConnState::Rstr)
@@ -37,7 +39,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let n = count(flows.iter().map(|(_, f)| *f));
         let by_client = n - by_server;
         let (first, last) = span(flows.iter().map(|(_, f)| *f));
-        let severity = if by_server >= MEDIUM_MIN {
+        let severity = if by_server >= tun.MEDIUM_MIN {
             Severity::Medium
         } else {
             Severity::Low

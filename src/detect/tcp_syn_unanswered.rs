@@ -26,17 +26,21 @@ pub const CAUSES: &[Cause] = &[TCP_SYN_UNANSWERED];
 
 tunables! {
     /// A lone SYN this close to the end of the capture may simply not have been answered yet.
+    #[unit = Ns]
     pub const END_GRACE_NS: i64 = 1_000_000_000;
     /// Attempts (or SYNs) from which an unanswered service is `critical` rather than `high`.
+    #[unit = Count]
     pub const CRITICAL_ATTEMPTS: usize = 2;
     /// SYNs (retransmissions included) from which an unanswered service is `critical`, default 3:
     /// a client that retried twice without any answer has given up.
+    #[unit = Count]
     pub const CRITICAL_SYNS: u64 = 3;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
+    let tun = Tunables::of(ctx);
     let end = ctx.capture_end();
     let unanswered = an.flows.iter().enumerate().filter(|(i, f)| {
         f.proto == Proto::Tcp
@@ -53,7 +57,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     for ((_, ip, port), flows) in by_service(unanswered) {
         let syns: u64 = flows.iter().map(|(_, f)| f.totals().orig_pkts).sum();
         let attempts: usize = flows.iter().map(|(_, f)| ctx.weight(f) as usize).sum();
-        if attempts == 1 && syns == 1 && end - flows[0].1.first_ts_ns < END_GRACE_NS {
+        if attempts == 1 && syns == 1 && end - flows[0].1.first_ts_ns < tun.END_GRACE_NS {
             continue;
         }
         let ok = ctx.handshakes(ip, port);
@@ -69,7 +73,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
             .unwrap_or_default();
         let severity = if ok > 0 {
             Severity::Medium
-        } else if attempts >= CRITICAL_ATTEMPTS || syns >= CRITICAL_SYNS {
+        } else if attempts >= tun.CRITICAL_ATTEMPTS || syns >= tun.CRITICAL_SYNS {
             Severity::Critical
         } else {
             Severity::High
@@ -233,5 +237,27 @@ mod tests {
         );
         assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS), Severity::Critical);
         assert_eq!(mk(1, tcp_syn_unanswered::CRITICAL_SYNS - 1), Severity::High);
+    }
+
+    #[test]
+    fn overridden_tunables_move_the_edges() {
+        use crate::config::TunableValue::Int;
+        let mk = |attempts: usize, set: &[(&str, crate::config::TunableValue)]| {
+            let flows = (0..attempts)
+                .map(|i| conn(ip(0, 2), 40000 + i as u16, ip(0, 5), 8081, ConnState::S0, "S", i as i64))
+                .collect();
+            run_all(&tuned(analysis(flows, vec![]), set))[0].severity
+        };
+        let n = CRITICAL_ATTEMPTS;
+        assert_eq!(mk(n, &[]), Severity::Critical);
+        let more = [("tcp.syn_unanswered.critical_attempts", Int(n as i64 + 1))];
+        assert_eq!(mk(n, &more), Severity::High);
+        assert_eq!(mk(n + 1, &more), Severity::Critical);
+        // A lone SYN near the end: blamed once the grace is gone.
+        let mut a = analysis(vec![conn(ip(0, 2), 40000, ip(0, 5), 8081, ConnState::S0, "S", 0)], vec![]);
+        a.captures[0].last_ts_ns = Some(500_000_000);
+        assert!(causes(&a).is_empty());
+        let a = tuned(a, &[("tcp.syn_unanswered.end_grace_ns", Int(100_000_000))]);
+        assert_eq!(causes(&a), vec![TCP_SYN_UNANSWERED.to_string()]);
     }
 }

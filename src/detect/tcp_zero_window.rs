@@ -14,14 +14,17 @@ pub const CAUSES: &[Cause] = &[TCP_ZERO_WINDOW];
 tunables! {
     /// Zero-window advertisements from which the finding is `low` (below: `info`, a receiver
     /// that caught up at once) and `medium`.
+    #[unit = Count]
     pub const LOW_MIN: u64 = 5;
     /// Zero-window advertisements from which the finding is `medium`, default 10: a receiver that
     /// keeps stalling its sender.
+    #[unit = Count]
     pub const MEDIUM_MIN: u64 = 10;
 }
 
 /// Runs the detector over the capture.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let tun = Tunables::of(ctx);
     let tcp = ctx
         .an
         .flows
@@ -46,9 +49,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             "the server cannot keep up with what clients send (an overloaded or stalled service)"
         };
-        let mut f = finding(TCP_ZERO_WINDOW, Layer::Transport, if total >= MEDIUM_MIN {
+        let mut f = finding(TCP_ZERO_WINDOW, Layer::Transport, if total >= tun.MEDIUM_MIN {
                 Severity::Medium
-            } else if total >= LOW_MIN {
+            } else if total >= tun.LOW_MIN {
                 Severity::Low
             } else {
                 Severity::Info

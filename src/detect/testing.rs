@@ -21,6 +21,14 @@ pub(crate) fn analysis(flows: Vec<Conn>, arp: Vec<ArpEvent>) -> Analysis {
     a
 }
 
+/// `a` with the tunables `set` overridden, as `Config::tunables` would (keys
+/// `DETECTOR.TUNABLE`); they must be right.
+pub(crate) fn tuned(mut a: Analysis, set: &[(&str, crate::config::TunableValue)]) -> Analysis {
+    a.tunables = set.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    super::tuning::Overrides::resolve(&a.tunables).expect("right tunables");
+    a
+}
+
 /// The causes every detector finds in `a`, in report order.
 pub(crate) fn causes(a: &Analysis) -> Vec<String> {
     super::run_all(a).into_iter().map(|f| f.cause).collect()

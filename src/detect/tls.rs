@@ -52,6 +52,7 @@ pub const CAUSES: &[Cause] = &[TLS_ALERT, TLS_VERSION_MISMATCH, TLS_HANDSHAKE_FA
 tunables! {
     /// An encrypted client record this short after the server's TLS 1.3 flight is an alert
     /// (2 bytes + content type + 16-byte AEAD tag = 19), not a Finished message.
+    #[unit = Bytes]
     pub const ABORT_MAX_LEN: u16 = 40;
 }
 
@@ -482,6 +483,7 @@ fn weak_cipher(ctx: &Ctx<'_>, ip: IpAddr, port: u16, suite: u16, ss: &[&TlsSessi
 }
 
 fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let tun = Tunables::of(ctx);
     let mut groups: BTreeMap<(IpAddr, u16), Vec<&TlsSession>> = BTreeMap::new();
     for s in &ctx.an.tls {
         let tls13 = s
@@ -491,7 +493,7 @@ fn aborted(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             && s.server_encrypted >= 1
             && s.client_encrypted == 1
             && s.client_first_encrypted_len
-                .is_some_and(|l| l <= ABORT_MAX_LEN)
+                .is_some_and(|l| l <= tun.ABORT_MAX_LEN)
             && s.alerts.is_empty()
         {
             groups.entry((s.server, s.server_port)).or_default().push(s);

@@ -55,9 +55,11 @@ pub const CAUSES: &[Cause] = &[TLS_CERT_EXPIRED, TLS_CERT_NOT_YET_VALID, TLS_CA_
 tunables! {
     /// Smallest RSA key (and Diffie-Hellman group) not counted weak, in bits, default 2048 (NIST
     /// SP 800-131A; smaller groups fall to Logjam).
+    #[unit = Bits]
     pub const MIN_RSA_BITS: u32 = 2048;
     /// Smallest elliptic-curve key (and ECDH curve) not counted weak, in bits, default 224 (NIST
     /// SP 800-131A).
+    #[unit = Bits]
     pub const MIN_EC_BITS: u32 = 224;
 }
 /// Keys under the minimums count as weak from 2014 (NIST SP 800-131A), SHA-1 signatures from
@@ -145,14 +147,15 @@ type Groups<'a> = BTreeMap<(IpAddr, u16, Cause), Vec<Hit<'a>>>;
 /// Runs the detector: judges each handshake's certificates, then explains each server's
 /// problems, one finding per server, port and cause.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    collect(ctx)
+    let tun = Tunables::of(ctx);
+    collect(ctx, &tun)
         .into_iter()
-        .map(|((ip, port, cause), hits)| explain(ctx, ip, port, cause, &hits))
+        .map(|((ip, port, cause), hits)| explain(ctx, &tun, ip, port, cause, &hits))
         .collect()
 }
 
 /// Judges the certificates (and the ephemeral key exchange) of every handshake.
-fn collect<'a>(ctx: &Ctx<'a>) -> Groups<'a> {
+fn collect<'a>(ctx: &Ctx<'a>, tun: &Tunables) -> Groups<'a> {
     let an: &'a Analysis = ctx.an;
     let mut groups: Groups<'a> = BTreeMap::new();
     let mut parsed: std::collections::HashMap<usize, Vec<CertInfo>> = Default::default();
@@ -169,7 +172,7 @@ fn collect<'a>(ctx: &Ctx<'a>) -> Groups<'a> {
             shown,
             weak,
         };
-        if let Some((why, shown)) = weak_key_exchange(s) {
+        if let Some((why, shown)) = weak_key_exchange(tun, s) {
             push(&mut groups, TLS_WEAK_KEY, hit(why, Some(shown), Weak::Ephemeral));
         }
         let Some(leaf) = chain.first() else { continue };
@@ -188,7 +191,7 @@ fn collect<'a>(ctx: &Ctx<'a>) -> Groups<'a> {
         for (cause, why) in verdicts {
             push(&mut groups, cause, hit(why, shown, Weak::NotKey));
         }
-        if let Some((why, weak)) = weak_chain(&chain, now) {
+        if let Some((why, weak)) = weak_chain(tun, &chain, now) {
             push(&mut groups, TLS_WEAK_KEY, hit(why, shown, weak));
         }
     }
@@ -206,16 +209,20 @@ fn push<'a>(groups: &mut Groups<'a>, cause: Cause, hit: Hit<'a>) {
 
 /// The server's ephemeral key exchange (ServerKeyExchange), judged like its key: why it is
 /// weak and the frame that shows it.
-fn weak_key_exchange(s: &TlsSession) -> Option<(String, (u64, i64, &'static str))> {
+fn weak_key_exchange(
+    tun: &Tunables,
+    s: &TlsSession,
+) -> Option<(String, (u64, i64, &'static str))> {
     let (frame, ts, kx) = s.key_exchange?;
     if s.first_ts_ns / 1_000_000_000 < WEAK_KEY_FROM {
         return None;
     }
     let why = match kx {
-        KeyExchange::Dh { prime_bits } if prime_bits < MIN_RSA_BITS => Some(format!(
-            "the server's ephemeral Diffie-Hellman group is only {prime_bits} bits (Logjam; at least {MIN_RSA_BITS} needed)"
+        KeyExchange::Dh { prime_bits } if prime_bits < tun.MIN_RSA_BITS => Some(format!(
+            "the server's ephemeral Diffie-Hellman group is only {prime_bits} bits (Logjam; at least {} needed)",
+            tun.MIN_RSA_BITS
         )),
-        KeyExchange::Ecdh { group } => group_bits(group).filter(|&b| b < MIN_EC_BITS).map(|b| {
+        KeyExchange::Ecdh { group } => group_bits(group).filter(|&b| b < tun.MIN_EC_BITS).map(|b| {
             format!(
                 "the server's ephemeral ECDH curve {} is only {b} bits",
                 group_name(group)
@@ -371,12 +378,12 @@ fn hostname(s: &TlsSession, leaf: &CertInfo) -> Option<(Cause, String)> {
 
 /// The first weak key or signature of the chain at `now` (seconds), and whether it is the
 /// server's own key (the kind decides the severity).
-fn weak_chain(chain: &[CertInfo], now: i64) -> Option<(String, Weak)> {
+fn weak_chain(tun: &Tunables, chain: &[CertInfo], now: i64) -> Option<(String, Weak)> {
     for (i, c) in chain.iter().enumerate() {
         let weak_key = now >= WEAK_KEY_FROM
             && match (c.key_alg.as_str(), c.key_bits) {
-                ("RSA", Some(b)) => b < MIN_RSA_BITS,
-                ("EC", Some(b)) => b < MIN_EC_BITS,
+                ("RSA", Some(b)) => b < tun.MIN_RSA_BITS,
+                ("EC", Some(b)) => b < tun.MIN_EC_BITS,
                 _ => false,
             };
         // A root's signature on itself does not matter; MD5 always, SHA-1 from 2017.
@@ -539,7 +546,14 @@ fn title(cause: Cause, tgt: &str, leaf: &CertInfo, hits: &[Hit<'_>]) -> String {
 }
 
 /// The finding for one server, port and cause.
-fn explain(ctx: &Ctx<'_>, ip: IpAddr, port: u16, cause: Cause, hits: &[Hit<'_>]) -> Finding {
+fn explain(
+    ctx: &Ctx<'_>,
+    tun: &Tunables,
+    ip: IpAddr,
+    port: u16,
+    cause: Cause,
+    hits: &[Hit<'_>],
+) -> Finding {
     let s0 = hits[0].session;
     let no_cert = CertInfo::default();
     let leaf = hits[0].chain.first().unwrap_or(&no_cert);
@@ -581,7 +595,13 @@ fn explain(ctx: &Ctx<'_>, ip: IpAddr, port: u16, cause: Cause, hits: &[Hit<'_>])
         "Inspect the chain {tgt} sends: openssl s_client -connect {ip}:{port} -showcerts."
     )];
     if kx {
-        f.remediation.insert(0, "Configure Diffie-Hellman parameters of at least 2048 bits (RFC 7919 ffdhe2048 or larger), or prefer ECDHE suites on P-256/X25519.".into());
+        // The smallest RFC 7919 group of at least the minimum.
+        let bits = tun.MIN_RSA_BITS;
+        let group = [2048, 3072, 4096, 6144, 8192]
+            .into_iter()
+            .find(|g| *g >= bits)
+            .unwrap_or(8192);
+        f.remediation.insert(0, format!("Configure Diffie-Hellman parameters of at least {bits} bits (RFC 7919 ffdhe{group} or larger), or prefer ECDHE suites on P-256/X25519."));
     }
     f.group = Some(format!("tls {}", ep(ip, port)));
     f.weight = if cause == TLS_WEAK_KEY { 30 } else { 90 };
