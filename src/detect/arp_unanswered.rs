@@ -1,6 +1,11 @@
 //! `arp_unanswered`: a host asking again and again for an address nobody answers, so no IP
 //! packet can reach that address at all.
 //!
+//! Severity follows who needed the address (see [`need`]): low when one host asked in one
+//! round and nothing else in the capture points at it, high when a program kept trying,
+//! several hosts asked or DNS sent clients there, critical for what looks like the gateway of
+//! several hosts.
+//!
 //! Likely causes: a gateway or server that is down, unplugged, on another VLAN or configured
 //! with another address; or clients configured with a wrong gateway. Senders sweeping
 //! [`SWEEP_TARGETS`] or more addresses are left to `arp_storm`. False positives: an address
@@ -79,13 +84,9 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let askers = ip_list(reqs.iter().map(|a| IpAddr::V4(a.sender_ip)));
         let first = reqs.iter().map(|a| a.ts_ns).min().unwrap_or(0);
         let last = reqs.iter().map(|a| a.ts_ns).max().unwrap_or(0);
-        let gateway_like =
-            askers.len() >= 2 || target.octets()[3] == 1 || target.octets()[3] == 254;
-        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= tun.UNANSWERED_MIN.saturating_mul(2) || gateway_like {
-                Severity::Critical
-            } else {
-                Severity::High
-            }, 0.9)
+        let router_like = target.octets()[3] == 1 || target.octets()[3] == 254;
+        let need = need(ctx, &tun, IpAddr::V4(target), router_like, &reqs.iter().map(|a| IpAddr::V4(a.sender_ip)).collect::<Vec<_>>());
+        let mut f = finding(ARP_UNANSWERED, Layer::Network, need.severity, 0.9)
             .titled(format!(
                 "Nobody answers ARP for {target} ({} unanswered requests)",
                 reqs.len()
@@ -93,18 +94,12 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 "{} asked {} times between {} and {} who has {target}, and no host answered: \
                  {target} is down, unplugged, on another VLAN, or configured with another \
                  address. Without an answer no IP packet can be sent to it, so every \
-                 connection to it fails before a single SYN leaves.{}",
+                 connection to it fails before a single SYN leaves. {}",
                 askers.join(", "),
                 reqs.len(),
                 rfc3339(first),
                 rfc3339(last),
-                if gateway_like {
-                    format!(
-                        " {target} looks like a gateway: everything routed through it is cut off."
-                    )
-                } else {
-                    String::new()
-                }
+                need.sentence
             ))
             .between(first, last);
         f.server = server(IpAddr::V4(target), None);
@@ -132,6 +127,52 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     out
 }
 
+/// How badly the clients in the capture needed an address nobody answers for, and the
+/// sentence that says why.
+struct Need {
+    severity: Severity,
+    sentence: String,
+}
+
+/// Judges who needed `target` (`asks`: the asker of each request): an operating system asks
+/// [`UNANSWERED_MIN`] times (3: Linux's `mcast_solicit`, Windows alike) for one attempt and
+/// gives up, so more requests from one host mean a program kept trying; several hosts asking,
+/// or a DNS answer naming the address, mean it is a server or next hop the clients use.
+/// - critical: a router-like address (`.1`, `.254`, `::1`) several hosts need: everything
+///   routed through it is cut off;
+/// - high: clients kept trying, several asked, or DNS sent them there: their connections fail;
+/// - low: one host, one round of requests, and nothing else in the capture points at it:
+///   nobody is seen needing it (a stale neighbour entry, a probe, a mistyped address).
+fn need(ctx: &Ctx<'_>, tun: &Tunables, target: IpAddr, router_like: bool, asks: &[IpAddr]) -> Need {
+    let askers: BTreeSet<IpAddr> = asks.iter().copied().collect();
+    let most = askers
+        .iter()
+        .map(|a| asks.iter().filter(|x| *x == a).count())
+        .max()
+        .unwrap_or(0);
+    let retried = most > tun.UNANSWERED_MIN;
+    let named = ctx.names.get(&target);
+    let (severity, sentence) = if askers.len() >= 2 && router_like {
+        (
+            Severity::Critical,
+            format!("{} hosts need {target}, which looks like their gateway: everything routed through it is cut off.", askers.len()),
+        )
+    } else if askers.len() >= 2 || retried || named.is_some() {
+        let why = match named {
+            Some(n) => format!("DNS answered {n} with {target}, so clients were sent there"),
+            None if askers.len() >= 2 => format!("{} hosts asked for it", askers.len()),
+            None => format!("A host asked {most} times, more than one attempt's worth: a program kept trying"),
+        };
+        (Severity::High, format!("{why}, and every connection to it fails."))
+    } else {
+        (
+            Severity::Low,
+            format!("One host asked in one round (what an operating system sends for one attempt) and nothing else in the capture points at {target} (no DNS answer, no retry, no other host): nobody is seen needing it."),
+        )
+    };
+    Need { severity, sentence }
+}
+
 /// Neighbor Solicitations nobody answered, per target address, as ARP's unanswered requests.
 fn ndp_unanswered(ctx: &Ctx<'_>, tun: &Tunables, out: &mut Vec<Finding>) {
     use std::net::Ipv6Addr;
@@ -154,11 +195,9 @@ fn ndp_unanswered(ctx: &Ctx<'_>, tun: &Tunables, out: &mut Vec<Finding>) {
         let askers = ip_list(reqs.iter().map(|e| IpAddr::V6(e.src)));
         let first = reqs.iter().map(|e| e.ts_ns).min().unwrap_or(0);
         let last = reqs.iter().map(|e| e.ts_ns).max().unwrap_or(0);
-        let mut f = finding(ARP_UNANSWERED, Layer::Network, if reqs.len() >= tun.UNANSWERED_MIN.saturating_mul(2) {
-                Severity::Critical
-            } else {
-                Severity::High
-            }, 0.9)
+        let router_like = target.segments()[7] == 1;
+        let need = need(ctx, tun, ip, router_like, &reqs.iter().map(|e| IpAddr::V6(e.src)).collect::<Vec<_>>());
+        let mut f = finding(ARP_UNANSWERED, Layer::Network, need.severity, 0.9)
             .titled(
                 format!("Nobody answers Neighbor Discovery for {target} ({} unanswered solicitations)", reqs.len()),
                 format!(
@@ -166,11 +205,12 @@ fn ndp_unanswered(ctx: &Ctx<'_>, tun: &Tunables, out: &mut Vec<Finding>) {
                      Solicitation, the IPv6 counterpart of ARP), and no host advertised it: \
                      {target} is down, unplugged, on another link, or configured with another \
                      address. Without an answer no packet can be sent to it, so every connection \
-                     to it fails before a single SYN leaves.",
+                     to it fails before a single SYN leaves. {}",
                     askers.join(", "),
                     reqs.len(),
                     rfc3339(first),
-                    rfc3339(last)
+                    rfc3339(last),
+                    need.sentence
                 ),
             )
             .between(first, last);
@@ -219,5 +259,38 @@ mod tests {
         );
         assert!(causes(&asks(arp_unanswered::UNANSWERED_MIN - 1, false)).is_empty());
         assert!(causes(&asks(10, true)).is_empty());
+    }
+
+    /// The severity of requests for `target` by `askers` (last octets, one round of
+    /// `per_asker` requests each, a second apart).
+    fn severity(target: u8, askers: &[u8], per_asker: usize) -> Vec<Severity> {
+        let mut ev = Vec::new();
+        for (k, &a) in askers.iter().enumerate() {
+            for i in 0..per_asker {
+                let t = (i * 1000 + k * 10) as i64;
+                ev.push(arp(REQUEST, a, [10, 9, 0, a], [10, 9, 0, target], t));
+            }
+        }
+        crate::detect::run_all(&analysis(vec![], ev))
+            .into_iter()
+            .filter(|f| f.cause == ARP_UNANSWERED.name())
+            .map(|f| f.severity)
+            .collect()
+    }
+
+    #[test]
+    fn severity_follows_who_needed_the_address() {
+        let one_round = UNANSWERED_MIN;
+        // One host, one round, nothing else points at it: nobody is seen needing it.
+        assert_eq!(severity(77, &[2], one_round), vec![Severity::Low]);
+        // The same host kept trying: its connections fail.
+        assert_eq!(severity(77, &[2], 2 * one_round), vec![Severity::High]);
+        // Two hosts need it.
+        assert_eq!(severity(77, &[2, 3], one_round), vec![Severity::High]);
+        // Two hosts need what looks like their gateway.
+        assert_eq!(severity(1, &[2, 3], one_round), vec![Severity::Critical]);
+        assert_eq!(severity(254, &[2, 3], one_round), vec![Severity::Critical]);
+        // One host, one round, to a gateway-looking address: still nobody else is seen.
+        assert_eq!(severity(1, &[2], one_round), vec![Severity::Low]);
     }
 }
