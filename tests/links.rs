@@ -215,6 +215,21 @@ fn a_storms_own_requests_are_not_a_separate_critical_cause() {
 }
 
 #[test]
+fn a_storm_for_a_few_addresses_explains_their_unanswered_requests() {
+    // Each of the 8 addresses is asked for 32 times: enough for an `arp_unanswered` of its
+    // own, which the storm explains.
+    let r = report("arp-storm-few-targets.pcap");
+    let t = top(&r, "arp_storm", "-", &["arp_unanswered"]);
+    assert!(t.title.contains("10.80.0.66"), "{}", t.title);
+    let c = consequences(t);
+    assert_eq!(c.len(), 8, "{c:?}");
+    assert!(
+        c.iter()
+            .all(|&(cause, rule)| cause == "arp_unanswered" && rule == Rule::StormNoise)
+    );
+}
+
+#[test]
 fn a_one_sided_capture_says_so_first_and_claims_no_dropped_syn() {
     let r = report("one-sided-syn.pcap");
     let t = &r.root_causes[0];
