@@ -93,7 +93,9 @@ fn read_batch(
     done: &mut bool,
 ) -> Result<bool> {
     let more = read_frames(reader, out, done)?;
-    if more {
+    if more && rayon::current_num_threads() == 1 {
+        out.decode_here(capture); // a pool of one: no splitting into jobs and collecting
+    } else if more {
         out.decode(capture);
     }
     Ok(more)
@@ -357,11 +359,11 @@ impl<'c> Pass<'c> {
             an.http.append(&mut t.events.http);
             an.tls.append(&mut t.events.tls);
         }
-        an.tls
-            .sort_by_key(|s| (s.first_ts_ns, s.capture, s.first_frame));
-        an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
-        an.http
-            .sort_by_key(|e| (e.req_ts_ns, e.capture, e.req_frame, e.client_port));
+        sort_by_key(&mut an.tls, |s| (s.first_ts_ns, s.capture, s.first_frame, 0));
+        sort_by_key(&mut an.dns, |e| (e.ts_ns, e.capture, e.frame, 0));
+        sort_by_key(&mut an.http, |e| {
+            (e.req_ts_ns, e.capture, e.req_frame, e.client_port)
+        });
         an.counters.flows_folded = tables.iter().map(|t| t.budget.folded).sum();
         let mut groups = Vec::with_capacity(SHARDS);
         let mut scattered = Vec::with_capacity(SHARDS);
@@ -536,14 +538,21 @@ fn merge_in_time(streams: &mut [Stream<'_>], pass: &mut Pass<'_>) -> Result<()> 
 /// Sorts flows canonically (time, capture, frame). Flow records are large, so the sort runs
 /// on small keys and the records are then moved once each, cycle by cycle.
 fn sort_flows(flows: &mut [Conn]) {
-    let mut keys: Vec<((i64, u16, u64), usize)> = flows
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.sort_key(), i))
-        .collect();
+    sort_by_key(flows, |c| {
+        let (ts, capture, frame) = c.sort_key();
+        (ts, capture, frame, 0)
+    });
+}
+
+/// Sorts `v` by `key`, stably (ties keep their order), moving each element once: the keys
+/// and positions are sorted, then the permutation is applied in place (the records are large,
+/// and a comparison sort moves them many times).
+fn sort_by_key<T: Send>(v: &mut [T], key: impl Fn(&T) -> (i64, u16, u64, u16)) {
+    let mut keys: Vec<((i64, u16, u64, u16), usize)> =
+        v.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
     keys.par_sort_unstable();
     let perm: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
-    apply_permutation(flows, &perm);
+    apply_permutation(v, &perm);
 }
 
 /// Reorders `v` so that position `k` holds the element that was at `perm[k]`.
