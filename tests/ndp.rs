@@ -102,10 +102,15 @@ fn a_failed_duplicate_address_detection_is_an_ip_conflict() {
     let r = report("ndp-dad-conflict.pcap");
     assert_eq!(r.root_causes.len(), 1, "{:#?}", r.root_causes);
     let t = top(&r, "ip_conflict", "fd80::50");
-    assert_eq!(t.severity, Severity::Medium, "the newcomer suffers, not the clients");
+    assert_eq!(
+        t.severity,
+        Severity::Medium,
+        "the newcomer suffers, not the clients"
+    );
     assert!(t.title.contains("DAD failed"), "{}", t.title);
     assert!(
-        t.explanation.contains("02:00:0a:50:00:0c keeps fd80::50 tentative"),
+        t.explanation
+            .contains("02:00:0a:50:00:0c keeps fd80::50 tentative"),
         "{}",
         t.explanation
     );
@@ -115,7 +120,10 @@ fn a_failed_duplicate_address_detection_is_an_ip_conflict() {
     assert_eq!(
         evidence(f),
         vec![
-            (2, "neighbor advertisement: fd80::50 is at 02:00:0a:50:00:0b"),
+            (
+                2,
+                "neighbor advertisement: fd80::50 is at 02:00:0a:50:00:0b"
+            ),
             (
                 15,
                 "duplicate address detection: 02:00:0a:50:00:0c probes for fd80::50 \
@@ -135,7 +143,11 @@ fn repeated_unsolicited_override_nas_are_ndp_spoofing() {
     let r = report("ndp-spoofing.pcap");
     let t = top(&r, "arp_spoofing", "fd80::5");
     assert_eq!(t.severity, Severity::Critical);
-    assert!(t.title.starts_with("NDP spoofing of fd80::5"), "{}", t.title);
+    assert!(
+        t.title.starts_with("NDP spoofing of fd80::5"),
+        "{}",
+        t.title
+    );
     assert!(t.explanation.contains("(7 times)"), "{}", t.explanation);
     let f = bindings(&r);
     assert_eq!(f.wireshark_filter, ndp_filter("fd80::5"));
