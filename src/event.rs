@@ -191,11 +191,30 @@ pub struct NdpEvent {
     pub override_flag: bool,
     /// Ethernet source of the frame, when known.
     pub eth_src: Option<[u8; 6]>,
+    /// The link-layer address option (RFC 4861 4.6.1), when there is an Ethernet one: the
+    /// source's (type 1) in a solicitation, the target's (type 2) in an advertisement.
+    pub lladdr: Option<[u8; 6]>,
 }
 
 /// ICMPv6 Neighbor Solicitation and Advertisement types.
 const NDP_NS: u8 = 135;
 const NDP_NA: u8 = 136;
+
+/// The Ethernet address in the link-layer address option of type `want` (1: source,
+/// 2: target) among the options `opts` (type, length in units of 8 bytes, value), if any.
+fn nd_lladdr(mut opts: &[u8], want: u8) -> Option<[u8; 6]> {
+    while let [ty, len, ..] = *opts {
+        let n = len as usize * 8;
+        if n == 0 || n > opts.len() {
+            return None; // a zero length is invalid (RFC 4861 4.6): stop
+        }
+        if ty == want && n == 8 {
+            return opts[2..8].try_into().ok();
+        }
+        opts = &opts[n..];
+    }
+    None
+}
 
 impl NdpEvent {
     /// The Neighbor Discovery message in `p` (`frame`: its bytes), if it is one.
@@ -215,15 +234,19 @@ impl NdpEvent {
         let body = p.payload(frame);
         let target: [u8; 16] = body.get(..16)?.try_into().ok()?;
         let flags = frame.get((p.payload_off as usize).checked_sub(4)?).copied().unwrap_or(0);
+        let solicitation = i.icmp_type == NDP_NS;
+        // Options follow the target address.
+        let lladdr = nd_lladdr(body.get(16..).unwrap_or(&[]), if solicitation { 1 } else { 2 });
         Some(NdpEvent {
             capture: p.capture,
             frame: p.frame,
             ts_ns: p.ts_ns,
-            solicitation: i.icmp_type == NDP_NS,
+            solicitation,
             src,
             target: std::net::Ipv6Addr::from(target),
-            override_flag: i.icmp_type == NDP_NA && flags & 0x20 != 0,
+            override_flag: !solicitation && flags & 0x20 != 0,
             eth_src: p.eth_src,
+            lladdr,
         })
     }
 }
@@ -280,5 +303,23 @@ impl DnsEvent {
             tcp: false,
             msg,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nd_lladdr;
+
+    #[test]
+    fn nd_link_layer_address_options() {
+        // A nonce option (type 14, 8 bytes), then the target link-layer address.
+        let opts = [14, 1, 9, 9, 9, 9, 9, 9, 2, 1, 2, 0, 0, 0, 0, 0x0b];
+        assert_eq!(nd_lladdr(&opts, 2), Some([2, 0, 0, 0, 0, 0x0b]));
+        assert_eq!(nd_lladdr(&opts, 1), None);
+        // A zero length stops the walk; a cut option is not read.
+        assert_eq!(nd_lladdr(&[14, 0, 2, 1, 2, 0, 0, 0, 0, 1], 2), None);
+        assert_eq!(nd_lladdr(&opts[..12], 2), None);
+        // Not Ethernet (16 bytes): no MAC.
+        assert_eq!(nd_lladdr(&[2, 2, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0], 2), None);
     }
 }
