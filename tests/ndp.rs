@@ -163,4 +163,17 @@ fn repeated_unsolicited_override_nas_are_ndp_spoofing() {
         };
         assert_eq!(note, want, "frame {frame}");
     }
+    // The SYNs the client's kernel sent to the impostor while it was poisoned are how the
+    // spoofing showed, not a cause of their own.
+    let c: Vec<(&str, Rule)> = t
+        .consequences
+        .iter()
+        .map(|c| (c.cause.as_str(), c.rule))
+        .collect();
+    assert_eq!(c, vec![("tcp_syn_unanswered", Rule::Spoofing)]);
+    assert!(
+        r.root_causes
+            .iter()
+            .all(|rc| rc.cause != "tcp_syn_unanswered")
+    );
 }

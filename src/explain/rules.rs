@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 
 use super::{Link, Links, stronger};
-use crate::detect::arp_bindings::ARP_VIP_MOVE;
+use crate::detect::arp_bindings::{ARP_SPOOFING, ARP_VIP_MOVE};
 use crate::detect::arp_storm::ARP_STORM;
 use crate::detect::arp_unanswered::ARP_UNANSWERED;
 use crate::detect::dns::{DNS_ERROR, DNS_REFUSED, DNS_SERVFAIL, DNS_TIMEOUT, DNS_TRUNCATED};
@@ -45,6 +45,11 @@ pub enum Rule {
     /// attempts to it that went unanswered, were reset or retransmitted in the minutes
     /// before the move (and seconds after it, while caches update) went to the old holder.
     VipFailover,
+    /// A MAC claiming another host's address with unsolicited ARP replies or Neighbor
+    /// Advertisements (ARP/NDP spoofing): the connection attempts to that address that went
+    /// unanswered, were reset or retransmitted while it was being claimed went to the
+    /// impostor (or were lost as the binding flipped).
+    Spoofing,
     /// A server that negotiates an obsolete protocol version or a weak cipher or key
     /// exchange, and the clients abort the handshake with `handshake_failure`,
     /// `protocol_version`, `insufficient_security` or `internal_error` (or just close): the
@@ -178,6 +183,31 @@ pub const RULES: &[LinkRule] = &[
         note: vip_note,
     },
     LinkRule {
+        rule: Rule::Spoofing,
+        by: &[ARP_SPOOFING],
+        explains: &[
+            TCP_SYN_UNANSWERED,
+            TCP_REJECTED_RST,
+            TCP_RESET_MIDSTREAM,
+            TCP_RETRANSMISSIONS,
+            HTTP_DUPLICATE_REQUEST,
+        ],
+        scope: Scope::SameAddress,
+        before_ns: 0,
+        after_ns: ANY_TIME,
+        when: during_spoofing,
+        note: |by, e| {
+            format!(
+                "{}: while {} (from {} to {}), attempts went to the impostor's MAC or were \
+                 lost as the binding flipped.",
+                e.title,
+                by.title,
+                rfc3339(by.facts.at_ns.unwrap_or(by.first_ts_ns)),
+                rfc3339(by.last_ts_ns)
+            )
+        },
+    },
+    LinkRule {
         rule: Rule::LegacyServer,
         by: &[TLS_OBSOLETE_VERSION, TLS_WEAK_CIPHER, TLS_WEAK_KEY],
         explains: &[
@@ -290,6 +320,15 @@ pub const RULES: &[LinkRule] = &[
 
 fn always(_: &Finding, _: &Finding) -> bool {
     true
+}
+
+/// How long after the last spoofed claim clients may still use the impostor's MAC.
+pub const SPOOF_SLACK_NS: i64 = 5_000_000_000;
+
+/// The explained finding began before the spoofing's last claim (plus [`SPOOF_SLACK_NS`]):
+/// the window of [`Rule::Spoofing`] starts at the first spoofed claim (`before_ns` 0).
+fn during_spoofing(by: &Finding, e: &Finding) -> bool {
+    e.first_ts_ns <= by.last_ts_ns.saturating_add(SPOOF_SLACK_NS)
 }
 
 /// The note of [`Rule::VipFailover`]: the outage, from the first failed attempt to the move.
