@@ -576,6 +576,7 @@ pub fn rule(rule: &str) -> &'static str {
     match rule {
         "icmp_answers_syn" => "ICMP 错误说明了这些 SYN 无应答的原因",
         "vip_failover" => "VIP 漂移期间发往旧 MAC 的连接失败",
+        "spoofing" => "地址被欺骗期间发往冒充者 MAC 的连接失败",
         "legacy_server" => "服务器的旧协议或弱参数导致客户端中止握手",
         "dns_tcp_blocked" => "截断应答的 TCP 重试失败",
         "resolver_upstream" => "解析器的上游失败导致的解析失败",
