@@ -3,7 +3,9 @@
 //! connections and says who sent them.
 //!
 //! Ordinary client closes (a client resetting after it got its response) are normal life and
-//! not counted; neither are scan probes. Parameters: [`WINDOW_NS`], [`MIN_CONNS`],
+//! not counted; neither are scan probes, nor refused attempts (a SYN answered by RST: a closed
+//! port, `tcp_rejected_rst`; a storm may explain refusals that follow it, see
+//! [`crate::explain`]). Parameters: [`WINDOW_NS`], [`MIN_CONNS`],
 //! [`MIN_PEERS`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +67,10 @@ struct Resets<'a> {
 /// by their responder is one sender; reset by their originators, each listed source is one,
 /// with its resets placed at its first and last start.
 fn resets<'a>(ctx: &Ctx<'_>, f: &'a Conn) -> Vec<(IpAddr, Resets<'a>)> {
+    if f.conn_state == ConnState::Rej {
+        // A refused attempt (SYN answered by RST) is a closed port: `tcp_rejected_rst`.
+        return Vec::new();
+    }
     let Some((sender, by_orig)) = reset_sender(f) else {
         return Vec::new();
     };

@@ -258,13 +258,15 @@ pub const RULES: &[LinkRule] = &[
     LinkRule {
         rule: Rule::RstStorm,
         by: &[RST_STORM],
-        explains: &[TCP_RESET_MIDSTREAM, TCP_REJECTED_RST],
+        explains: &[TCP_RESET_MIDSTREAM, TCP_REJECTED_RST, HTTP_DUPLICATE_REQUEST],
         scope: Scope::SameAddress,
         before_ns: 10_000_000_000,
         after_ns: RST_AFTER_NS,
         when: always,
         note: |by, e| {
-            if e.first_ts_ns > by.last_ts_ns {
+            if e.cause == HTTP_DUPLICATE_REQUEST.name() {
+                format!("{}: the clients sent it again after the resets.", e.title)
+            } else if e.first_ts_ns > by.last_ts_ns {
                 format!("{}: after the resets, the service no longer accepts.", e.title)
             } else {
                 format!("{}: part of the same reset event.", e.title)
