@@ -148,6 +148,16 @@ pub const RST_AFTER_NS: i64 = 60_000_000_000;
 /// algorithm it refuses).
 pub const LEGACY_ALERTS: &[u8] = &[40, 47, 70, 71, 80];
 
+/// Failed attempts to reach an address (unanswered, refused, reset or retransmitted
+/// connections, requests sent again): what a VIP move or a spoofed binding explains.
+const ADDRESS_FAILURES: &[Cause] = &[
+    TCP_SYN_UNANSWERED,
+    TCP_REJECTED_RST,
+    TCP_RESET_MIDSTREAM,
+    TCP_RETRANSMISSIONS,
+    HTTP_DUPLICATE_REQUEST,
+];
+
 /// Every rule, in the order they are applied.
 pub const RULES: &[LinkRule] = &[
     LinkRule {
@@ -169,13 +179,7 @@ pub const RULES: &[LinkRule] = &[
     LinkRule {
         rule: Rule::VipFailover,
         by: &[ARP_VIP_MOVE],
-        explains: &[
-            TCP_SYN_UNANSWERED,
-            TCP_REJECTED_RST,
-            TCP_RESET_MIDSTREAM,
-            TCP_RETRANSMISSIONS,
-            HTTP_DUPLICATE_REQUEST,
-        ],
+        explains: ADDRESS_FAILURES,
         scope: Scope::SameAddress,
         before_ns: VIP_LOOKBACK_NS,
         after_ns: VIP_SLACK_NS,
@@ -185,13 +189,7 @@ pub const RULES: &[LinkRule] = &[
     LinkRule {
         rule: Rule::Spoofing,
         by: &[ARP_SPOOFING],
-        explains: &[
-            TCP_SYN_UNANSWERED,
-            TCP_REJECTED_RST,
-            TCP_RESET_MIDSTREAM,
-            TCP_RETRANSMISSIONS,
-            HTTP_DUPLICATE_REQUEST,
-        ],
+        explains: ADDRESS_FAILURES,
         scope: Scope::SameAddress,
         before_ns: 0,
         after_ns: ANY_TIME,
