@@ -179,6 +179,7 @@ mod tests {
     use super::*;
     use crate::detect::capture_one_sided::CAPTURE_ONE_SIDED;
     use crate::detect::tcp_syn_unanswered::TCP_SYN_UNANSWERED;
+    use crate::detect::tcp_rejected_rst::TCP_REJECTED_RST;
     use crate::detect::testing::linkable as f;
 
     fn l(explained: usize, by: usize) -> Link {
@@ -213,6 +214,21 @@ mod tests {
         assert!((v[0].confidence - 0.54).abs() < 1e-9, "{}", v[0].confidence);
         assert_eq!(v[1].confidence, 0.8);
         assert_eq!(v[1].severity, Severity::High, "raised to lead the absence-based finding");
+    }
+
+    #[test]
+    fn a_lossy_capture_lowers_findings_built_on_absence_and_leads() {
+        let mut a = f(TCP_SYN_UNANSWERED, Severity::Critical, "a", "10.0.0.5", 1);
+        a.from_absence = true;
+        let b = f(TCP_REJECTED_RST, Severity::High, "b", "10.0.0.6", 2); // seen, not absent
+        let mut loss = f(CAPTURE_LOSS, Severity::Low, "c", "10.0.0.9", 0);
+        loss.confidence = 0.9;
+        let mut v = vec![a, b, loss];
+        capture_caveats(&mut v);
+        assert!((v[0].confidence - 0.66).abs() < 1e-9, "{}", v[0].confidence);
+        assert_eq!(v[1].confidence, 0.9, "what was seen keeps its confidence");
+        assert_eq!(v[2].severity, Severity::High, "raised to lead the absence-based finding");
+        assert!(v[2].explanation.contains("lowered by 27%"), "{}", v[2].explanation);
     }
 
     #[test]
