@@ -116,13 +116,14 @@ impl Deadlines {
     /// Schedules `slot` to be looked at once the time reaches `at`, a time plus the idle
     /// limit `limit`.
     pub fn push(&mut self, limit: i64, at: i64, slot: Slot) {
-        let lane = match self.lanes.iter().position(|(l, _)| *l == limit) {
-            Some(i) => &mut self.lanes[i].1,
+        let i = match self.lanes.iter().position(|(l, _)| *l == limit) {
+            Some(i) => i,
             None => {
                 self.lanes.push((limit, VecDeque::new()));
-                &mut self.lanes.last_mut().expect("just pushed").1
+                self.lanes.len() - 1
             }
         };
+        let lane = &mut self.lanes[i].1;
         if lane.back().is_none_or(|&(last, _)| last <= at) {
             lane.push_back((at, slot));
         } else {

@@ -834,11 +834,6 @@ impl FlowTable {
         }
     }
 
-    /// The flow in `slot`, which must be live.
-    fn flow(&mut self, slot: Slot) -> &mut Flow {
-        self.slab.get_mut(slot).expect("a live flow's slot")
-    }
-
     /// Finishes the flow in `slot` (already out of the map) and frees its slot.
     fn finish_slot(&mut self, slot: Slot) {
         let Some(f) = self.slab.get_mut(slot) else {
@@ -853,7 +848,9 @@ impl FlowTable {
     /// it has (after a packet: its state may have shortened its idle limit).
     fn schedule(&mut self, slot: Slot) {
         let t = self.timeouts;
-        let f = self.flow(slot);
+        let Some(f) = self.slab.get_mut(slot) else {
+            return; // not live: nothing to schedule
+        };
         let limit = idle_limit(&t, f);
         let Some(at) = expiry::due_at(f.last_ts_ns, limit) else {
             return;
@@ -892,7 +889,12 @@ impl FlowTable {
     pub fn add(&mut self, p: &Packet, payload: &[u8], key: FlowKey, src: Addr, dst: Addr) {
         if let Some(&slot) = self.flows.get(&key) {
             let t = self.timeouts;
-            let f = self.slab.get_mut(slot).expect("a live flow's slot");
+            // Every slot in the map is live (a slot leaves the map before it is freed); were
+            // one not, the key would start a new flow rather than stop the analysis.
+            let Some(f) = self.slab.get_mut(slot) else {
+                self.flows.remove(&key);
+                return self.add(p, payload, key, src, dst);
+            };
             let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f);
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
                 (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
