@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
         let last = reqs.iter().map(|a| a.ts_ns).max().unwrap_or(0);
         let router_like = target.octets()[3] == 1 || target.octets()[3] == 254;
         let need = need(ctx, &tun, IpAddr::V4(target), router_like, &reqs.iter().map(|a| IpAddr::V4(a.sender_ip)).collect::<Vec<_>>());
-        let mut f = finding(ARP_UNANSWERED, Layer::Network, need.severity, 0.9)
+        let f = finding(ARP_UNANSWERED, Layer::Network, need.severity, 0.9)
             .titled(format!(
                 "Nobody answers ARP for {target} ({} unanswered requests)",
                 reqs.len()
@@ -102,29 +102,49 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
                 need.sentence
             ))
             .between(first, last);
-        f.server = server(IpAddr::V4(target), None);
-        f.clients = askers;
-        f.affected_flows = reqs.len() as u64;
-        for a in reqs.iter().take(5) {
-            f.evidence.push(ctx.ev(
-                a.capture,
-                a.frame,
-                a.ts_ns,
-                format!("who has {target}? tell {}, no reply", a.sender_ip),
-            ));
-        }
-        f.wireshark_filter = format!("arp.dst.proto_ipv4=={target}");
-        f.remediation = vec![
-            format!("Check that {target} is up and connected, and its interface address and VLAN."),
-            format!("Check the clients' configured gateway / server address: is {target} right?"),
-        ];
-        f.group = Some(format!("host {target}"));
-        f.from_absence = true;
-        f.weight = 60;
-        out.push(f);
+        let evidence = reqs.iter().take(5).map(|a| {
+            let note = format!("who has {target}? tell {}, no reply", a.sender_ip);
+            ctx.ev(a.capture, a.frame, a.ts_ns, note)
+        });
+        out.push(complete(
+            f,
+            IpAddr::V4(target),
+            askers,
+            reqs.len(),
+            evidence.collect(),
+            format!("arp.dst.proto_ipv4=={target}"),
+            "connected, and its interface address and VLAN",
+        ));
     }
     ndp_unanswered(ctx, &tun, &mut out);
     out
+}
+
+/// The parts of an `arp_unanswered` finding that ARP and NDP share: `target` as its server,
+/// the `askers` as its clients, the first requests as evidence, and what to check (`check`:
+/// where to look besides whether `target` is up).
+fn complete(
+    mut f: Finding,
+    target: IpAddr,
+    askers: Vec<String>,
+    asked: usize,
+    evidence: Vec<Evidence>,
+    filter: String,
+    check: &str,
+) -> Finding {
+    f.server = server(target, None);
+    f.clients = askers;
+    f.affected_flows = asked as u64;
+    f.evidence = evidence;
+    f.wireshark_filter = filter;
+    f.remediation = vec![
+        format!("Check that {target} is up and {check}."),
+        format!("Check the clients' configured gateway / server address: is {target} right?"),
+    ];
+    f.group = Some(format!("host {target}"));
+    f.from_absence = true;
+    f.weight = 60;
+    f
 }
 
 /// How badly the clients in the capture needed an address nobody answers for, and the
@@ -197,7 +217,7 @@ fn ndp_unanswered(ctx: &Ctx<'_>, tun: &Tunables, out: &mut Vec<Finding>) {
         let last = reqs.iter().map(|e| e.ts_ns).max().unwrap_or(0);
         let router_like = target.segments()[7] == 1;
         let need = need(ctx, tun, ip, router_like, &reqs.iter().map(|e| IpAddr::V6(e.src)).collect::<Vec<_>>());
-        let mut f = finding(ARP_UNANSWERED, Layer::Network, need.severity, 0.9)
+        let f = finding(ARP_UNANSWERED, Layer::Network, need.severity, 0.9)
             .titled(
                 format!("Nobody answers Neighbor Discovery for {target} ({} unanswered solicitations)", reqs.len()),
                 format!(
@@ -214,26 +234,20 @@ fn ndp_unanswered(ctx: &Ctx<'_>, tun: &Tunables, out: &mut Vec<Finding>) {
                 ),
             )
             .between(first, last);
-        f.server = server(ip, None);
-        f.clients = askers;
-        f.affected_flows = reqs.len() as u64;
-        for e in reqs.iter().take(5) {
-            f.evidence.push(ctx.ev(
-                e.capture,
-                e.frame,
-                e.ts_ns,
-                format!("neighbor solicitation: who has {target}? from {}, no advertisement", e.src),
-            ));
-        }
-        f.wireshark_filter = format!("icmpv6.nd.ns.target_address == {target} || icmpv6.nd.na.target_address == {target}");
-        f.remediation = vec![
-            format!("Check that {target} is up and on this link, and its configured address."),
-            format!("Check the clients' configured gateway / server address: is {target} right?"),
-        ];
-        f.group = Some(format!("host {target}"));
-        f.from_absence = true;
-        f.weight = 60;
-        out.push(f);
+        let evidence = reqs.iter().take(5).map(|e| {
+            let note =
+                format!("neighbor solicitation: who has {target}? from {}, no advertisement", e.src);
+            ctx.ev(e.capture, e.frame, e.ts_ns, note)
+        });
+        out.push(complete(
+            f,
+            ip,
+            askers,
+            reqs.len(),
+            evidence.collect(),
+            format!("icmpv6.nd.ns.target_address == {target} || icmpv6.nd.na.target_address == {target}"),
+            "on this link, and its configured address",
+        ));
     }
 }
 
