@@ -41,6 +41,9 @@ pub fn frame(data: &[u8]) {
     let body = &data[2..];
     let wire = body.len() as u32 + data[1] as u32;
     let p = crate::decode::decode(0, 1, 0, lt, body, wire, false);
+    // The fast path for common Ethernet frames must decode exactly as the general one.
+    let general = crate::decode::decode_general(0, 1, 0, lt, body, wire, false);
+    assert_eq!(p, general, "fast and general decoders disagree");
     let _ = p.payload(body);
     if let Some((key, src, dst)) = crate::flow::flow_tuple(&p) {
         let mut t = crate::flow::FlowTable::new(Default::default());

@@ -17,6 +17,7 @@ use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice, err::L
 use serde::Serialize;
 
 pub mod dns;
+mod fast;
 pub mod frag;
 pub mod http;
 pub mod linktype;
@@ -280,7 +281,7 @@ pub enum Network {
 }
 
 /// Compact, owned summary of one frame: what every later stage works from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Packet {
     /// Which capture of the incident (index into the report's `captures`).
     pub capture: u16,
@@ -350,6 +351,35 @@ pub fn decode(
     wire_len: u32,
     malformed_record: bool,
 ) -> Packet {
+    decode_with(capture, frame, ts_ns, linktype, data, wire_len, malformed_record, true)
+}
+
+/// [`decode`] without the fast path for the common Ethernet frame (`src/decode/fast.rs`):
+/// what the fast path must agree with, for the test and the fuzz target that check it.
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn decode_general(
+    capture: u16,
+    frame: u64,
+    ts_ns: i64,
+    linktype: u32,
+    data: &[u8],
+    wire_len: u32,
+    malformed_record: bool,
+) -> Packet {
+    decode_with(capture, frame, ts_ns, linktype, data, wire_len, malformed_record, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_with(
+    capture: u16,
+    frame: u64,
+    ts_ns: i64,
+    linktype: u32,
+    data: &[u8],
+    wire_len: u32,
+    malformed_record: bool,
+    fast: bool,
+) -> Packet {
     let mut p = Packet {
         capture,
         frame,
@@ -366,6 +396,9 @@ pub fn decode(
     };
     if malformed_record {
         p.status = DecodeStatus::Undecodable;
+        return p;
+    }
+    if fast && linktype == linktype::ETHERNET && fast::ethernet(data, &mut p) {
         return p;
     }
     // The sliced packet (over 300 bytes) is read where etherparse wrote it: moved out of
@@ -515,16 +548,7 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
             } else {
                 Fragment::None
             };
-            let mut ip = IpInfo {
-                src: IpAddr::V4(h.source_addr()),
-                dst: IpAddr::V4(h.destination_addr()),
-                ttl: h.ttl(),
-                ip_id: h.identification() as u32,
-                ip_len: h.total_len() as u32,
-                fragment: frag,
-                has_options: h.ihl() > 5,
-                transport: Transport::Other(payload.ip_number.0),
-            };
+            let mut ip = ipv4_info(&h, frag, payload.ip_number.0);
             if payload.incomplete && p.status == DecodeStatus::Decoded {
                 p.status = DecodeStatus::Truncated;
             }
@@ -552,16 +576,7 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
                 ip_id = id;
                 frag = f;
             }
-            let mut ip = IpInfo {
-                src: IpAddr::V6(h.source_addr()),
-                dst: IpAddr::V6(h.destination_addr()),
-                ttl: h.hop_limit(),
-                ip_id,
-                ip_len: 40 + h.payload_length() as u32,
-                fragment: frag,
-                has_options: false,
-                transport: Transport::Other(payload.ip_number.0),
-            };
+            let mut ip = ipv6_info(&h, ip_id, frag, payload.ip_number.0);
             if payload.incomplete && p.status == DecodeStatus::Decoded {
                 p.status = DecodeStatus::Truncated;
             }
@@ -596,6 +611,83 @@ fn fill_from_sliced(s: &LaxSlicedPacket<'_>, frame: &[u8], p: &mut Packet) {
                 }
             }
         }
+    }
+}
+
+/// The IPv4 layer of header `h` (its transport still to fill in).
+fn ipv4_info(h: &etherparse::Ipv4HeaderSlice<'_>, fragment: Fragment, ip_number: u8) -> IpInfo {
+    IpInfo {
+        src: IpAddr::V4(h.source_addr()),
+        dst: IpAddr::V4(h.destination_addr()),
+        ttl: h.ttl(),
+        ip_id: h.identification() as u32,
+        ip_len: h.total_len() as u32,
+        fragment,
+        has_options: h.ihl() > 5,
+        transport: Transport::Other(ip_number),
+    }
+}
+
+/// The IPv6 layer of header `h` (its transport still to fill in).
+fn ipv6_info(
+    h: &etherparse::Ipv6HeaderSlice<'_>,
+    ip_id: u32,
+    fragment: Fragment,
+    ip_number: u8,
+) -> IpInfo {
+    IpInfo {
+        src: IpAddr::V6(h.source_addr()),
+        dst: IpAddr::V6(h.destination_addr()),
+        ttl: h.hop_limit(),
+        ip_id,
+        ip_len: 40 + h.payload_length() as u32,
+        fragment,
+        has_options: false,
+        transport: Transport::Other(ip_number),
+    }
+}
+
+/// A TCP header's fields (options read on SYNs only); `l4_len` is the segment's length as
+/// the IP header says.
+fn tcp_info(t: &etherparse::TcpSlice<'_>, l4_len: u32) -> TcpInfo {
+    let mut info = TcpInfo {
+        src_port: t.source_port(),
+        dst_port: t.destination_port(),
+        seq: t.sequence_number(),
+        ack: t.acknowledgment_number(),
+        flags: frame_flags(t),
+        window: t.window_size(),
+        wscale: None,
+        mss: None,
+        payload_len: l4_len.saturating_sub(t.header_len() as u32),
+    };
+    if info.has(tcp_flags::SYN) {
+        for opt in t.options_iterator().flatten() {
+            match opt {
+                etherparse::TcpOptionElement::WindowScale(w) => info.wscale = Some(w),
+                etherparse::TcpOptionElement::MaximumSegmentSize(m) => info.mss = Some(m),
+                _ => {}
+            }
+        }
+    }
+    info
+}
+
+/// A UDP header's ports and the payload length its length field gives.
+fn udp_info(u: &etherparse::UdpSlice<'_>) -> UdpInfo {
+    UdpInfo {
+        src_port: u.source_port(),
+        dst_port: u.destination_port(),
+        payload_len: (u.length() as u32).saturating_sub(8),
+    }
+}
+
+/// Records where `payload` (a sub-slice of `frame`) lies within the frame.
+fn set_payload(payload: &[u8], frame: &[u8], p: &mut Packet) {
+    let off = (payload.as_ptr() as usize).saturating_sub(frame.as_ptr() as usize);
+    if off <= frame.len() {
+        p.payload_off = off as u32;
+        p.payload_caplen = payload.len().min(frame.len() - off) as u32;
     }
 }
 
@@ -658,47 +750,14 @@ fn transport(
         ip.transport = Transport::Fragment(ip_number);
         return;
     }
-    let base = frame.as_ptr() as usize;
-    let set_payload = |payload: &[u8], p: &mut Packet| {
-        let off = (payload.as_ptr() as usize).saturating_sub(base);
-        if off <= frame.len() {
-            p.payload_off = off as u32;
-            p.payload_caplen = payload.len().min(frame.len() - off) as u32;
-        }
-    };
     match &s.transport {
         Some(TransportSlice::Tcp(t)) => {
-            let hdr = t.header_len() as u32;
-            let mut info = TcpInfo {
-                src_port: t.source_port(),
-                dst_port: t.destination_port(),
-                seq: t.sequence_number(),
-                ack: t.acknowledgment_number(),
-                flags: frame_flags(t),
-                window: t.window_size(),
-                wscale: None,
-                mss: None,
-                payload_len: l4_len.saturating_sub(hdr),
-            };
-            if info.has(tcp_flags::SYN) {
-                for opt in t.options_iterator().flatten() {
-                    match opt {
-                        etherparse::TcpOptionElement::WindowScale(w) => info.wscale = Some(w),
-                        etherparse::TcpOptionElement::MaximumSegmentSize(m) => info.mss = Some(m),
-                        _ => {}
-                    }
-                }
-            }
-            set_payload(t.payload(), p);
-            ip.transport = Transport::Tcp(info);
+            set_payload(t.payload(), frame, p);
+            ip.transport = Transport::Tcp(tcp_info(t, l4_len));
         }
         Some(TransportSlice::Udp(u)) => {
-            set_payload(u.payload(), p);
-            ip.transport = Transport::Udp(UdpInfo {
-                src_port: u.source_port(),
-                dst_port: u.destination_port(),
-                payload_len: (u.length() as u32).saturating_sub(8),
-            });
+            set_payload(u.payload(), frame, p);
+            ip.transport = Transport::Udp(udp_info(u));
         }
         Some(TransportSlice::Icmpv4(i)) => {
             let b = i.bytes5to8();
@@ -714,7 +773,7 @@ fn transport(
             if info.is_error() {
                 info.quoted = quoted(i.payload());
             }
-            set_payload(i.payload(), p);
+            set_payload(i.payload(), frame, p);
             ip.transport = Transport::Icmp(info);
         }
         Some(TransportSlice::Icmpv6(i)) => {
@@ -731,7 +790,7 @@ fn transport(
             if info.is_error() {
                 info.quoted = quoted(i.payload());
             }
-            set_payload(i.payload(), p);
+            set_payload(i.payload(), frame, p);
             ip.transport = Transport::Icmp(info);
         }
         Some(_) => {}
@@ -742,11 +801,7 @@ fn transport(
             match ip_number {
                 17 => {
                     if let Ok(u) = etherparse::UdpSlice::from_slice_lax(ip_payload) {
-                        ip.transport = Transport::Udp(UdpInfo {
-                            src_port: u.source_port(),
-                            dst_port: u.destination_port(),
-                            payload_len: (u.length() as u32).saturating_sub(8),
-                        });
+                        ip.transport = Transport::Udp(udp_info(&u));
                     }
                 }
                 6 => {
