@@ -8,7 +8,7 @@
 //! and alert codes are kept as numbers.
 
 use tls_parser::{
-    MAX_RECORD_LEN, TlsExtension, TlsMessage, TlsMessageHandshake, TlsRecordType, parse_tls_extensions,
+    MAX_RECORD_LEN, TlsExtension, TlsMessage, TlsMessageHandshake, TlsRecordType, parse_tls_extension,
     parse_tls_message_handshake, parse_tls_raw_record,
 };
 
@@ -315,8 +315,8 @@ impl TlsStream {
                         if let Some(raw) = ch.ext {
                             offer.extensions = extension_types(raw);
                         }
-                        if let Some(Ok((_, exts))) = ch.ext.map(parse_tls_extensions) {
-                            for e in exts {
+                        if let Some(raw) = ch.ext {
+                            for e in extensions(raw, &CLIENT_HELLO_READ) {
                                 match e {
                                     TlsExtension::SNI(names) => {
                                         offer.sni = names.first().map(|(_, n)| {
@@ -360,8 +360,8 @@ impl TlsStream {
                     TlsMessageHandshake::ServerHello(sh) => {
                         let mut version = if tlcp { 0x0101 } else { sh.version.0 };
                         let mut group = None;
-                        if let Some(Ok((_, exts))) = sh.ext.map(parse_tls_extensions) {
-                            for e in exts {
+                        if let Some(raw) = sh.ext {
+                            for e in extensions(raw, &SERVER_HELLO_READ) {
                                 match e {
                                     TlsExtension::SupportedVersions(v) => {
                                         if let Some(x) = v.first() {
@@ -453,19 +453,41 @@ impl TlsStream {
     }
 }
 
+/// The extensions a ClientHello is read for: server name, supported groups, signature
+/// algorithms, ALPN, supported versions.
+const CLIENT_HELLO_READ: [u16; 5] = [0, 10, 13, 16, 43];
+/// The extensions a ServerHello is read for: supported versions, key share.
+const SERVER_HELLO_READ: [u16; 2] = [43, 51];
+
+/// The extensions of a hello's extension block whose type is in `read`, in order, parsed by
+/// tls-parser. The others are stepped over by their length, not parsed: a ClientHello
+/// carries a dozen (key shares, padding, tickets) and parsing them all into a list was the
+/// largest part of TLS handshake decoding on a busy capture. One whose content does not parse
+/// is left out; the block ends where an extension's length runs past it.
+fn extensions<'a>(block: &'a [u8], read: &[u16]) -> impl Iterator<Item = TlsExtension<'a>> {
+    extension_blocks(block)
+        .filter(|(t, _)| read.contains(t))
+        .filter_map(|(_, raw)| parse_tls_extension(raw).ok().map(|(_, e)| e))
+}
+
+/// Each extension of an extension block: its type and its bytes (header included). One
+/// whose length runs past the block is the last, with the bytes there are (which do not
+/// parse).
+fn extension_blocks(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let head = b.get(..4)?;
+        let t = u16::from_be_bytes([head[0], head[1]]);
+        let len = 4 + u16::from_be_bytes([head[2], head[3]]) as usize;
+        let (raw, rest) = b.split_at(len.min(b.len()));
+        b = rest;
+        Some((t, raw))
+    })
+}
+
 /// Extension types of a ClientHello's extension block, in order (at most [`MAX_LIST`]).
 fn extension_types(b: &[u8]) -> Vec<u16> {
-    fn types(mut b: &[u8]) -> impl Iterator<Item = u16> + '_ {
-        std::iter::from_fn(move || {
-            if b.len() < 4 {
-                return None;
-            }
-            let t = u16::from_be_bytes([b[0], b[1]]);
-            let len = u16::from_be_bytes([b[2], b[3]]) as usize;
-            b = b.get(4 + len..).unwrap_or(&[]);
-            Some(t)
-        })
-        .take(MAX_LIST)
+    fn types(b: &[u8]) -> impl Iterator<Item = u16> + '_ {
+        extension_blocks(b).map(|(t, _)| t).take(MAX_LIST)
     }
     // Counted first: one allocation of the right size (the list is kept with the session).
     let mut out = Vec::with_capacity(types(b).count());
