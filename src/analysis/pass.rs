@@ -360,7 +360,10 @@ impl<'c> Pass<'c> {
             an.tls.append(&mut t.events.tls);
         }
         sort_by_key(&mut an.tls, |s| (s.first_ts_ns, s.capture, s.first_frame, 0));
-        sort_by_key(&mut an.dns, |e| (e.ts_ns, e.capture, e.frame, 0));
+        // The pass's own DNS events (UDP) are in order already and the shards' (DNS over TCP)
+        // few: the standard library's stable sort finds the ordered run and merges the rest
+        // into it, where sorting by keys moved every event.
+        an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
         sort_by_key(&mut an.http, |e| {
             (e.req_ts_ns, e.capture, e.req_frame, e.client_port)
         });
