@@ -185,15 +185,21 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
     let reader_thread =
         inputs.len() == 1 && threads >= 2 && !matches!(inputs[0], Input::Bytes { .. });
     let pool_threads = if reader_thread { threads - 1 } else { threads };
-    let pool = pool(pool_threads)
-        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+    let start = |n| pool(n).map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")));
+    let workers = start(pool_threads)?;
     let mut trust = crate::cert::TrustStore::mozilla();
     for b in &cfg.ca_bundles {
         trust
             .add_pem_file(b)
             .map_err(|e| Error::Config(e.to_string()))?;
     }
-    let mut an = pool.install(|| analyze_in_pool(inputs, cfg, reader_thread))?;
+    // Once reading is over the reader thread is free: the pass is finished on every thread.
+    let wide = if reader_thread {
+        Some(start(threads)?)
+    } else {
+        None
+    };
+    let mut an = workers.install(|| analyze_in_pool(inputs, cfg, reader_thread, wide.as_deref()))?;
     an.trust = trust;
     an.threads = threads;
     Ok(an)
@@ -335,7 +341,8 @@ impl<'c> Pass<'c> {
         }
     }
 
-    /// Finishes every flow and moves the flows and events into the analysis, sorted.
+    /// Finishes every flow and moves the flows and events into the analysis, sorted. The
+    /// events and the flows are sorted side by side (on a pool of more than one thread).
     fn finish(self, streams: Vec<Stream<'_>>) -> Analysis {
         let Pass {
             stats,
@@ -354,38 +361,51 @@ impl<'c> Pass<'c> {
         an.counters.events_dropped += tables.iter().map(|t| t.events_dropped).sum::<u64>();
         an.counters.http_lenient = tables.iter().map(|t| t.events.http_lenient).sum();
         an.counters.http_unreadable = tables.iter().map(|t| t.events.http_unreadable).sum();
-        for t in tables.iter_mut() {
-            an.dns.append(&mut t.events.dns);
-            an.http.append(&mut t.events.http);
-            an.tls.append(&mut t.events.tls);
-        }
-        sort_by_key(&mut an.tls, |s| (s.first_ts_ns, s.capture, s.first_frame, 0));
-        // The pass's own DNS events (UDP) are in order already and the shards' (DNS over TCP)
-        // few: the standard library's stable sort finds the ordered run and merges the rest
-        // into it, where sorting by keys moved every event.
-        an.dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
-        sort_by_key(&mut an.http, |e| {
-            (e.req_ts_ns, e.capture, e.req_frame, e.client_port)
-        });
         an.counters.flows_folded = tables.iter().map(|t| t.budget.folded).sum();
+        let (mut dns, mut http, mut tls) = (
+            std::mem::take(&mut an.dns),
+            std::mem::take(&mut an.http),
+            std::mem::take(&mut an.tls),
+        );
         let mut groups = Vec::with_capacity(SHARDS);
         let mut scattered = Vec::with_capacity(SHARDS);
         for t in tables.iter_mut() {
+            dns.append(&mut t.events.dns);
+            http.append(&mut t.events.http);
+            tls.append(&mut t.events.tls);
             groups.push(std::mem::take(&mut t.budget.groups));
             scattered.push(std::mem::take(&mut t.budget.scattered));
         }
-        let groups = crate::flow::fold::merge_groups(groups);
-        an.scattered = crate::flow::fold::merge_groups(scattered);
-        an.counters.fold_groups = (groups.len() + an.scattered.len()) as u64;
+        let finished: Vec<Vec<Conn>> = tables.into_iter().map(|t| t.finished).collect();
+        let events = || {
+            sort_by_key(&mut tls, |s| (s.first_ts_ns, s.capture, s.first_frame, 0));
+            // The pass's own DNS events (UDP) are in order already and the shards' (DNS over
+            // TCP) few: the standard library's stable sort finds the ordered run and merges
+            // the rest into it, where sorting by keys moved every event.
+            dns.sort_by_key(|e| (e.ts_ns, e.capture, e.frame));
+            sort_by_key(&mut http, |e| {
+                (e.req_ts_ns, e.capture, e.req_frame, e.client_port)
+            });
+        };
+        let flows = || {
+            let groups = crate::flow::fold::merge_groups(groups);
+            let scattered = crate::flow::fold::merge_groups(scattered);
+            // Move shard by shard so the peak is the flows once, not twice.
+            let total = finished.iter().map(Vec::len).sum::<usize>() + groups.len();
+            let mut flows: Vec<Conn> = Vec::with_capacity(total);
+            for f in finished {
+                flows.extend(f);
+            }
+            let fold_groups = groups.len() + scattered.len();
+            flows.extend(groups);
+            sort_flows(&mut flows);
+            (flows, scattered, fold_groups)
+        };
+        let ((), (flows, scattered, fold_groups)) = rayon::join(events, flows);
+        (an.dns, an.http, an.tls) = (dns, http, tls);
+        an.scattered = scattered;
+        an.counters.fold_groups = fold_groups as u64;
         an.counters.flows_scattered = an.scattered.iter().map(|c| c.weight()).sum();
-        // Move shard by shard so the peak is the flows once, not twice.
-        let total = tables.iter().map(|t| t.finished.len()).sum::<usize>() + groups.len();
-        let mut flows: Vec<Conn> = Vec::with_capacity(total);
-        for t in tables {
-            flows.extend(t.finished);
-        }
-        flows.extend(groups);
-        sort_flows(&mut flows);
         an.flows = flows;
         for (s, mut st) in streams.into_iter().zip(stats) {
             st.meta = s.reader.meta;
@@ -395,7 +415,12 @@ impl<'c> Pass<'c> {
     }
 }
 
-fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> Result<Analysis> {
+fn analyze_in_pool(
+    inputs: &[Input<'_>],
+    cfg: &Config,
+    reader_thread: bool,
+    wide: Option<&rayon::ThreadPool>,
+) -> Result<Analysis> {
     let mut streams = Vec::with_capacity(inputs.len());
     for input in inputs {
         let reader = FrameReader::open(input)?;
@@ -416,7 +441,10 @@ fn analyze_in_pool(inputs: &[Input<'_>], cfg: &Config, reader_thread: bool) -> R
         [s] => read_while_processing(s, &mut pass)?,
         _ => merge_in_time(&mut streams, &mut pass)?,
     }
-    Ok(pass.finish(streams))
+    Ok(match wide {
+        Some(wide) => wide.install(|| pass.finish(streams)),
+        None => pass.finish(streams),
+    })
 }
 
 /// One capture, a reader thread: it reads and walks records up to READ_AHEAD batches ahead

@@ -89,25 +89,36 @@ impl<'a> Ctx<'a> {
             debug_assert!(false, "unchecked tunables: {e}");
             Overrides::lenient(&an.tunables)
         });
-        let idx = flow_indexes(an);
         let by_tuple = std::sync::OnceLock::new();
-        let icmp = match_icmp(an, &by_tuple);
-        // The scanners are found here, before any detector runs, rather than by the
-        // `tcp.port_scan` detector alone: every other detector leaves a scanner's probes out
-        // of its counts (see `weight`), so they must be known first. Finding them takes the
-        // port-scan detector's own rules, so it stays with `port_scan`.
-        let scanners = port_scan::scanners(an, &tunables);
+        // The indexes over the flows and the names from DNS, TLS and HTTP are independent:
+        // built side by side unless the analysis was asked for one thread (on a busy capture
+        // each half is about a tenth of detection).
+        let flow_side = || {
+            let idx = flow_indexes(an);
+            let icmp = match_icmp(an, &by_tuple);
+            // The scanners are found here, before any detector runs, rather than by the
+            // `tcp.port_scan` detector alone: every other detector leaves a scanner's probes
+            // out of its counts (see `weight`), so they must be known first. Finding them
+            // takes the port-scan detector's own rules, so it stays with `port_scan`.
+            let scanners = port_scan::scanners(an, &tunables);
+            (idx, icmp, scanners, talkers(an), folded_spans(an))
+        };
+        let ((idx, icmp, scanners, talkers, folded_spans), names) = if an.threads <= 1 {
+            (flow_side(), server_names(an))
+        } else {
+            rayon::join(flow_side, || server_names(an))
+        };
         Ctx {
             an,
             capture_names,
             scanners,
-            talkers: talkers(an),
+            talkers,
             icmp_answered: icmp.icmp_answered,
             quoted_flow: icmp.quoted_flow,
             pmtu_flows: icmp.pmtu_flows,
             icmp_services: icmp.icmp_services,
-            folded_spans: folded_spans(an),
-            names: server_names(an),
+            folded_spans,
+            names,
             handshake_count: idx.handshake_count,
             answered_ports: idx.answered_ports,
             answered_services: idx.answered_services,
