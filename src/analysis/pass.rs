@@ -42,10 +42,12 @@ impl Decoded {
     fn decode_here(&mut self, capture: u16) {
         let batch = &self.batch;
         self.packets.clear();
-        self.packets
-            .extend(batch.frames.iter().map(|f| decode_frame(batch, f, capture)));
         self.tuples.clear();
-        self.tuples.extend(self.packets.iter().map(tuple_of));
+        for f in &batch.frames {
+            let p = decode_frame(batch, f, capture);
+            self.tuples.push(tuple_of(&p)); // while the packet is at hand
+            self.packets.push(p);
+        }
     }
 
     /// Decodes the batch's frames in parallel.
@@ -54,12 +56,11 @@ impl Decoded {
         batch
             .frames
             .par_iter()
-            .map(|f| decode_frame(batch, f, capture))
-            .collect_into_vec(&mut self.packets);
-        self.packets
-            .par_iter()
-            .map(tuple_of)
-            .collect_into_vec(&mut self.tuples);
+            .map(|f| {
+                let p = decode_frame(batch, f, capture);
+                (tuple_of(&p), p)
+            })
+            .unzip_into_vecs(&mut self.tuples, &mut self.packets);
     }
 }
 
