@@ -209,14 +209,14 @@ fn rcode_failures(
     out: &mut Vec<Finding>,
 ) {
     // (name, rcode) -> responses
-    let mut groups: BTreeMap<(String, u16), Vec<&DnsEvent>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, u16), Vec<&DnsEvent>> = BTreeMap::new();
     let responses = txns
         .iter()
         .filter_map(|t| t.r)
         .chain(orphans.iter().copied());
     for r in responses.filter(|r| r.msg.rcode != rcode::NOERROR) {
         groups
-            .entry((r.msg.qname.clone(), r.msg.rcode))
+            .entry((r.msg.qname.as_str(), r.msg.rcode))
             .or_default()
             .push(r);
     }
@@ -224,7 +224,7 @@ fn rcode_failures(
     // never resolved, not search-list suffixes) is one pattern, not a cause per name.
     let mut zones: BTreeMap<(IpAddr, &str), Vec<&str>> = BTreeMap::new();
     for ((name, rcode), resps) in &groups {
-        if *rcode == rcode::NXDOMAIN && !resolved.contains(name.as_str()) && !is_search_suffix(name, resolved) {
+        if *rcode == rcode::NXDOMAIN && !resolved.contains(name) && !is_search_suffix(name, resolved) {
             if let Some((_, zone)) = name.split_once('.').filter(|(_, z)| !z.is_empty()) {
                 zones.entry((resps[0].src, zone)).or_default().push(name);
             }
@@ -239,11 +239,11 @@ fn rcode_failures(
     }
     let mut per_zone: BTreeMap<(IpAddr, &str), Vec<&DnsEvent>> = BTreeMap::new();
     for ((name, rcode), resps) in &groups {
-        match pooled.get(name.as_str()) {
+        match pooled.get(name) {
             Some(&key) if *rcode == rcode::NXDOMAIN => {
                 per_zone.entry(key).or_default().extend(resps.iter().copied())
             }
-            _ => out.push(rcode_finding(ctx, tun, name.clone(), *rcode, resps, resolved)),
+            _ => out.push(rcode_finding(ctx, tun, name.to_string(), *rcode, resps, resolved)),
         }
     }
     for ((resolver, zone), mut resps) in per_zone {

@@ -19,6 +19,7 @@
 //! - `tls_weak_key`: RSA keys under [`MIN_RSA_BITS`], EC keys under [`MIN_EC_BITS`], MD5 or
 //!   SHA-1 signatures in the chain.
 
+use std::rc::Rc;
 use std::collections::BTreeMap;
 
 use super::*;
@@ -131,8 +132,8 @@ enum Weak {
 struct Hit<'a> {
     /// The handshake.
     session: &'a TlsSession,
-    /// Its certificate chain, parsed.
-    chain: Vec<CertInfo>,
+    /// Its certificate chain, parsed (shared by the sessions that sent the same chain).
+    chain: Rc<Vec<CertInfo>>,
     /// Why it is reported: a clause of the explanation.
     why: String,
     /// The frame, time and message (`Certificate`, `ServerKeyExchange`) shown as evidence.
@@ -158,12 +159,19 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
 fn collect<'a>(ctx: &Ctx<'a>, tun: &Tunables) -> Groups<'a> {
     let an: &'a Analysis = ctx.an;
     let mut groups: Groups<'a> = BTreeMap::new();
-    let mut parsed: std::collections::HashMap<usize, Vec<CertInfo>> = Default::default();
+    // Chain -> the chain parsed, and the verdict on its trust (which depends on the chain
+    // alone: walking it to an anchor, signatures included, once per chain, not per session).
+    type Judged = (Rc<Vec<CertInfo>>, Option<(Cause, String)>);
+    let mut parsed: std::collections::HashMap<usize, Judged> = Default::default();
     for s in &an.tls {
         // Sessions share their chain when it is the same (see FlowEvents): parse it once.
-        let chain: Vec<CertInfo> = parsed
+        let (chain, trusted) = parsed
             .entry(std::sync::Arc::as_ptr(&s.certs) as usize)
-            .or_insert_with(|| s.certs.iter().filter_map(|d| parse_cert(d)).collect())
+            .or_insert_with(|| {
+                let chain: Vec<CertInfo> = s.certs.iter().filter_map(|d| parse_cert(d)).collect();
+                let trusted = trust(&chain, &an.trust);
+                (Rc::new(chain), trusted)
+            })
             .clone();
         let hit = |why: String, shown, weak| Hit {
             session: s,
@@ -179,7 +187,7 @@ fn collect<'a>(ctx: &Ctx<'a>, tun: &Tunables) -> Groups<'a> {
         let now = s.cert_ts_ns / 1_000_000_000;
         let shown = s.cert_frame.map(|f| (f, s.cert_ts_ns, "Certificate"));
         let mut verdicts = validity(&chain, now);
-        verdicts.extend(trust(&chain, &an.trust));
+        verdicts.extend(trusted);
         if leaf.self_issued && chain.len() == 1 {
             let why = format!(
                 "the server presents a self-signed certificate ({})",
