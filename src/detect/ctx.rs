@@ -286,6 +286,9 @@ fn folded_spans(an: &Analysis) -> rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, I
 /// services, TTLs per host, connection starts per originator (the last two sorted).
 fn flow_indexes(an: &Analysis) -> FlowIndexes {
     let mut x = FlowIndexes::default();
+    // (host, TTL) pairs, collected once each: two per flow on a busy capture, a few hundred
+    // different ones.
+    let mut ttls: rustc_hash::FxHashSet<(IpAddr, u8)> = Default::default();
     for f in &an.flows {
         if f.proto == Proto::Tcp && handshake_ok(f) {
             *x.handshake_count.entry((f.resp_ip, f.resp_port)).or_default() +=
@@ -300,18 +303,18 @@ fn flow_indexes(an: &Analysis) -> FlowIndexes {
         }
         if f.rst_frame.is_none() {
             if let Some(t) = f.orig_ttl {
-                x.host_ttls.push((f.orig_ip, t));
+                ttls.insert((f.orig_ip, t));
             }
             if let Some(t) = f.resp_ttl {
-                x.host_ttls.push((f.resp_ip, t));
+                ttls.insert((f.resp_ip, t));
             }
         }
         if is_service_conn(f) {
             x.conn_starts.push((f.orig_ip, f.first_ts_ns, f.resp_ip));
         }
     }
+    x.host_ttls = ttls.into_iter().collect();
     x.host_ttls.sort_unstable();
-    x.host_ttls.dedup();
     x.conn_starts.sort_unstable();
     x
 }
