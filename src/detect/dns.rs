@@ -128,11 +128,14 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
 }
 
 fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
-    an.dns
+    // The same few names answered again and again: each kept once by hashing, then ordered.
+    let names: rustc_hash::FxHashSet<&str> = an
+        .dns
         .iter()
         .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR && !e.msg.addrs.is_empty())
         .map(|e| e.msg.qname.as_str())
-        .collect()
+        .collect();
+    names.into_iter().collect()
 }
 
 /// Whether `client` opened a non-DNS connection within [`CONNECT_AFTER_NS`] after `t_ns`
@@ -209,17 +212,21 @@ fn rcode_failures(
     out: &mut Vec<Finding>,
 ) {
     // (name, rcode) -> responses
-    let mut groups: BTreeMap<(&str, u16), Vec<&DnsEvent>> = BTreeMap::new();
+    let mut hashed: rustc_hash::FxHashMap<(&str, u16), Vec<&DnsEvent>> = Default::default();
     let responses = txns
         .iter()
         .filter_map(|t| t.r)
         .chain(orphans.iter().copied());
     for r in responses.filter(|r| r.msg.rcode != rcode::NOERROR) {
-        groups
+        hashed
             .entry((r.msg.qname.as_str(), r.msg.rcode))
             .or_default()
             .push(r);
     }
+    // Grouped by hashing, then in name order (thousands of generated names on a busy
+    // capture: a tree insert per response compared names all the way down).
+    let mut groups: Vec<((&str, u16), Vec<&DnsEvent>)> = hashed.into_iter().collect();
+    groups.sort_unstable_by_key(|(k, _)| *k);
     // NXDOMAIN for many different names under one domain from one resolver (names that
     // never resolved, not search-list suffixes) is one pattern, not a cause per name.
     let mut zones: BTreeMap<(IpAddr, &str), Vec<&str>> = BTreeMap::new();
