@@ -142,7 +142,8 @@ mod tests {
                 }
             }
         }
-        assert!(frames > 30_000, "{frames} frames");
+        // The fixtures alone hold about 14,000 frames; the corpus, when present, 22,000 more.
+        assert!(frames > 10_000, "{frames} frames");
         assert!(fast * 2 > frames, "{fast} of {frames} frames on the fast path");
         eprintln!("{fast} of {frames} frames on the fast path, {opened} captures");
     }
