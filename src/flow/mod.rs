@@ -199,6 +199,8 @@ pub struct FlowEvents {
     pub tls: Vec<TlsSession>,
     /// Distinct certificate chains of `tls`, shared between sessions.
     chains: rustc_hash::FxHashSet<std::sync::Arc<Vec<Vec<u8>>>>,
+    /// The TCP connections' rings of recent segment signatures (see [`TcpConn`]).
+    rings: tcp::Rings,
     /// HTTP heads read leniently, and HTTP directions abandoned as unreadable.
     pub http_lenient: u64,
     pub http_unreadable: u64,
@@ -348,7 +350,7 @@ impl Flow {
                     self.rst_ttl.get_or_insert(ip.ttl);
                 }
                 if let Some(c) = self.tcp.as_mut() {
-                    if !c.is_capture_duplicate(is_orig, ip.ip_id, t, p.ts_ns) {
+                    if !c.is_capture_duplicate(&mut ev.rings, is_orig, ip.ip_id, t, p.ts_ns) {
                         c.process(is_orig, t, p.frame, p.ts_ns);
                         if let Some(d) = self.dns_tcp.as_mut() {
                             d.segment(usize::from(!is_orig), t, payload, p, ip, &mut ev.dns);
@@ -409,6 +411,9 @@ impl Flow {
 impl Flow {
     /// The flow is over: emit what is still pending (unanswered HTTP requests).
     fn finish(&mut self, ev: &mut FlowEvents) {
+        if let Some(c) = self.tcp.as_mut() {
+            c.release(&mut ev.rings);
+        }
         if let Some(h) = self.http.as_mut() {
             h.flush(&mut ev.http);
             let (lenient, unreadable) = h.quality();

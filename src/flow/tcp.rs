@@ -27,6 +27,7 @@
 //!
 //! Sequence numbers compare modulo 2^32 (RFC 1982 serial arithmetic, RFC 9293 §3.4).
 
+use super::expiry::{Slab, Slot};
 use crate::decode::{TcpInfo, tcp_flags as F};
 
 /// Largest sequence jump trusted from a SYN or RST (Zeek's `TOO_LARGE_SEQ_DELTA`).
@@ -251,15 +252,24 @@ pub struct TcpConn {
     /// Packets seen twice by the capture (several interfaces, or a SPAN port copying both
     /// ways): identical segment within [`DUPLICATE_WINDOW_NS`]; not fed to the state machine.
     pub duplicates: u32,
-    /// The last segment's signature inline; older ones in a ring allocated only once a
-    /// connection has a second distinct segment (a SYN-only attempt never allocates).
+    /// The last segment's signature inline; older ones in a ring taken from the flow
+    /// table's [`Rings`] only once a connection has a second distinct segment (a SYN-only
+    /// attempt takes none). The ring goes back with [`TcpConn::release`].
     last_sig: Option<(u64, i64)>,
-    recent: Option<Box<[(u64, i64); RECENT]>>,
+    recent: Option<Slot>,
     recent_next: u8,
 }
 
 /// Segments remembered per connection to recognise capture duplicates.
 const RECENT: usize = 16;
+
+/// The older segment signatures of one connection.
+pub type Ring = [(u64, i64); RECENT];
+
+/// The rings of a flow table's connections, in slots allocated by chunks: a `Box` per
+/// connection went through the allocator once per TCP flow (with a million flows alive, the
+/// allocator growing its heap was a tenth of the run).
+pub type Rings = Slab<Ring>;
 /// Two identical segments closer than this are one packet captured twice: no TCP stack
 /// retransmits that fast (Linux's minimum RTO is 200 ms).
 pub const DUPLICATE_WINDOW_NS: i64 = 5_000_000;
@@ -389,6 +399,7 @@ impl TcpConn {
     /// remembers it otherwise.
     pub fn is_capture_duplicate(
         &mut self,
+        rings: &mut Rings,
         is_orig: bool,
         ip_id: u32,
         t: &TcpInfo,
@@ -410,19 +421,31 @@ impl TcpConn {
         let same =
             |&(s, ts): &(u64, i64)| s == sig && ts_ns.abs_diff(ts) <= DUPLICATE_WINDOW_NS as u64;
         if self.last_sig.as_ref().is_some_and(same)
-            || self.recent.as_ref().is_some_and(|r| r.iter().any(same))
+            || self
+                .recent
+                .and_then(|r| rings.get(r))
+                .is_some_and(|r| r.iter().any(same))
         {
             self.duplicates += 1;
             return true;
         }
         if let Some(prev) = self.last_sig.replace((sig, ts_ns)) {
-            let ring = self
+            let slot = *self
                 .recent
-                .get_or_insert_with(|| Box::new([(0, i64::MIN); RECENT]));
-            ring[self.recent_next as usize] = prev;
+                .get_or_insert_with(|| rings.insert_with(|| [(0, i64::MIN); RECENT]));
+            if let Some(ring) = rings.get_mut(slot) {
+                ring[self.recent_next as usize] = prev;
+            }
             self.recent_next = ((self.recent_next as usize + 1) % RECENT) as u8;
         }
         false
+    }
+
+    /// Gives the connection's ring back to `rings` (the flow is over).
+    pub fn release(&mut self, rings: &mut Rings) {
+        if let Some(r) = self.recent.take() {
+            rings.remove(r);
+        }
     }
 
     /// Processes one segment. `is_orig` tells which side sent it.
@@ -926,14 +949,20 @@ mod tests {
     #[test]
     fn capture_duplicates_are_recognised_but_retransmissions_are_not() {
         let mut c = TcpConn::default();
+        let mut rings = Rings::default();
+        let r = &mut rings;
         let t = seg(A, 101, 501, 10);
-        assert!(!c.is_capture_duplicate(true, 7, &t, 1_000));
-        assert!(c.is_capture_duplicate(true, 7, &t, 1_500));
+        assert!(!c.is_capture_duplicate(r, true, 7, &t, 1_000));
+        assert!(c.is_capture_duplicate(r, true, 7, &t, 1_500));
         // Same segment 300 ms later with a new IP ID: a real retransmission.
-        assert!(!c.is_capture_duplicate(true, 8, &t, 300_000_000));
+        assert!(!c.is_capture_duplicate(r, true, 8, &t, 300_000_000));
         // Same bytes from the other side are a different packet.
-        assert!(!c.is_capture_duplicate(false, 7, &t, 1_600));
-        assert_eq!(c.duplicates, 1);
+        assert!(!c.is_capture_duplicate(r, false, 7, &t, 1_600));
+        // The first segment is in the ring now: a copy of it is still recognised.
+        assert!(c.is_capture_duplicate(r, true, 7, &t, 2_000));
+        assert_eq!(c.duplicates, 2);
+        c.release(r);
+        assert!(rings.get(0).is_none());
     }
 
     #[test]
