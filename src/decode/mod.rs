@@ -354,23 +354,11 @@ pub fn decode(
     decode_with(capture, frame, ts_ns, linktype, data, wire_len, malformed_record, true)
 }
 
-/// [`decode`] without the fast path for the common Ethernet frame (`src/decode/fast.rs`):
-/// what the fast path must agree with, for the test and the fuzz target that check it.
-#[cfg(any(test, feature = "fuzzing"))]
-pub fn decode_general(
-    capture: u16,
-    frame: u64,
-    ts_ns: i64,
-    linktype: u32,
-    data: &[u8],
-    wire_len: u32,
-    malformed_record: bool,
-) -> Packet {
-    decode_with(capture, frame, ts_ns, linktype, data, wire_len, malformed_record, false)
-}
-
+/// [`decode`], with (`fast`) or without the fast path for the common Ethernet frame
+/// (`src/decode/fast.rs`); without it, what the fast path must agree with, for the test and
+/// the fuzz target that check it.
 #[allow(clippy::too_many_arguments)]
-fn decode_with(
+pub(crate) fn decode_with(
     capture: u16,
     frame: u64,
     ts_ns: i64,
