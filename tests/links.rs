@@ -3,18 +3,10 @@
 //! the right server, and the findings it explains are its consequences, with their frames,
 //! and not root causes of their own. Only the public API is used.
 
-use std::path::PathBuf;
+mod links_fixtures;
 
-use pcap_rca::{Config, Report, RootCause, Rule, Severity};
-
-fn report(name: &str) -> Report {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/links")
-        .join(name);
-    let mut cfg = Config::default();
-    cfg.threads = 2;
-    pcap_rca::analyze_path(&path, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
+use links_fixtures::report;
+use pcap_rca::{Report, RootCause, Rule, Severity};
 
 fn server(rc: &RootCause) -> String {
     rc.server.as_ref().map_or("-".into(), |s| match s.port {
@@ -299,12 +291,8 @@ fn a_slow_service_explains_the_client_that_reset_on_it() {
 
 /// The `events` table's DNS rows of a capture: (query frame, answer frame, outcome).
 fn dns_answers(name: &str) -> Vec<(String, String, String)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/links")
-        .join(name);
-    let mut cfg = Config::default();
-    cfg.threads = 2;
-    let an = pcap_rca::analyze_inputs(&[pcap_rca::Input::Path(path)], &cfg).unwrap();
+    let inputs = [pcap_rca::Input::Path(links_fixtures::path(name))];
+    let an = pcap_rca::analyze_inputs(&inputs, &links_fixtures::config()).unwrap();
     let r = an.report();
     let tables = an.tables(&r);
     let ev = tables.iter().find(|t| t.name == "events").unwrap();

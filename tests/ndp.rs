@@ -4,18 +4,10 @@
 //! right address, in NDP's words, and its evidence is the Neighbor Solicitation and
 //! Advertisement frames (numbers as tshark shows them). Only the public API is used.
 
-use std::path::PathBuf;
+mod links_fixtures;
 
-use pcap_rca::{Config, Finding, Report, RootCause, Rule, Severity};
-
-fn report(name: &str) -> Report {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/links")
-        .join(name);
-    let mut cfg = Config::default();
-    cfg.threads = 2;
-    pcap_rca::analyze_path(&path, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
+use links_fixtures::report;
+use pcap_rca::{Finding, Report, RootCause, Rule, Severity};
 
 /// The top root cause, which must be `cause` about the address `ip`.
 fn top<'a>(r: &'a Report, cause: &str, ip: &str) -> &'a RootCause {
