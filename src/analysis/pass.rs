@@ -13,20 +13,32 @@ use crate::decode::frag::{Datagram, Defrag};
 use crate::decode::{self, DecodeStatus, Fragment, Network, Packet, Transport};
 use crate::error::{Error, Result};
 use crate::event::{ArpEvent, DnsEvent, IcmpEvent, NdpEvent};
-use crate::flow::{Addr, Conn, FlowKey, FlowTable};
+use crate::flow::{Addr, Conn, Finished, FlowKey, FlowTable};
 
 /// Number of flow shards. Fixed (not tied to the thread count) so the work split, and with it
 /// every result, is the same for any `threads`.
 const SHARDS: usize = 16;
 
-/// A packet's flow: its direction-free key, source and destination, and the shard that
-/// runs it.
+/// A packet's flow: its direction-free key, the packet's direction in it, and the shard that
+/// runs it. (Kept per packet of a batch: the direction stands for the source and destination,
+/// which the key holds already.)
 #[derive(Clone, Copy)]
 struct Tuple {
     key: FlowKey,
-    src: Addr,
-    dst: Addr,
+    /// Whether the packet goes from `key.lo` to `key.hi`.
+    forward: bool,
     shard: u8,
+}
+
+impl Tuple {
+    /// The packet's source and destination.
+    fn ends(&self) -> (Addr, Addr) {
+        if self.forward {
+            (self.key.lo, self.key.hi)
+        } else {
+            (self.key.hi, self.key.lo)
+        }
+    }
 }
 
 /// A batch of raw frames and their decoded packets (with each packet's flow tuple and shard).
@@ -78,10 +90,9 @@ fn decode_frame(batch: &Batch, f: &crate::capture::RawFrame, capture: u16) -> Pa
 
 /// A packet's flow tuple and the shard it goes to.
 fn tuple_of(p: &Packet) -> Option<Tuple> {
-    crate::flow::flow_tuple(p).map(|(key, src, dst)| Tuple {
+    crate::flow::flow_tuple(p).map(|(key, src, _)| Tuple {
         key,
-        src,
-        dst,
+        forward: src == key.lo,
         shard: (key.shard_hash() % SHARDS as u64) as u8,
     })
 }
@@ -136,10 +147,12 @@ impl Stream<'_> {
     }
 }
 
-/// The flow shards and the per-batch lists of packets each one gets.
+/// The flow shards, the per-batch lists of packets each one gets, and what they finished.
 struct Shards {
     tables: Vec<FlowTable>,
     lists: Vec<Vec<(u16, u32)>>,
+    /// The records and events of the flows the shards finished, moved here after each batch.
+    done: Finished,
 }
 
 /// The worker pool of `n` threads, made once per process and shared by every analysis that
@@ -251,7 +264,8 @@ fn process(
         .for_each(|(table, list)| {
             for &(si, pi) in list {
                 let d = views[si as usize];
-                if let Some(Tuple { key, src, dst, .. }) = d.tuples[pi as usize] {
+                if let Some(t) = d.tuples[pi as usize] {
+                    let (key, (src, dst)) = (t.key, t.ends());
                     let p = &d.packets[pi as usize];
                     let payload = p.payload(d.batch.data(&d.batch.frames[pi as usize]));
                     table.add(p, payload, key, src, dst);
@@ -259,6 +273,9 @@ fn process(
             }
             table.expire(now_ns);
         });
+    for table in shards.tables.iter_mut() {
+        table.drain_into(&mut shards.done);
+    }
 }
 
 /// The datagram `p` completes, when it is an IP fragment (fragments are rare: their frame is
@@ -306,6 +323,7 @@ impl<'c> Pass<'c> {
             shards: Shards {
                 tables,
                 lists: vec![Vec::new(); SHARDS],
+                done: Finished::default(),
             },
             merged: Vec::new(),
             defrag: Defrag::default(),
@@ -353,9 +371,10 @@ impl<'c> Pass<'c> {
             ..
         } = self;
         an.counters.defrag = defrag.finish();
-        let mut tables = shards.tables;
+        let (mut tables, mut done) = (shards.tables, shards.done);
         for t in tables.iter_mut() {
             t.finish_all();
+            t.drain_into(&mut done);
         }
         an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
         an.counters.flows_evicted = tables.iter().map(|t| t.evicted).sum();
@@ -363,21 +382,22 @@ impl<'c> Pass<'c> {
         an.counters.http_lenient = tables.iter().map(|t| t.events.http_lenient).sum();
         an.counters.http_unreadable = tables.iter().map(|t| t.events.http_unreadable).sum();
         an.counters.flows_folded = tables.iter().map(|t| t.budget.folded).sum();
+        // The pass's own events (DNS over UDP) first, then the shards'. The shards' lists were
+        // gathered batch by batch rather than shard by shard: the sorts below give the same
+        // order either way (equal keys only come from one packet, so from one shard, whose
+        // events keep their order).
         let (mut dns, mut http, mut tls) = (
-            std::mem::take(&mut an.dns),
-            std::mem::take(&mut an.http),
-            std::mem::take(&mut an.tls),
+            concat(std::mem::take(&mut an.dns), done.dns),
+            concat(std::mem::take(&mut an.http), done.http),
+            concat(std::mem::take(&mut an.tls), done.tls),
         );
         let mut groups = Vec::with_capacity(SHARDS);
         let mut scattered = Vec::with_capacity(SHARDS);
         for t in tables.iter_mut() {
-            dns.append(&mut t.events.dns);
-            http.append(&mut t.events.http);
-            tls.append(&mut t.events.tls);
             groups.push(std::mem::take(&mut t.budget.groups));
             scattered.push(std::mem::take(&mut t.budget.scattered));
         }
-        let finished: Vec<Vec<Conn>> = tables.into_iter().map(|t| t.finished).collect();
+        let finished = done.flows;
         let events = || {
             sort_by_key(&mut tls, |s| (s.first_ts_ns, s.capture, s.first_frame, 0));
             // The pass's own DNS events (UDP) are in order already and the shards' (DNS over
@@ -391,12 +411,7 @@ impl<'c> Pass<'c> {
         let flows = || {
             let groups = crate::flow::fold::merge_groups(groups);
             let scattered = crate::flow::fold::merge_groups(scattered);
-            // Move shard by shard so the peak is the flows once, not twice.
-            let total = finished.iter().map(Vec::len).sum::<usize>() + groups.len();
-            let mut flows: Vec<Conn> = Vec::with_capacity(total);
-            for f in finished {
-                flows.extend(f);
-            }
+            let mut flows: Vec<Conn> = finished;
             let fold_groups = groups.len() + scattered.len();
             flows.extend(groups);
             sort_flows(&mut flows);
@@ -605,6 +620,15 @@ fn apply_permutation<T>(v: &mut [T], perm: &[usize]) {
             k = src;
         }
     }
+}
+
+/// `a` then `b`, in `a`'s memory (in `b`'s when `a` is empty: nothing is copied then).
+fn concat<T>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
+    if a.is_empty() {
+        return b;
+    }
+    a.append(&mut b);
+    a
 }
 
 /// Keeps `ev` in `list` unless it holds `max` already; counts it in `dropped` then.

@@ -499,6 +499,8 @@ pub struct Budget {
     pub max_records: usize,
     /// Groups per server at most (then per source, then per outcome).
     pub max_groups: usize,
+    /// Records kept so far (placed in the `kept` lists given to [`Budget::place`]).
+    pub kept: usize,
     /// Flows folded into group records.
     pub folded: u64,
     /// Folded group records per server.
@@ -512,6 +514,7 @@ impl Default for Budget {
         Budget {
             max_records: usize::MAX,
             max_groups: usize::MAX,
+            kept: 0,
             folded: 0,
             groups: Default::default(),
             scattered: Default::default(),
@@ -529,14 +532,16 @@ impl Budget {
         }
     }
 
-    /// Keeps `c` in `kept` while the budget lasts, folds it otherwise.
+    /// Keeps `c`, pushed to `kept`, while the budget lasts (it counts the records it kept,
+    /// wherever they went since); folds it otherwise.
     pub fn place(&mut self, kept: &mut Vec<Conn>, c: Conn) {
         let room = if particular(&c) {
             self.max_records.saturating_mul(PARTICULAR_FACTOR)
         } else {
             self.max_records
         };
-        if kept.len() < room {
+        if self.kept < room {
+            self.kept += 1;
             kept.push(c);
             return;
         }
@@ -623,6 +628,21 @@ mod budget_tests {
     use super::*;
     use crate::flow::tcp::ConnState;
     use crate::flow::testing::{conn, ip};
+
+    /// The budget counts the records it kept, not the list it is given: records moved out
+    /// of the list (as the pass does after each batch) still count.
+    #[test]
+    fn kept_records_count_after_they_are_moved_out() {
+        let mut b = Budget::new(3);
+        let mut moved = Vec::new();
+        for p in 0..5u16 {
+            let mut kept = Vec::new();
+            let c = conn(ip(1, 1), 1000 + p, ip(2, 0), 80, ConnState::Sf, "ShADadFf", p as i64);
+            b.place(&mut kept, c);
+            moved.append(&mut kept);
+        }
+        assert_eq!((moved.len(), b.kept, b.folded), (3, 3, 2));
+    }
 
     /// 10 sources each probing the same 10 services, with room for 4 groups: 4 server groups,
     /// then 4 source groups, then one group for the rest; every flow counted once.

@@ -830,6 +830,20 @@ pub struct FlowTable {
     pub max_events: usize,
     /// Events counted but not kept.
     pub events_dropped: u64,
+    /// DNS, HTTP and TLS events moved out by [`FlowTable::drain_into`] so far: the caps
+    /// count them with the ones still here.
+    drained: [usize; 3],
+}
+
+/// Finished flow records and the events of finished flows, gathered from the flow tables
+/// as they come ([`FlowTable::drain_into`]) rather than at the end: each record is moved
+/// once, while it is still in cache, into vectors that grow once.
+#[derive(Debug, Default)]
+pub struct Finished {
+    pub flows: Vec<Conn>,
+    pub dns: Vec<DnsEvent>,
+    pub http: Vec<HttpEvent>,
+    pub tls: Vec<TlsSession>,
 }
 
 impl FlowTable {
@@ -929,20 +943,34 @@ impl FlowTable {
         self.cap_events();
     }
 
-    /// Keeps at most `max_events` of each kind of event (the earliest), counting the rest:
-    /// a flood of TLS or HTTP connections cannot grow memory without bound through them.
+    /// Keeps at most `max_events` of each kind of event (the earliest, those drained
+    /// included), counting the rest: a flood of TLS or HTTP connections cannot grow memory
+    /// without bound through them.
     fn cap_events(&mut self) {
-        let max = self.max_events;
+        let [dns, http, tls] = self.drained.map(|n| self.max_events.saturating_sub(n));
         let ev = &mut self.events;
-        let over = ev.dns.len().saturating_sub(max)
-            + ev.http.len().saturating_sub(max)
-            + ev.tls.len().saturating_sub(max);
+        let over = ev.dns.len().saturating_sub(dns)
+            + ev.http.len().saturating_sub(http)
+            + ev.tls.len().saturating_sub(tls);
         if over > 0 {
-            ev.dns.truncate(max);
-            ev.http.truncate(max);
-            ev.tls.truncate(max);
+            ev.dns.truncate(dns);
+            ev.http.truncate(http);
+            ev.tls.truncate(tls);
             self.events_dropped += over as u64;
         }
+    }
+
+    /// Moves the records of the flows finished so far, and their events, to the end of
+    /// `out`'s lists, in the order they were finished.
+    pub fn drain_into(&mut self, out: &mut Finished) {
+        let ev = &mut self.events;
+        self.drained[0] += ev.dns.len();
+        self.drained[1] += ev.http.len();
+        self.drained[2] += ev.tls.len();
+        out.flows.append(&mut self.finished);
+        out.dns.append(&mut ev.dns);
+        out.http.append(&mut ev.http);
+        out.tls.append(&mut ev.tls);
     }
 
     /// Finishes flows idle for longer than their timeout at time `now_ns`. Only the flows
@@ -1013,7 +1041,7 @@ impl FlowTable {
 
     /// Finishes every flow (end of input).
     pub fn finish_all(&mut self) {
-        let room = self.budget.max_records.saturating_sub(self.finished.len());
+        let room = self.budget.max_records.saturating_sub(self.budget.kept);
         self.finished.reserve_exact(self.flows.len().min(room));
         // Oldest first, so the budget keeps the earliest flows whatever the hashing.
         let slab = &self.slab;
@@ -1187,6 +1215,66 @@ mod tests {
             assert_eq!(got, expected, "round {round}");
         }
         assert!(few > 10 && many > 2, "{few} {many}");
+    }
+
+    /// A DNS-over-TCP event numbered `n` (its frame).
+    fn dns_event(n: u64) -> DnsEvent {
+        DnsEvent {
+            capture: 0,
+            frame: n,
+            ts_ns: n as i64,
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            src_port: 40000,
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 53)),
+            dst_port: 53,
+            tcp: true,
+            msg: crate::decode::dns::DnsMessage {
+                id: n as u16,
+                is_response: false,
+                rcode: 0,
+                qname: format!("n{n}.example"),
+                qtype: 1,
+                qclass: 1,
+                question_count: 1,
+                answer_count: 0,
+                addrs: Vec::new(),
+                opcode: 0,
+                authoritative: false,
+                truncated: false,
+                recursion_desired: true,
+                recursion_available: false,
+                ede: Vec::new(),
+                partial: false,
+            },
+        }
+    }
+
+    /// The event caps count what was drained: draining after every step keeps the same
+    /// events, and drops as many, as draining once at the end.
+    #[test]
+    fn event_caps_count_drained_events() {
+        let run = |drain_each_step: bool| {
+            let mut t = FlowTable::new(Timeouts::default());
+            t.max_events = 10;
+            let mut out = Finished::default();
+            let mut n = 0;
+            for step in 0..8 {
+                for _ in 0..(step % 3 + 1) {
+                    n += 1;
+                    t.events.dns.push(dns_event(n));
+                }
+                t.cap_events();
+                if drain_each_step {
+                    t.drain_into(&mut out);
+                }
+            }
+            t.drain_into(&mut out);
+            let frames: Vec<u64> = out.dns.iter().map(|e| e.frame).collect();
+            (frames, t.events_dropped)
+        };
+        let once = run(false);
+        assert_eq!(once, ((1..=10).collect::<Vec<u64>>(), 5)); // 15 events
+        assert_eq!(run(true), once);
     }
 
     #[test]
