@@ -17,7 +17,7 @@ use std::cmp::Reverse;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
 use serde::Serialize;
 
 pub use crate::config::Timeouts;
@@ -90,6 +90,57 @@ impl FlowKey {
         h.finish()
     }
 }
+
+/// A flow key with its hash, computed once per packet: the hash picks the packet's shard and
+/// then, with its bits moved (see [`CarriedHash`]), the key's place in the shard's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashedKey {
+    /// `key.shard_hash()` (compared first: a cheap way to tell two keys apart).
+    pub hash: u64,
+    pub key: FlowKey,
+}
+
+impl HashedKey {
+    pub fn new(key: FlowKey) -> HashedKey {
+        HashedKey {
+            hash: key.shard_hash(),
+            key,
+        }
+    }
+}
+
+impl Hash for HashedKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The hasher of a flow table: takes the hash a [`HashedKey`] carries rather than hashing
+/// the key again. The shard was chosen by the hash's low bits, the same for every key of one
+/// table; rotated, they land in bits the table uses for neither the bucket nor the tag.
+#[derive(Default)]
+pub struct CarriedHash(u64);
+
+impl Hasher for CarriedHash {
+    fn write_u64(&mut self, h: u64) {
+        self.0 = h;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `HashedKey`; any other key is hashed as FxHash would.
+        let mut h = FxHasher::default();
+        h.write_u64(self.0);
+        h.write(bytes);
+        self.0 = h.finish();
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(32)
+    }
+}
+
+/// The live flows of a table: each key's slot in the slab.
+type FlowMap = std::collections::HashMap<HashedKey, Slot, std::hash::BuildHasherDefault<CarriedHash>>;
 
 /// The flow a packet belongs to: key plus the packet's own direction (`src`, `dst`).
 /// ICMP echo uses the identifier as both "ports"; other ICMP messages use type and code,
@@ -796,7 +847,7 @@ fn idle_limit(t: &Timeouts, f: &Flow) -> i64 {
 /// the record budget keeps when it fills up during a batch, which sources a folded record
 /// lists first). The test `expiry_follows_the_map_order` checks the claim on the toolchain
 /// in use.
-fn map_position(map: &FxHashMap<FlowKey, Slot>, key: &FlowKey) -> usize {
+fn map_position(map: &FlowMap, key: &HashedKey) -> usize {
     map.get_key_value(key)
         .map_or(0, |(k, _)| std::ptr::from_ref(k) as usize)
 }
@@ -806,7 +857,7 @@ fn map_position(map: &FxHashMap<FlowKey, Slot>, key: &FlowKey) -> usize {
 pub struct FlowTable {
     /// The slot of each live flow in `slab` (the map's slots stay small: growing it, which
     /// briefly holds the old and the new slots, costs 48 bytes a flow, not the whole flow).
-    flows: FxHashMap<FlowKey, Slot>,
+    flows: FlowMap,
     /// The live flows, in slots reused as flows come and go.
     slab: Slab<Flow>,
     /// When each live flow becomes due (see [`expiry`]).
@@ -889,15 +940,16 @@ impl FlowTable {
     fn evict(&mut self) {
         let n = (self.flows.len() / 10).max(1);
         let slab = &self.slab;
-        let mut idle: Vec<(i64, FlowKey)> = self
+        let mut idle: Vec<(i64, FlowKey, u64)> = self
             .flows
             .iter()
-            .filter_map(|(k, &s)| Some((slab.get(s)?.last_ts_ns, *k)))
+            .filter_map(|(k, &s)| Some((slab.get(s)?.last_ts_ns, k.key, k.hash)))
             .collect();
         idle.select_nth_unstable(n - 1);
         idle.truncate(n);
         idle.sort_unstable();
-        for (_, k) in idle {
+        for (_, key, hash) in idle {
+            let k = HashedKey { hash, key };
             if let Some(slot) = self.flows.remove(&k) {
                 self.finish_slot(slot);
                 self.evicted += 1;
@@ -908,14 +960,36 @@ impl FlowTable {
     /// Adds one packet (which must have a flow tuple). A flow idle for longer than its
     /// timeout by this packet's time is finished and the packet starts a new one; so is a TCP
     /// connection reusing the ports of one that ended.
+    #[cfg(any(test, feature = "internals"))]
     pub fn add(&mut self, p: &Packet, payload: &[u8], key: FlowKey, src: Addr, dst: Addr) {
+        self.add_hashed(p, payload, HashedKey::new(key), src, dst);
+    }
+
+    /// Live flows.
+    pub fn live(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Looks `key` up without changing anything: the time of its flow's last packet, or 0.
+    /// Done for a batch's packets before they are added, it brings the map's buckets and the
+    /// flows into the cache several at a time (the lookups do not wait on each other), where
+    /// one by one each add would wait for its own (see `WARM_FROM` in the pass).
+    pub fn peek(&self, key: &HashedKey) -> i64 {
+        self.flows
+            .get(key)
+            .and_then(|&s| self.slab.get(s))
+            .map_or(0, |f| f.last_ts_ns)
+    }
+
+    /// [`FlowTable::add`] with the key's hash computed already.
+    pub fn add_hashed(&mut self, p: &Packet, payload: &[u8], key: HashedKey, src: Addr, dst: Addr) {
         if let Some(&slot) = self.flows.get(&key) {
             let t = self.timeouts;
             // Every slot in the map is live (a slot leaves the map before it is freed); were
             // one not, the key would start a new flow rather than stop the analysis.
             let Some(f) = self.slab.get_mut(slot) else {
                 self.flows.remove(&key);
-                return self.add(p, payload, key, src, dst);
+                return self.add_hashed(p, payload, key, src, dst);
             };
             let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f);
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
@@ -930,7 +1004,7 @@ impl FlowTable {
             self.flows.remove(&key);
             self.finish_slot(slot);
         }
-        let slot = self.slab.insert_with(|| Flow::new(key, src, dst, p));
+        let slot = self.slab.insert_with(|| Flow::new(key.key, src, dst, p));
         if let Some(f) = self.slab.get_mut(slot) {
             f.add(p, payload, src, &mut self.events);
         }
@@ -1019,7 +1093,7 @@ impl FlowTable {
         } else {
             for (pos, slot) in due.iter_mut() {
                 if let Some(f) = self.slab.get(*slot) {
-                    *pos = Reverse(map_position(&self.flows, &f.key));
+                    *pos = Reverse(map_position(&self.flows, &HashedKey::new(f.key)));
                 }
             }
             due.sort_unstable();
@@ -1027,7 +1101,7 @@ impl FlowTable {
                 let Some(key) = self.slab.get(slot).map(|f| f.key) else {
                     continue;
                 };
-                self.flows.remove(&key);
+                self.flows.remove(&HashedKey::new(key));
                 self.finish_slot(slot);
             }
         }
@@ -1110,7 +1184,7 @@ mod tests {
     /// through growth, removals and reuse of the freed buckets.
     #[test]
     fn expiry_follows_the_map_order() {
-        let mut m: FxHashMap<FlowKey, Slot> = FxHashMap::default();
+        let mut m = FlowMap::default();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
             x ^= x << 13;
@@ -1120,14 +1194,14 @@ mod tests {
         };
         for round in 0..200u32 {
             for _ in 0..(50 + round * 3) {
-                let k = key((next() % 20_000) as u32);
+                let k = HashedKey::new(key((next() % 20_000) as u32));
                 if next() % 3 == 0 {
                     m.remove(&k);
                 } else {
                     m.insert(k, round);
                 }
             }
-            let walked: Vec<FlowKey> = m.keys().copied().collect();
+            let walked: Vec<HashedKey> = m.keys().copied().collect();
             let mut sorted = walked.clone();
             sorted.sort_by_key(|k| Reverse(map_position(&m, k)));
             assert_eq!(walked, sorted, "round {round}, {} keys", m.len());
@@ -1190,7 +1264,7 @@ mod tests {
             for i in (0..next).step_by(7) {
                 let p = udp(i, now);
                 let (k, s, d) = flow_tuple(&p).unwrap();
-                if t.flows.contains_key(&k) {
+                if t.flows.contains_key(&HashedKey::new(k)) {
                     t.add(&p, &[], k, s, d);
                 }
             }
@@ -1215,6 +1289,26 @@ mod tests {
             assert_eq!(got, expected, "round {round}");
         }
         assert!(few > 10 && many > 2, "{few} {many}");
+    }
+
+    /// Keys of one shard share the low bits of their hash; the table must not place them by
+    /// those bits (a table would then use one bucket in sixteen).
+    #[test]
+    fn a_shards_keys_spread_over_the_table() {
+        use std::hash::BuildHasher;
+        let build = std::hash::BuildHasherDefault::<CarriedHash>::default();
+        let mut low_bits = [0usize; 16];
+        for i in 0..40_000u32 {
+            let k = HashedKey::new(key(i));
+            if k.hash % 16 == 5 {
+                low_bits[(build.hash_one(k) % 16) as usize] += 1;
+            }
+        }
+        let n: usize = low_bits.iter().sum();
+        assert!(n > 2_000, "{n}");
+        for c in low_bits {
+            assert!(c * 16 > n / 2 && c * 16 < n * 2, "{low_bits:?}");
+        }
     }
 
     /// A DNS-over-TCP event numbered `n` (its frame).
