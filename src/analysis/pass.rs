@@ -57,36 +57,38 @@ impl Decoded {
         self.packets.clear();
         self.tuples.clear();
         for f in &batch.frames {
-            let p = decode_frame(batch, f, capture);
-            self.tuples.push(tuple_of(&p)); // while the packet is at hand
-            self.packets.push(p);
+            // Decoded in its slot, not returned and moved there (see `decode_into`).
+            self.packets.push(Packet::EMPTY);
+            if let Some(p) = self.packets.last_mut() {
+                decode_frame_into(p, batch, f, capture);
+                self.tuples.push(tuple_of(p)); // while the packet is at hand
+            }
         }
     }
 
     /// Decodes the batch's frames in parallel.
     fn decode(&mut self, capture: u16) {
         let batch = &self.batch;
-        batch
-            .frames
-            .par_iter()
-            .map(|f| {
-                let p = decode_frame(batch, f, capture);
-                (tuple_of(&p), p)
-            })
-            .unzip_into_vecs(&mut self.tuples, &mut self.packets);
+        let n = batch.frames.len();
+        self.packets.clear();
+        self.packets.resize(n, Packet::EMPTY);
+        self.tuples.clear();
+        self.tuples.resize(n, None);
+        self.packets
+            .par_iter_mut()
+            .zip(self.tuples.par_iter_mut())
+            .zip(batch.frames.par_iter())
+            .for_each(|((p, t), f)| {
+                decode_frame_into(p, batch, f, capture);
+                *t = tuple_of(p);
+            });
     }
 }
 
-fn decode_frame(batch: &Batch, f: &crate::capture::RawFrame, capture: u16) -> Packet {
-    decode::decode(
-        capture,
-        f.number,
-        f.ts_ns,
-        f.linktype,
-        batch.data(f),
-        f.origlen,
-        f.malformed,
-    )
+/// Decodes frame `f` of `batch` into `p`.
+fn decode_frame_into(p: &mut Packet, batch: &Batch, f: &crate::capture::RawFrame, capture: u16) {
+    let data = batch.data(f);
+    decode::decode_into(p, capture, f.number, f.ts_ns, f.linktype, data, f.origlen, f.malformed, true);
 }
 
 /// A packet's flow tuple and the shard it goes to.
