@@ -127,15 +127,15 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
         .collect()
 }
 
-fn resolved_names(an: &Analysis) -> BTreeSet<&str> {
-    // The same few names answered again and again: each kept once by hashing, then ordered.
-    let names: rustc_hash::FxHashSet<&str> = an
-        .dns
+/// Names that resolved to an address. Only asked whether they hold a name: hashed.
+type Resolved<'a> = rustc_hash::FxHashSet<&'a str>;
+
+fn resolved_names(an: &Analysis) -> Resolved<'_> {
+    an.dns
         .iter()
         .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR && !e.msg.addrs.is_empty())
         .map(|e| e.msg.qname.as_str())
-        .collect();
-    names.into_iter().collect()
+        .collect()
 }
 
 /// Whether `client` opened a non-DNS connection within [`CONNECT_AFTER_NS`] after `t_ns`
@@ -208,7 +208,7 @@ fn rcode_failures(
     tun: &Tunables,
     txns: &[Txn<'_>],
     orphans: &[&DnsEvent],
-    resolved: &BTreeSet<&str>,
+    resolved: &Resolved<'_>,
     out: &mut Vec<Finding>,
 ) {
     // (name, rcode) -> responses
@@ -280,7 +280,7 @@ fn filter_regex(text: &str) -> String {
 
 /// Whether a shorter form of `name` resolved (each prefix ending before a dot is looked
 /// up): the resolver's search list trying suffixes.
-fn is_search_suffix(name: &str, resolved: &BTreeSet<&str>) -> bool {
+fn is_search_suffix(name: &str, resolved: &Resolved<'_>) -> bool {
     name.match_indices('.').any(|(i, _)| resolved.contains(&name[..i]))
 }
 
@@ -407,7 +407,7 @@ fn rcode_finding(
     name: String,
     rcode: u16,
     resps: &[&DnsEvent],
-    resolved: &BTreeSet<&str>,
+    resolved: &Resolved<'_>,
 ) -> Finding {
         let cause = cause_of(rcode);
         let rname = rcode_name(rcode);
@@ -555,7 +555,8 @@ fn rcode_remediation(rcode: u16, name: &str, resolvers: &[String], rname: &str) 
 fn timeouts(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
     let end = ctx.capture_end();
     let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
-    let mut answered_by: BTreeMap<IpAddr, usize> = BTreeMap::new();
+    // Answers per resolver, counted for every answered query: hashed (only looked up).
+    let mut answered_by: rustc_hash::FxHashMap<IpAddr, usize> = Default::default();
     for t in txns {
         if t.r.is_none() {
             by_resolver
@@ -802,7 +803,7 @@ fn truncated_from(
     f
 }
 
-fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &BTreeSet<&str>, out: &mut Vec<Finding>) {
+fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &Resolved<'_>, out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<&str, Vec<&DnsEvent>> = BTreeMap::new();
     for t in txns {
         if let Some(r) = t.r {
