@@ -42,7 +42,8 @@ pub fn frame(data: &[u8]) {
     let wire = body.len() as u32 + data[1] as u32;
     let p = crate::decode::decode(0, 1, 0, lt, body, wire, false);
     // The fast path for common Ethernet frames must decode exactly as the general one.
-    let general = crate::decode::decode_with(0, 1, 0, lt, body, wire, false, false);
+    let mut general = crate::decode::Packet::EMPTY;
+    crate::decode::decode_into(&mut general, 0, 1, 0, lt, body, wire, false, false);
     assert_eq!(p, general, "fast and general decoders disagree");
     let _ = p.payload(body);
     if let Some((key, src, dst)) = crate::flow::flow_tuple(&p) {

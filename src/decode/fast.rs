@@ -131,8 +131,9 @@ mod tests {
                     let data = batch.data(f);
                     let args = (0, f.number, f.ts_ns, f.linktype, data, f.origlen, f.malformed);
                     let a = super::super::decode(args.0, args.1, args.2, args.3, args.4, args.5, args.6);
-                    let b = super::super::decode_with(
-                        args.0, args.1, args.2, args.3, args.4, args.5, args.6, false,
+                    let mut b = super::super::Packet::EMPTY;
+                    super::super::decode_into(
+                        &mut b, args.0, args.1, args.2, args.3, args.4, args.5, args.6, false,
                     );
                     assert_eq!(a, b, "{} frame {}", path.display(), f.number);
                     frames += 1;

@@ -368,32 +368,16 @@ pub fn decode(
     wire_len: u32,
     malformed_record: bool,
 ) -> Packet {
-    decode_with(capture, frame, ts_ns, linktype, data, wire_len, malformed_record, true)
-}
-
-/// [`decode`], with (`fast`) or without the fast path for the common Ethernet frame
-/// (`src/decode/fast.rs`); without it, what the fast path must agree with, for the test and
-/// the fuzz target that check it.
-#[cfg(any(test, feature = "internals", feature = "fuzzing"))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn decode_with(
-    capture: u16,
-    frame: u64,
-    ts_ns: i64,
-    linktype: u32,
-    data: &[u8],
-    wire_len: u32,
-    malformed_record: bool,
-    fast: bool,
-) -> Packet {
     let mut p = Packet::EMPTY;
-    decode_into(&mut p, capture, frame, ts_ns, linktype, data, wire_len, malformed_record, fast);
+    decode_into(&mut p, capture, frame, ts_ns, linktype, data, wire_len, malformed_record, true);
     p
 }
 
-/// [`decode_with`] into `p`, which it overwrites: the pass decodes each frame into its slot
-/// of the batch (a 168-byte `Packet` returned by value was copied twice on the way there,
-/// 3% of a one-thread run).
+/// [`decode`] into `p`, which it overwrites, with (`fast`) or without the fast path for the
+/// common Ethernet frame (`src/decode/fast.rs`; without it, what the fast path must agree
+/// with, for the test and the fuzz target that check it). The pass decodes each frame into
+/// its slot of the batch: a 168-byte `Packet` returned by value was copied twice on the way
+/// there, 3% of a one-thread run.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn decode_into(
     p: &mut Packet,
