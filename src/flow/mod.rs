@@ -863,8 +863,8 @@ pub struct FlowTable {
     /// When each live flow becomes due (see [`expiry`]).
     deadlines: Deadlines,
     /// The flows found idle by [`FlowTable::expire`], with their place in the map's order
-    /// when it is needed (a buffer kept between calls).
-    due: Vec<(Reverse<usize>, Slot)>,
+    /// and their key's hash when they are needed (a buffer kept between calls).
+    due: Vec<(Reverse<usize>, Slot, u64)>,
     pub finished: Vec<Conn>,
     /// Finished records kept as they are at most; the rest are folded (see [`fold`]).
     pub budget: fold::Budget,
@@ -1071,7 +1071,7 @@ impl FlowTable {
                     debug_assert!(now_ns.saturating_sub(f.last_ts_ns) > limit);
                     f.scheduled = None;
                     f.expiring = true;
-                    due.push((Reverse(0), slot));
+                    due.push((Reverse(0), slot, 0));
                 }
                 None => f.scheduled = None,
             }
@@ -1091,17 +1091,19 @@ impl FlowTable {
                 false
             });
         } else {
-            for (pos, slot) in due.iter_mut() {
+            for (pos, slot, hash) in due.iter_mut() {
                 if let Some(f) = self.slab.get(*slot) {
-                    *pos = Reverse(map_position(&self.flows, &HashedKey::new(f.key)));
+                    let key = HashedKey::new(f.key);
+                    *pos = Reverse(map_position(&self.flows, &key));
+                    *hash = key.hash;
                 }
             }
             due.sort_unstable();
-            for &(_, slot) in &due {
+            for &(_, slot, hash) in &due {
                 let Some(key) = self.slab.get(slot).map(|f| f.key) else {
                     continue;
                 };
-                self.flows.remove(&HashedKey::new(key));
+                self.flows.remove(&HashedKey { hash, key });
                 self.finish_slot(slot);
             }
         }
