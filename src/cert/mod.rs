@@ -348,7 +348,28 @@ fn names_link(cert: &CertInfo, issuer: &CertInfo) -> bool {
 /// Shared: clones are cheap, and adding to one copies it first.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    anchors: std::sync::Arc<std::collections::BTreeMap<String, Vec<CertInfo>>>,
+    anchors: std::sync::Arc<Anchors>,
+    /// The anchors are Mozilla's roots, read the first time a chain is looked up (about 2 ms,
+    /// the largest part of a small capture's analysis; a capture with no certificate in the
+    /// clear never needs them). `anchors` is empty meanwhile.
+    mozilla: bool,
+}
+
+type Anchors = std::collections::BTreeMap<String, Vec<CertInfo>>;
+
+/// Mozilla's roots, as shipped by webpki-root-certs, parsed once per process: every analysis
+/// (and every fuzz run) shares them.
+fn mozilla_anchors() -> &'static std::sync::Arc<Anchors> {
+    static MOZILLA: std::sync::OnceLock<std::sync::Arc<Anchors>> = std::sync::OnceLock::new();
+    MOZILLA.get_or_init(|| {
+        let mut t = TrustStore::default();
+        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            if let Some(c) = parse_cert(der.as_ref()) {
+                t.add(c);
+            }
+        }
+        t.anchors
+    })
 }
 
 /// Why a CA bundle could not be used.
@@ -361,25 +382,28 @@ pub enum BundleError {
 }
 
 impl TrustStore {
-    /// Mozilla's roots, as shipped by webpki-root-certs.
+    /// Mozilla's roots, as shipped by webpki-root-certs (read when first looked up).
     pub fn mozilla() -> TrustStore {
-        // Parsed once per process: every analysis (and every fuzz run) shares it.
-        static MOZILLA: std::sync::OnceLock<TrustStore> = std::sync::OnceLock::new();
-        MOZILLA
-            .get_or_init(|| {
-                let mut t = TrustStore::default();
-                for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-                    if let Some(c) = parse_cert(der.as_ref()) {
-                        t.add(c);
-                    }
-                }
-                t
-            })
-            .clone()
+        TrustStore {
+            anchors: Default::default(),
+            mozilla: true,
+        }
+    }
+
+    /// The anchors (Mozilla's read now, if this store is theirs and they were not yet).
+    fn map(&self) -> &Anchors {
+        if self.mozilla {
+            mozilla_anchors()
+        } else {
+            &self.anchors
+        }
     }
 
     /// Adds one trust anchor.
     pub fn add(&mut self, c: CertInfo) {
+        if std::mem::take(&mut self.mozilla) {
+            self.anchors = mozilla_anchors().clone(); // copied below, on the first change
+        }
         let anchors = std::sync::Arc::make_mut(&mut self.anchors);
         let same = anchors.entry(c.subject.clone()).or_default();
         if !same.contains(&c) {
@@ -413,21 +437,21 @@ impl TrustStore {
 
     /// Whether some anchor has this subject.
     pub fn trusts(&self, subject: &str) -> bool {
-        self.anchors.contains_key(subject)
+        self.map().contains_key(subject)
     }
 
     /// Anchors with this subject.
     pub fn anchors(&self, subject: &str) -> &[CertInfo] {
-        self.anchors.get(subject).map_or(&[], Vec::as_slice)
+        self.map().get(subject).map_or(&[], Vec::as_slice)
     }
 
     /// Number of anchors.
     pub fn len(&self) -> usize {
-        self.anchors.values().map(Vec::len).sum()
+        self.map().values().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty()
+        self.map().is_empty()
     }
 }
 
@@ -600,6 +624,18 @@ mod tests {
             t.add_pem("x.pem", b"no certificate here"),
             Err(BundleError::Empty(_))
         ));
+    }
+
+    #[test]
+    fn a_bundle_added_to_mozillas_roots_keeps_them_and_leaves_theirs_alone() {
+        let m = TrustStore::mozilla();
+        let a_root = mozilla_anchors().keys().next().cloned().unwrap_or_default();
+        let mut t = TrustStore::mozilla();
+        t.add(named("CN=Private Root", "CN=Private Root"));
+        assert!(t.trusts("CN=Private Root") && t.trusts(&a_root));
+        assert_eq!(t.len(), m.len() + 1);
+        assert!(!m.trusts("CN=Private Root") && m.trusts(&a_root));
+        assert!(!TrustStore::mozilla().trusts("CN=Private Root"));
     }
 
     #[test]
