@@ -365,19 +365,27 @@ fn match_icmp(an: &Analysis, by_tuple: &std::sync::OnceLock<TupleIndex>) -> Icmp
 /// Names for servers: DNS answers first; a TLS SNI or an HTTP Host header names what DNS did
 /// not (addresses written as names are not names).
 fn server_names(an: &Analysis) -> BTreeMap<IpAddr, String> {
+    use std::collections::btree_map::Entry;
     let mut n = dns::names(an);
+    // A server named already keeps its name: the name offered is only read (and parsed, to
+    // tell an address from a name) for a server still without one. Sessions and requests to
+    // one server are many, its names few.
     for s in &an.tls {
-        if let Some(sni) = s.offer.as_ref().and_then(|o| o.sni.as_ref()) {
-            if !sni.is_empty() && sni.parse::<IpAddr>().is_err() {
-                n.entry(s.server).or_insert_with(|| sni.clone());
+        if let Entry::Vacant(slot) = n.entry(s.server) {
+            if let Some(sni) = s.offer.as_ref().and_then(|o| o.sni.as_ref()) {
+                if !sni.is_empty() && sni.parse::<IpAddr>().is_err() {
+                    slot.insert(sni.clone());
+                }
             }
         }
     }
     for e in &an.http {
-        if let Some(h) = e.host.as_deref() {
-            let h = h.split(':').next().unwrap_or(h);
-            if !h.is_empty() && h.parse::<IpAddr>().is_err() && !h.starts_with('[') {
-                n.entry(e.server).or_insert_with(|| h.to_string());
+        if let Entry::Vacant(slot) = n.entry(e.server) {
+            if let Some(h) = e.host.as_deref() {
+                let h = h.split(':').next().unwrap_or(h);
+                if !h.is_empty() && h.parse::<IpAddr>().is_err() && !h.starts_with('[') {
+                    slot.insert(h.to_string());
+                }
             }
         }
     }
