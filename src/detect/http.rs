@@ -70,11 +70,17 @@ fn label(ctx: &Ctx<'_>, ip: IpAddr, port: u16, host: Option<&str>) -> String {
 }
 
 fn req_line(e: &HttpEvent) -> String {
-    let mut uri = e.uri.clone();
+    line_of(&e.method, &e.uri)
+}
+
+/// [`req_line`] of a method and a URI.
+fn line_of(method: &str, uri: &str) -> String {
     if uri.chars().count() > 60 {
-        uri = uri.chars().take(57).collect::<String>() + "...";
+        let short: String = uri.chars().take(57).collect();
+        format!("{method} {short}...")
+    } else {
+        format!("{method} {uri}")
     }
-    format!("{} {uri}", e.method)
 }
 
 /// Runs the detector over the capture.
@@ -156,7 +162,13 @@ fn status_finding(
             format!("{n} x {c} {reason}").trim().to_string()
         })
         .collect();
-    let uris: BTreeSet<String> = bad.iter().map(|e| req_line(e)).collect();
+    // Thousands of failed requests are usually a handful of distinct ones: told apart by
+    // hashing first, each distinct one then written once.
+    let distinct: rustc_hash::FxHashSet<(&str, &str)> = bad
+        .iter()
+        .map(|e| (e.method.as_str(), e.uri.as_str()))
+        .collect();
+    let uris: BTreeSet<String> = distinct.into_iter().map(|(m, u)| line_of(m, u)).collect();
     let ul: Vec<String> = uris.iter().take(4).cloned().collect();
     let first = bad.iter().map(|e| e.req_ts_ns).min().unwrap_or(0);
     let last = bad
