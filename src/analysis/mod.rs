@@ -145,6 +145,7 @@ impl Analysis {
 
 /// Pairs DNS queries with their responses (see [`Analysis::dns_pairs`]).
 fn pair_dns(dns: &[DnsEvent]) -> DnsPairs {
+    use std::collections::hash_map::Entry;
     use std::net::IpAddr;
     /// client, client port, server, server port, id, name, type.
     type Key<'a> = (IpAddr, u16, IpAddr, u16, u16, &'a str, u16);
@@ -163,29 +164,31 @@ fn pair_dns(dns: &[DnsEvent]) -> DnsPairs {
             let t = out.txns.len();
             out.txns.push((i, None));
             next.push(NONE);
+            // One hashing of the key per message (through the entry), not one per lookup.
             let k = (e.src, e.src_port, e.dst, e.dst_port, m.id, m.qname.as_str(), m.qtype);
-            match open.get_mut(&k) {
-                Some((_, last)) => {
+            match open.entry(k) {
+                Entry::Occupied(mut o) => {
+                    let (_, last) = o.get_mut();
                     next[*last] = t;
                     *last = t;
                 }
-                None => {
-                    open.insert(k, (t, t));
+                Entry::Vacant(v) => {
+                    v.insert((t, t));
                 }
             }
         } else {
             let k = (e.dst, e.dst_port, e.src, e.src_port, m.id, m.qname.as_str(), m.qtype);
-            match open.get_mut(&k) {
-                Some((first, _)) => {
-                    let t = *first;
+            match open.entry(k) {
+                Entry::Occupied(mut o) => {
+                    let t = o.get().0;
                     out.txns[t].1 = Some(i);
                     if next[t] == NONE {
-                        open.remove(&k);
+                        o.remove();
                     } else {
-                        *first = next[t];
+                        o.get_mut().0 = next[t];
                     }
                 }
-                None => out.orphans.push(i),
+                Entry::Vacant(_) => out.orphans.push(i),
             }
         }
     }

@@ -237,7 +237,8 @@ impl<'a> Ctx<'a> {
 /// Addresses that sent at least one packet: flows' ends that sent, sources of folded and
 /// scattered flows, ARP senders and senders of ICMP errors.
 fn talkers(an: &Analysis) -> BTreeSet<IpAddr> {
-    let mut talkers = BTreeSet::new();
+    // Two addresses a flow, few different ones: gathered by hashing, then ordered once.
+    let mut talkers: rustc_hash::FxHashSet<IpAddr> = Default::default();
     for f in &an.flows {
         if f.orig_pkts > 0 {
             talkers.insert(f.orig_ip);
@@ -258,7 +259,7 @@ fn talkers(an: &Analysis) -> BTreeSet<IpAddr> {
     for e in &an.icmp_errors {
         talkers.insert(e.src);
     }
-    talkers
+    talkers.into_iter().collect()
 }
 
 /// Whether a flow is a connection to a service: not ICMP, not DNS.

@@ -484,7 +484,7 @@ fn slow_finding(
 }
 
 /// What makes two requests the same: the client, the method, the URI and the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct SameRequest<'a> {
     client: IpAddr,
     method: &'a str,
@@ -501,7 +501,9 @@ fn duplicates(
     evs: &[&HttpEvent],
     out: &mut Vec<Finding>,
 ) {
-    let mut groups: BTreeMap<SameRequest<'_>, Vec<&&HttpEvent>> = BTreeMap::new();
+    // Grouped by hashing, then put in the key's order (a tree insert per request compared
+    // client, method and URI all the way down).
+    let mut hashed: rustc_hash::FxHashMap<SameRequest<'_>, Vec<&&HttpEvent>> = Default::default();
     for e in evs {
         let key = SameRequest {
             client: e.client,
@@ -510,8 +512,10 @@ fn duplicates(
             body_hash: e.body_hash,
             body_len: e.body_len,
         };
-        groups.entry(key).or_default().push(e);
+        hashed.entry(key).or_default().push(e);
     }
+    let mut groups: Vec<(SameRequest<'_>, Vec<&&HttpEvent>)> = hashed.into_iter().collect();
+    groups.sort_unstable_by_key(|(k, _)| *k);
     for (key, reqs) in groups {
         let SameRequest {
             client,

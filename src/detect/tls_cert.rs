@@ -162,17 +162,25 @@ fn collect<'a>(ctx: &Ctx<'a>, tun: &Tunables) -> Groups<'a> {
     // Chain -> the chain parsed, and the verdict on its trust (which depends on the chain
     // alone: walking it to an anchor, signatures included, once per chain, not per session).
     type Judged = (Rc<Vec<CertInfo>>, Option<(Cause, String)>);
-    let mut parsed: std::collections::HashMap<usize, Judged> = Default::default();
+    let mut parsed: rustc_hash::FxHashMap<usize, Judged> = Default::default();
+    // Handshakes that showed no certificate (TLS 1.3 encrypts it; resumptions send none):
+    // most of them on a busy capture, each with a list of its own, none worth a map entry.
+    let none: Judged = (Rc::new(Vec::new()), None);
     for s in &an.tls {
         // Sessions share their chain when it is the same (see FlowEvents): parse it once.
-        let (chain, trusted) = parsed
-            .entry(std::sync::Arc::as_ptr(&s.certs) as usize)
-            .or_insert_with(|| {
-                let chain: Vec<CertInfo> = s.certs.iter().filter_map(|d| parse_cert(d)).collect();
-                let trusted = trust(&chain, &an.trust);
-                (Rc::new(chain), trusted)
-            })
-            .clone();
+        let (chain, trusted) = if s.certs.is_empty() {
+            none.clone()
+        } else {
+            parsed
+                .entry(std::sync::Arc::as_ptr(&s.certs) as usize)
+                .or_insert_with(|| {
+                    let chain: Vec<CertInfo> =
+                        s.certs.iter().filter_map(|d| parse_cert(d)).collect();
+                    let trusted = trust(&chain, &an.trust);
+                    (Rc::new(chain), trusted)
+                })
+                .clone()
+        };
         let hit = |why: String, shown, weak| Hit {
             session: s,
             chain: chain.clone(),
