@@ -212,12 +212,16 @@ fn rcode_failures(
     out: &mut Vec<Finding>,
 ) {
     // (name, rcode) -> responses
-    let mut hashed: rustc_hash::FxHashMap<(&str, u16), Vec<&DnsEvent>> = Default::default();
-    let responses = txns
-        .iter()
-        .filter_map(|t| t.r)
-        .chain(orphans.iter().copied());
-    for r in responses.filter(|r| r.msg.rcode != rcode::NOERROR) {
+    let responses = || {
+        txns.iter()
+            .filter_map(|t| t.r)
+            .chain(orphans.iter().copied())
+            .filter(|r| r.msg.rcode != rcode::NOERROR)
+    };
+    // Sized for the failures at once (tens of thousands on a busy capture), not grown.
+    let mut hashed: rustc_hash::FxHashMap<(&str, u16), Vec<&DnsEvent>> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(responses().count(), Default::default());
+    for r in responses() {
         hashed
             .entry((r.msg.qname.as_str(), r.msg.rcode))
             .or_default()
@@ -238,7 +242,8 @@ fn rcode_failures(
         }
     }
     zones.retain(|_, names| names.len() >= tun.MANY_NAMES);
-    let mut pooled: BTreeMap<&str, (IpAddr, &str)> = BTreeMap::new();
+    // Only looked up: hashed.
+    let mut pooled: rustc_hash::FxHashMap<&str, (IpAddr, &str)> = Default::default();
     for (&(resolver, zone), names) in &zones {
         for &n in names {
             pooled.insert(n, (resolver, zone));
@@ -287,7 +292,7 @@ fn is_search_suffix(name: &str, resolved: &Resolved<'_>) -> bool {
 /// The finding for NXDOMAIN answers from `resolver` for `names` different names under
 /// `zone` (`resps`: the answers, in time order).
 fn zone_finding(ctx: &Ctx<'_>, resolver: IpAddr, zone: &str, names: usize, resps: &[&DnsEvent]) -> Finding {
-    let clients: BTreeSet<IpAddr> = resps.iter().map(|r| r.dst).collect();
+    let clients: BTreeSet<IpAddr> = distinct(resps.iter().map(|r| r.dst));
     let first = resps.first().map_or(0, |r| r.ts_ns);
     let last = resps.last().map_or(0, |r| r.ts_ns);
     let mut sample: Vec<&str> = Vec::new();
@@ -412,12 +417,15 @@ fn rcode_finding(
         let cause = cause_of(rcode);
         let rname = rcode_name(rcode);
         let resolvers = ip_list(resps.iter().map(|r| r.src));
-        let clients: BTreeSet<IpAddr> = resps.iter().map(|r| r.dst).collect();
+        let clients: BTreeSet<IpAddr> = distinct(resps.iter().map(|r| r.dst));
         let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
         let later_ok = resolved.contains(name.as_str());
         let search_suffix = is_search_suffix(&name, resolved);
-        let qtypes: BTreeSet<String> = resps.iter().map(|r| qtype_name(r.msg.qtype)).collect();
+        let qtypes: BTreeSet<String> = distinct(resps.iter().map(|r| r.msg.qtype))
+            .into_iter()
+            .map(qtype_name)
+            .collect();
         let mut severity = match (cause, resps.len()) {
             (DNS_SERVFAIL | DNS_REFUSED, _) => Severity::High,
             (_, n) if n >= 2 || clients.len() >= 2 => Severity::High,

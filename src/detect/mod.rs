@@ -536,8 +536,14 @@ pub fn about_service(f: &mut Finding, ip: IpAddr, port: u16, flows: &[(usize, &C
 
 /// Distinct addresses as sorted strings.
 pub fn ip_list(ips: impl Iterator<Item = IpAddr>) -> Vec<String> {
-    let set: BTreeSet<IpAddr> = ips.collect();
-    set.into_iter().map(|i| i.to_string()).collect()
+    distinct(ips).into_iter().map(|i| i.to_string()).collect()
+}
+
+/// The different values of `items`, in order. Many items with few different values (the
+/// clients of thousands of answers) are told apart by hashing, and only those few ordered.
+pub fn distinct<T: Ord + std::hash::Hash>(items: impl Iterator<Item = T>) -> BTreeSet<T> {
+    let set: rustc_hash::FxHashSet<T> = items.collect();
+    set.into_iter().collect()
 }
 
 /// "1 client" / "3 clients".
