@@ -168,6 +168,9 @@ struct Shards {
     /// DNS events the pass found itself (over UDP, or in reassembled datagrams): those that
     /// `Config::max_events` limits here (the shards limit their own).
     own_dns: usize,
+    /// The sort key of each record of `done.flows`, with its position there: taken while
+    /// the record is at hand (reading them all again at the end missed the cache on each).
+    flow_keys: Vec<(SortKey, usize)>,
 }
 
 /// The worker pool of `n` threads, made once per process and shared by every analysis that
@@ -298,6 +301,7 @@ fn process(
             table.expire(now_ns);
         });
     for table in shards.tables.iter_mut() {
+        note_keys(&mut shards.flow_keys, &table.finished, shards.done.flows.len());
         table.drain_into(&mut shards.done);
     }
     // DNS over TCP joins the batch's DNS over UDP, in time order, so that the events stay
@@ -373,6 +377,7 @@ impl<'c> Pass<'c> {
                 lists: vec![Vec::new(); SHARDS],
                 done: Finished::default(),
                 own_dns: 0,
+                flow_keys: Vec::new(),
             },
             merged: Vec::new(),
             defrag: Defrag::default(),
@@ -420,9 +425,10 @@ impl<'c> Pass<'c> {
             ..
         } = self;
         an.counters.defrag = defrag.finish();
-        let (mut tables, mut done) = (shards.tables, shards.done);
+        let (mut tables, mut done, mut keys) = (shards.tables, shards.done, shards.flow_keys);
         for t in tables.iter_mut() {
             t.finish_all();
+            note_keys(&mut keys, &t.finished, done.flows.len());
             t.drain_into(&mut done);
         }
         an.peak_flows = tables.iter().map(|t| t.peak_flows).sum();
@@ -463,8 +469,9 @@ impl<'c> Pass<'c> {
             let scattered = crate::flow::fold::merge_groups(scattered);
             let mut flows: Vec<Conn> = finished;
             let fold_groups = groups.len() + scattered.len();
+            note_keys(&mut keys, &groups, flows.len());
             flows.extend(groups);
-            sort_flows(&mut flows);
+            sort_with_keys(&mut flows, keys);
             (flows, scattered, fold_groups)
         };
         let ((), (flows, scattered, fold_groups)) = rayon::join(events, flows);
@@ -657,21 +664,29 @@ fn merge_in_time(streams: &mut [Stream<'_>], pass: &mut Pass<'_>) -> Result<()> 
     }
 }
 
-/// Sorts flows canonically (time, capture, frame). Flow records are large, so the sort runs
-/// on small keys and the records are then moved once each, cycle by cycle.
-fn sort_flows(flows: &mut [Conn]) {
-    sort_by_key(flows, |c| {
+/// What large records are sorted by (see [`sort_with_keys`]).
+type SortKey = (i64, u16, u64, u16);
+
+/// Notes the canonical sort key (time, capture, frame) of each of `records`, which are to
+/// go at position `at` onwards of the flows.
+fn note_keys(keys: &mut Vec<(SortKey, usize)>, records: &[Conn], at: usize) {
+    keys.extend(records.iter().enumerate().map(|(i, c)| {
         let (ts, capture, frame) = c.sort_key();
-        (ts, capture, frame, 0)
-    });
+        ((ts, capture, frame, 0), at + i)
+    }));
 }
 
 /// Sorts `v` by `key`, stably (ties keep their order), moving each element once: the keys
 /// and positions are sorted, then the permutation is applied in place (the records are large,
 /// and a comparison sort moves them many times).
-fn sort_by_key<T: Send>(v: &mut [T], key: impl Fn(&T) -> (i64, u16, u64, u16)) {
-    let mut keys: Vec<((i64, u16, u64, u16), usize)> =
-        v.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
+fn sort_by_key<T: Send>(v: &mut [T], key: impl Fn(&T) -> SortKey) {
+    let keys: Vec<(SortKey, usize)> = v.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
+    sort_with_keys(v, keys);
+}
+
+/// [`sort_by_key`] with the keys given: `keys` holds each element's key and position.
+fn sort_with_keys<T: Send>(v: &mut [T], mut keys: Vec<(SortKey, usize)>) {
+    debug_assert_eq!(keys.len(), v.len());
     keys.par_sort_unstable();
     let perm: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
     apply_permutation(v, &perm);
