@@ -471,7 +471,7 @@ impl<'c> Pass<'c> {
             let fold_groups = groups.len() + scattered.len();
             note_keys(&mut keys, &groups, flows.len());
             flows.extend(groups);
-            sort_with_keys(&mut flows, keys);
+            sort_with_keys(&mut flows, keys, |c| c.first_ts_ns);
             (flows, scattered, fold_groups)
         };
         let ((), (flows, scattered, fold_groups)) = rayon::join(events, flows);
@@ -681,23 +681,36 @@ fn note_keys(keys: &mut Vec<(SortKey, usize)>, records: &[Conn], at: usize) {
 /// and a comparison sort moves them many times).
 fn sort_by_key<T: Send>(v: &mut [T], key: impl Fn(&T) -> SortKey) {
     let keys: Vec<(SortKey, usize)> = v.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
-    sort_with_keys(v, keys);
+    sort_with_keys(v, keys, |x| key(x).0);
 }
 
-/// [`sort_by_key`] with the keys given: `keys` holds each element's key and position.
-fn sort_with_keys<T: Send>(v: &mut [T], mut keys: Vec<(SortKey, usize)>) {
+/// [`sort_by_key`] with the keys given: `keys` holds each element's key and position
+/// (`touch`: see [`apply_permutation`]).
+fn sort_with_keys<T: Send>(
+    v: &mut [T],
+    mut keys: Vec<(SortKey, usize)>,
+    touch: impl Fn(&T) -> i64,
+) {
     debug_assert_eq!(keys.len(), v.len());
     keys.par_sort_unstable();
     let perm: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
-    apply_permutation(v, &perm);
+    apply_permutation(v, &perm, touch);
 }
 
-/// Reorders `v` so that position `k` holds the element that was at `perm[k]`.
-fn apply_permutation<T>(v: &mut [T], perm: &[usize]) {
+/// Reorders `v` so that position `k` holds the element that was at `perm[k]`. `touch` reads
+/// a field of an element: the element [`AHEAD`] steps further along the cycle is read that
+/// way while this one moves, so that its memory is on the way by the time it moves (each
+/// element moved is elsewhere in a list far larger than the cache).
+fn apply_permutation<T>(v: &mut [T], perm: &[usize], touch: impl Fn(&T) -> i64) {
     let mut done = vec![false; v.len()];
+    let mut seen = 0i64;
     for start in 0..v.len() {
         if done[start] {
             continue;
+        }
+        let mut ahead = start;
+        for _ in 0..AHEAD {
+            ahead = perm[ahead];
         }
         let mut k = start;
         loop {
@@ -706,11 +719,17 @@ fn apply_permutation<T>(v: &mut [T], perm: &[usize]) {
             if src == start {
                 break;
             }
+            seen ^= touch(&v[ahead]);
+            ahead = perm[ahead];
             v.swap(k, src);
             k = src;
         }
     }
+    std::hint::black_box(seen);
 }
+
+/// How far along a cycle [`apply_permutation`] reads ahead.
+const AHEAD: usize = 8;
 
 /// `a` then `b`, in `a`'s memory (in `b`'s when `a` is empty: nothing is copied then).
 fn concat<T>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
@@ -792,7 +811,20 @@ mod tests {
     #[test]
     fn permutation_is_applied_in_place() {
         let mut v = vec!['a', 'b', 'c', 'd', 'e'];
-        super::apply_permutation(&mut v, &[3, 0, 4, 1, 2]);
+        super::apply_permutation(&mut v, &[3, 0, 4, 1, 2], |c| *c as i64);
         assert_eq!(v, vec!['d', 'a', 'e', 'b', 'c']);
+    }
+
+    #[test]
+    fn long_and_short_cycles_are_applied_whatever_the_read_ahead() {
+        // Cycles shorter and longer than the read-ahead, and elements in place.
+        for n in [1usize, 2, 7, 8, 9, 100, 1000] {
+            let perm: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n).collect();
+            let perm: Vec<usize> = if n % 7 == 0 { (0..n).rev().collect() } else { perm };
+            let mut v: Vec<u64> = (0..n as u64).map(|x| x * 10).collect();
+            super::apply_permutation(&mut v, &perm, |x| *x as i64);
+            let want: Vec<u64> = perm.iter().map(|&p| p as u64 * 10).collect();
+            assert_eq!(v, want, "n = {n}");
+        }
     }
 }
