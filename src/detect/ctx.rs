@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub quoted_flow: Vec<Option<usize>>,
     /// Names learned from DNS answers, by address.
     pub names: BTreeMap<IpAddr, String>,
+    /// Names that DNS resolved to an address at least once.
+    pub resolved: dns::Resolved<'a>,
     /// Indexes over the flows, so detectors never rescan them per group.
     handshake_count: rustc_hash::FxHashMap<(IpAddr, u16), usize>,
     /// Ports on which each address answered (any protocol).
@@ -103,7 +105,7 @@ impl<'a> Ctx<'a> {
             let scanners = port_scan::scanners(an, &tunables);
             (idx, icmp, scanners, talkers(an), folded_spans(an))
         };
-        let ((idx, icmp, scanners, talkers, folded_spans), names) = if an.threads <= 1 {
+        let ((idx, icmp, scanners, talkers, folded_spans), (names, resolved)) = if an.threads <= 1 {
             (flow_side(), server_names(an))
         } else {
             rayon::join(flow_side, || server_names(an))
@@ -119,6 +121,7 @@ impl<'a> Ctx<'a> {
             icmp_services: icmp.icmp_services,
             folded_spans,
             names,
+            resolved,
             handshake_count: idx.handshake_count,
             answered_ports: idx.answered_ports,
             answered_services: idx.answered_services,
@@ -364,10 +367,10 @@ fn match_icmp(an: &Analysis, by_tuple: &std::sync::OnceLock<TupleIndex>) -> Icmp
 }
 
 /// Names for servers: DNS answers first; a TLS SNI or an HTTP Host header names what DNS did
-/// not (addresses written as names are not names).
-fn server_names(an: &Analysis) -> BTreeMap<IpAddr, String> {
+/// not (addresses written as names are not names). With them, the names DNS resolved.
+fn server_names(an: &Analysis) -> (BTreeMap<IpAddr, String>, dns::Resolved<'_>) {
     use std::collections::btree_map::Entry;
-    let mut n = dns::names(an);
+    let (mut n, resolved) = dns::names(an);
     // A server named already keeps its name: the name offered is only read (and parsed, to
     // tell an address from a name) for a server still without one. Sessions and requests to
     // one server are many, its names few.
@@ -390,7 +393,7 @@ fn server_names(an: &Analysis) -> BTreeMap<IpAddr, String> {
             }
         }
     }
-    n
+    (n, resolved)
 }
 
 /// Flows by 5-tuple (see [`Ctx::flows_of`]).

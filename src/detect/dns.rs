@@ -99,17 +99,23 @@ pub fn transactions(an: &Analysis) -> (Vec<Txn<'_>>, Vec<&DnsEvent>) {
     (txns, pairs.orphans.iter().map(|&r| &an.dns[r]).collect())
 }
 
-/// Address -> the name it was most often resolved from (ties: alphabetical).
-pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
+/// Address -> the name it was most often resolved from (ties: alphabetical); and the names
+/// that resolved to an address. One pass over the answers gives both (the answers of a busy
+/// capture are far larger than the cache).
+pub fn names(an: &Analysis) -> (BTreeMap<IpAddr, String>, Resolved<'_>) {
     // Hashed while counting (114k responses on a busy capture); the order comes from the
     // result's map and the tie rule below.
     let mut counts: rustc_hash::FxHashMap<IpAddr, rustc_hash::FxHashMap<&str, usize>> =
         Default::default();
+    let mut resolved = Resolved::default();
     for e in an
         .dns
         .iter()
         .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR)
     {
+        if !e.msg.addrs.is_empty() {
+            resolved.insert(e.msg.qname.as_str());
+        }
         for a in &e.msg.addrs {
             *counts
                 .entry(*a)
@@ -118,25 +124,18 @@ pub fn names(an: &Analysis) -> BTreeMap<IpAddr, String> {
                 .or_default() += 1;
         }
     }
-    counts
+    let names = counts
         .into_iter()
         .filter_map(|(ip, m)| {
             let best = m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
             Some((ip, best.0.to_string()))
         })
-        .collect()
+        .collect();
+    (names, resolved)
 }
 
 /// Names that resolved to an address. Only asked whether they hold a name: hashed.
-type Resolved<'a> = rustc_hash::FxHashSet<&'a str>;
-
-fn resolved_names(an: &Analysis) -> Resolved<'_> {
-    an.dns
-        .iter()
-        .filter(|e| e.msg.is_response && e.msg.rcode == rcode::NOERROR && !e.msg.addrs.is_empty())
-        .map(|e| e.msg.qname.as_str())
-        .collect()
-}
+pub type Resolved<'a> = rustc_hash::FxHashSet<&'a str>;
 
 /// Whether `client` opened a non-DNS connection within [`CONNECT_AFTER_NS`] after `t_ns`
 /// that another, successful lookup in between does not explain (its answer held the address
@@ -184,13 +183,13 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let an = ctx.an;
     let tun = Tunables::of(ctx);
     let (txns, orphans) = transactions(an);
-    let resolved = resolved_names(an);
+    let resolved = &ctx.resolved;
     let mut out = Vec::new();
-    rcode_failures(ctx, &tun, &txns, &orphans, &resolved, &mut out);
+    rcode_failures(ctx, &tun, &txns, &orphans, resolved, &mut out);
     timeouts(ctx, &tun, &txns, &mut out);
     slow(ctx, &tun, &txns, &mut out);
     truncated(ctx, &txns, &mut out);
-    nodata(ctx, &txns, &resolved, &mut out);
+    nodata(ctx, &txns, resolved, &mut out);
     out
 }
 
