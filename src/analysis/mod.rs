@@ -136,6 +136,23 @@ impl Analysis {
         self.dns_pairs.get_or_init(|| pair_dns(&self.dns))
     }
 
+    /// Number of flows, folded ones included: all of them, then TCP, UDP and ICMP ones. One
+    /// pass over the records, where [`Analysis::flow_count`] and [`Analysis::flows_of`] make
+    /// one each (the records of a busy capture are far larger than the cache).
+    pub fn flow_counts(&self) -> [usize; 4] {
+        let mut n = [0usize; 4];
+        for f in self.flows.iter().chain(&self.scattered) {
+            let w = f.weight() as usize;
+            n[0] += w;
+            match f.proto {
+                Proto::Tcp => n[1] += w,
+                Proto::Udp => n[2] += w,
+                Proto::Icmp => n[3] += w,
+            }
+        }
+        n
+    }
+
     fn count_flows(&self, keep: impl Fn(&Conn) -> bool) -> usize {
         let all = self.flows.iter().chain(&self.scattered);
         all.filter(|f| keep(f)).map(|f| f.weight() as usize).sum()

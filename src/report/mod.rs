@@ -246,14 +246,15 @@ pub fn build(an: &Analysis, findings: Vec<Finding>, root_causes: Vec<RootCause>)
     } else {
         "healthy"
     };
+    let [flows, tcp_flows, udp_flows, icmp_flows] = an.flow_counts().map(|n| n as u64);
     Report {
         schema: SCHEMA,
         captures,
         summary: Summary {
-            flows: an.flow_count() as u64,
-            tcp_flows: an.flows_of(Proto::Tcp) as u64,
-            udp_flows: an.flows_of(Proto::Udp) as u64,
-            icmp_flows: an.flows_of(Proto::Icmp) as u64,
+            flows,
+            tcp_flows,
+            udp_flows,
+            icmp_flows,
             packets: an.counters.packets,
             verdict: verdict.to_string(),
             limits: limits(an),
