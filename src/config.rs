@@ -4,13 +4,10 @@
 
 use std::collections::BTreeMap;
 
-/// Default size of one read chunk. A batch holds the complete records of one chunk. 256 KiB
-/// keeps a batch in the L2 cache while it is decoded and run through the flows, and the
-/// buffer the next chunk is read into still there: 512 KiB ran 10% faster than 4 MiB at one
-/// thread and at two (perf stat -r 10), and 256 KiB 2-3% faster than 512 KiB at one thread,
-/// as fast at two (`farm-bench -n 21` on an Intel Xeon with 2 MiB of L2 per core; 192 KiB
-/// and 128 KiB no better).
-pub const CHUNK_BYTES: usize = 256 << 10;
+/// Default size of one read chunk. A batch holds the complete records of one chunk. 512 KiB
+/// keeps a batch in the L2 cache while it is decoded and run through the flows: on the
+/// benchmark capture it ran 10% faster than 4 MiB at one thread and at two (perf stat -r 10).
+pub const CHUNK_BYTES: usize = 512 << 10;
 
 /// What an analysis is asked to do. Construct with `Config::default()` and set fields.
 #[derive(Debug, Clone)]
