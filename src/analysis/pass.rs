@@ -612,6 +612,16 @@ const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 /// One capture, no reader thread: read and decode the next batch while this one goes
 /// through the flows.
 fn read_while_processing(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
+    if rayon::current_num_threads() == 1 {
+        // A pool of one would read after processing anyway: the next chunk goes into the
+        // buffer just processed, still in the cache, not into a second one that was last
+        // touched a batch ago (the kernel's copy of each chunk then writes to the cache).
+        while !s.cur.packets.is_empty() {
+            pass.whole_batch(&s.cur);
+            read_batch(&mut s.reader, &mut s.cur, 0, &mut s.done)?;
+        }
+        return Ok(());
+    }
     let mut next = Decoded::default();
     while !s.cur.packets.is_empty() {
         let Stream {
