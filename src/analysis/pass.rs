@@ -541,8 +541,12 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
         let queued = &queued_count;
         scope.spawn(move || {
             use std::sync::atomic::Ordering::Relaxed;
+            // Buffers back from the flows side, the latest on top: it is read into next, as
+            // the one most likely still in the cache.
+            let mut spare: Vec<Decoded> = Vec::new();
             while !*done {
-                let mut d = back_rx.try_recv().unwrap_or_default();
+                spare.extend(back_rx.try_iter());
+                let mut d = spare.pop().unwrap_or_default();
                 let r = read_frames(reader, &mut d, done);
                 let more = matches!(r, Ok(true));
                 if more && queued.load(Relaxed) > 0 {
