@@ -121,12 +121,16 @@ pub struct DnsPairs {
 impl Analysis {
     /// Number of flows, folded ones included.
     pub fn flow_count(&self) -> usize {
-        self.count_flows(|_| true)
+        self.flow_counts()[0]
     }
 
     /// Number of flows of a protocol, folded ones included.
     pub fn flows_of(&self, proto: Proto) -> usize {
-        self.count_flows(|f| f.proto == proto)
+        self.flow_counts()[match proto {
+            Proto::Tcp => 1,
+            Proto::Udp => 2,
+            Proto::Icmp => 3,
+        }]
     }
 
     /// The DNS messages paired: a response answers the earliest unanswered query with the
@@ -136,9 +140,8 @@ impl Analysis {
         self.dns_pairs.get_or_init(|| pair_dns(&self.dns))
     }
 
-    /// Number of flows, folded ones included: all of them, then TCP, UDP and ICMP ones. One
-    /// pass over the records, where [`Analysis::flow_count`] and [`Analysis::flows_of`] make
-    /// one each (the records of a busy capture are far larger than the cache).
+    /// Number of flows, folded ones included: all of them, then TCP, UDP and ICMP ones, in
+    /// one pass over the records (those of a busy capture are far larger than the cache).
     pub fn flow_counts(&self) -> [usize; 4] {
         let mut n = [0usize; 4];
         for f in self.flows.iter().chain(&self.scattered) {
@@ -153,10 +156,6 @@ impl Analysis {
         n
     }
 
-    fn count_flows(&self, keep: impl Fn(&Conn) -> bool) -> usize {
-        let all = self.flows.iter().chain(&self.scattered);
-        all.filter(|f| keep(f)).map(|f| f.weight() as usize).sum()
-    }
 }
 
 

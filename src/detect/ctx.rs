@@ -455,7 +455,6 @@ fn quoted_flows(an: &Analysis, by_tuple: &std::sync::OnceLock<TupleIndex>) -> Ve
         .collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -211,16 +211,13 @@ fn rcode_failures(
     out: &mut Vec<Finding>,
 ) {
     // (name, rcode) -> responses
-    let responses = || {
-        txns.iter()
-            .filter_map(|t| t.r)
-            .chain(orphans.iter().copied())
-            .filter(|r| r.msg.rcode != rcode::NOERROR)
-    };
-    // Sized for the failures at once (tens of thousands on a busy capture), not grown.
-    let mut hashed: rustc_hash::FxHashMap<(&str, u16), Vec<&DnsEvent>> =
-        rustc_hash::FxHashMap::with_capacity_and_hasher(responses().count(), Default::default());
-    for r in responses() {
+    let responses = txns
+        .iter()
+        .filter_map(|t| t.r)
+        .chain(orphans.iter().copied())
+        .filter(|r| r.msg.rcode != rcode::NOERROR);
+    let mut hashed: rustc_hash::FxHashMap<(&str, u16), Vec<&DnsEvent>> = Default::default();
+    for r in responses {
         hashed
             .entry((r.msg.qname.as_str(), r.msg.rcode))
             .or_default()
