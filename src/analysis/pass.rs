@@ -176,7 +176,7 @@ struct Shards {
 /// The worker pool of `n` threads, made once per process and shared by every analysis that
 /// asks for that many: threads are not started and stopped per analysis (a library called
 /// for many small captures, or a fuzzer, would mostly be doing that).
-fn pool(n: usize) -> std::result::Result<std::sync::Arc<rayon::ThreadPool>, String> {
+pub(crate) fn pool(n: usize) -> std::result::Result<std::sync::Arc<rayon::ThreadPool>, String> {
     use std::sync::{Arc, Mutex, OnceLock};
     type Pools = std::collections::BTreeMap<usize, Arc<rayon::ThreadPool>>;
     static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();

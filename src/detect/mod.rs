@@ -284,7 +284,21 @@ pub const DETECTORS: &[Detector] = &[
 ];
 
 /// Runs every detector, numbers the findings and names their servers.
+///
+/// On more than one thread, they run on the analysis's own pool, the one its pass finished
+/// on, not rayon's global pool: that one would take every core whatever `threads` said (and
+/// be started here, on its first use).
 pub fn run_all(an: &Analysis) -> Vec<Finding> {
+    if an.threads > 1 {
+        if let Ok(pool) = crate::analysis::pass::pool(an.threads) {
+            return pool.install(|| run_here(an));
+        }
+    }
+    run_here(an)
+}
+
+/// [`run_all`] on the calling thread's pool.
+fn run_here(an: &Analysis) -> Vec<Finding> {
     let ctx = Ctx::new(an);
     // Detectors are independent: in parallel unless the analysis was asked for one thread.
     let per: Vec<Vec<Finding>> = if an.threads <= 1 {
