@@ -562,6 +562,7 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
             }
         });
         let mut batch = first;
+        let mut roots = crate::cert::RootsReader::default();
         loop {
             if batch.packets.is_empty() && !batch.batch.frames.is_empty() {
                 if rayon::current_num_threads() == 1 {
@@ -576,7 +577,7 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
             pass.whole_batch(&batch);
             let used = std::mem::take(&mut batch);
             let _ = back_tx.send(used);
-            batch = match recv_awake(&rx) {
+            batch = match recv_awake(&rx, &mut || roots.step()) {
                 Ok(r) => {
                     queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                     r?
@@ -589,6 +590,8 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
 }
 
 /// The reader thread's next batch, waited for awake for up to [`SPIN`] before asleep.
+/// Meanwhile `idle` does a small piece of useful work for as long as it says there is more
+/// (Mozilla's roots, one at a time, which detection needs next).
 ///
 /// The reader is usually microseconds from handing the next batch over. Asleep, each batch
 /// costs a wake-up: a system call on the reader's side, and on a virtual machine an
@@ -596,13 +599,15 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
 /// capture, where the flows wait for the reader, that was a tenth of the two-thread run.
 fn recv_awake(
     rx: &std::sync::mpsc::Receiver<Result<Decoded>>,
+    idle: &mut dyn FnMut() -> bool,
 ) -> std::result::Result<Result<Decoded>, std::sync::mpsc::RecvError> {
     use std::sync::mpsc::{RecvError, TryRecvError};
-    let since = std::time::Instant::now();
+    let mut since = std::time::Instant::now();
     loop {
         match rx.try_recv() {
             Ok(r) => return Ok(r),
             Err(TryRecvError::Disconnected) => return Err(RecvError),
+            Err(TryRecvError::Empty) if idle() => since = std::time::Instant::now(),
             Err(TryRecvError::Empty) if since.elapsed() < SPIN => std::hint::spin_loop(),
             Err(TryRecvError::Empty) => return rx.recv(),
         }
