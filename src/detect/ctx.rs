@@ -66,6 +66,9 @@ struct FlowIndexes {
     answered_services: rustc_hash::FxHashSet<(Proto, IpAddr, u16)>,
     host_ttls: Vec<(IpAddr, u8)>,
     conn_starts: Vec<(IpAddr, i64, IpAddr)>,
+    /// The addresses that sent packets in a flow (see [`talkers`] for the rest).
+    talkers: rustc_hash::FxHashSet<IpAddr>,
+    folded_spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>>,
 }
 
 /// What the ICMP errors say about the flows.
@@ -96,14 +99,16 @@ impl<'a> Ctx<'a> {
         // built side by side unless the analysis was asked for one thread (on a busy capture
         // each half is about a tenth of detection).
         let flow_side = || {
-            let idx = flow_indexes(an);
+            let mut idx = flow_indexes(an);
             let icmp = match_icmp(an, &by_tuple);
             // The scanners are found here, before any detector runs, rather than by the
             // `tcp.port_scan` detector alone: every other detector leaves a scanner's probes
             // out of its counts (see `weight`), so they must be known first. Finding them
             // takes the port-scan detector's own rules, so it stays with `port_scan`.
             let scanners = port_scan::scanners(an, &tunables);
-            (idx, icmp, scanners, talkers(an), folded_spans(an))
+            let talkers = talkers(an, std::mem::take(&mut idx.talkers));
+            let folded_spans = std::mem::take(&mut idx.folded_spans);
+            (idx, icmp, scanners, talkers, folded_spans)
         };
         let ((idx, icmp, scanners, talkers, folded_spans), (names, resolved)) = if an.threads <= 1 {
             (flow_side(), server_names(an))
@@ -239,20 +244,11 @@ impl<'a> Ctx<'a> {
 
 /// Addresses that sent at least one packet: flows' ends that sent, sources of folded and
 /// scattered flows, ARP senders and senders of ICMP errors.
-fn talkers(an: &Analysis) -> BTreeSet<IpAddr> {
-    // Two addresses a flow, few different ones: gathered by hashing, then ordered once.
-    let mut talkers: rustc_hash::FxHashSet<IpAddr> = Default::default();
-    for f in &an.flows {
-        if f.orig_pkts > 0 {
-            talkers.insert(f.orig_ip);
-        }
-        if f.resp_pkts > 0 {
-            talkers.insert(f.resp_ip);
-        }
-        if let Some(x) = &f.fold {
-            talkers.extend(x.sources.keys().copied());
-        }
-    }
+/// The addresses that sent a packet: `in_flows`, those of the flows (gathered with the other
+/// indexes, [`flow_indexes`]), and those of scattered flows, ARP and ICMP errors.
+fn talkers(an: &Analysis, in_flows: rustc_hash::FxHashSet<IpAddr>) -> BTreeSet<IpAddr> {
+    // Few different ones: gathered by hashing, then ordered once.
+    let mut talkers = in_flows;
     for f in &an.scattered {
         talkers.extend(f.sources().map(|(ip, _)| ip));
     }
@@ -270,24 +266,11 @@ fn is_service_conn(f: &Conn) -> bool {
     f.proto != Proto::Icmp && !crate::event::is_dns_port(f.resp_port)
 }
 
-/// For each source of folded service connections, (first start, last start, responder) of
-/// each group it opened flows in.
-fn folded_spans(an: &Analysis) -> rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>> {
-    let mut spans: rustc_hash::FxHashMap<IpAddr, Vec<(i64, i64, IpAddr)>> = Default::default();
-    for f in an.flows.iter().filter(|f| is_service_conn(f)) {
-        let Some(x) = &f.fold else { continue };
-        for (ip, s) in &x.sources {
-            spans
-                .entry(*ip)
-                .or_default()
-                .push((s.first_ts_ns, s.last_ts_ns, f.resp_ip));
-        }
-    }
-    spans
-}
-
-/// The indexes over the flows: completed handshakes per service, answered ports and
-/// services, TTLs per host, connection starts per originator (the last two sorted).
+/// The indexes over the flows, in one pass (a busy capture's flows are far larger than the
+/// cache: each pass over them took 3-4 ms): completed handshakes per service, answered ports
+/// and services, TTLs per host, connection starts per originator (the last two sorted), the
+/// addresses that sent packets, and, for each source of folded service connections, (first
+/// start, last start, responder) of each group it opened flows in.
 fn flow_indexes(an: &Analysis) -> FlowIndexes {
     let mut x = FlowIndexes::default();
     // (host, TTL) pairs, collected once each: two per flow on a busy capture, a few hundred
@@ -315,6 +298,23 @@ fn flow_indexes(an: &Analysis) -> FlowIndexes {
         }
         if is_service_conn(f) {
             x.conn_starts.push((f.orig_ip, f.first_ts_ns, f.resp_ip));
+        }
+        if f.orig_pkts > 0 {
+            x.talkers.insert(f.orig_ip);
+        }
+        if f.resp_pkts > 0 {
+            x.talkers.insert(f.resp_ip);
+        }
+        if let Some(fold) = &f.fold {
+            x.talkers.extend(fold.sources.keys().copied());
+            if is_service_conn(f) {
+                for (ip, s) in &fold.sources {
+                    x.folded_spans
+                        .entry(*ip)
+                        .or_default()
+                        .push((s.first_ts_ns, s.last_ts_ns, f.resp_ip));
+                }
+            }
         }
     }
     x.host_ttls = ttls.into_iter().collect();
