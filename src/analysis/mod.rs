@@ -143,8 +143,14 @@ impl Analysis {
     /// Number of flows, folded ones included: all of them, then TCP, UDP and ICMP ones, in
     /// one pass over the records (those of a busy capture are far larger than the cache).
     pub fn flow_counts(&self) -> [usize; 4] {
+        self.flow_counts_with(|_| {})
+    }
+
+    /// [`Analysis::flow_counts`], handing each record of [`Analysis::flows`] to `also` on
+    /// the way (another count made in the same pass).
+    pub(crate) fn flow_counts_with(&self, mut also: impl FnMut(&Conn)) -> [usize; 4] {
         let mut n = [0usize; 4];
-        for f in self.flows.iter().chain(&self.scattered) {
+        let mut count = |f: &Conn| {
             let w = f.weight() as usize;
             n[0] += w;
             match f.proto {
@@ -152,7 +158,12 @@ impl Analysis {
                 Proto::Udp => n[2] += w,
                 Proto::Icmp => n[3] += w,
             }
+        };
+        for f in &self.flows {
+            count(f);
+            also(f);
         }
+        self.scattered.iter().for_each(count);
         n
     }
 

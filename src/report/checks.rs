@@ -12,7 +12,7 @@ use crate::decode::arp::{REPLY, REQUEST};
 use crate::decode::dns::rcode;
 use crate::detect::plural;
 use crate::detect::finding::{Layer, Severity};
-use crate::flow::Proto;
+use crate::flow::{Conn, Proto};
 use crate::flow::tcp::ConnState;
 use crate::rank::RootCause;
 
@@ -49,7 +49,7 @@ pub fn area_of(cause: &str) -> &'static str {
 }
 
 /// Every area's check.
-pub fn checks(an: &Analysis, causes: &[RootCause]) -> Vec<Check> {
+pub fn checks(an: &Analysis, tcp_flows: &TcpTally, causes: &[RootCause]) -> Vec<Check> {
     // An area is in trouble when a serious root cause, or one of its consequences, is
     // about it (the SYNs a VIP move dropped put TCP in question too).
     let troubled: BTreeSet<&str> = causes
@@ -60,7 +60,7 @@ pub fn checks(an: &Analysis, causes: &[RootCause]) -> Vec<Check> {
         })
         .map(area_of)
         .collect();
-    let mut out = vec![arp(an), icmp(an), tcp(an), dns(an), http(an), tls(an)];
+    let mut out = vec![arp(an), icmp(an), tcp(tcp_flows), dns(an), http(an), tls(an)];
     for c in &mut out {
         c.healthy = !troubled.contains(c.area);
     }
@@ -136,21 +136,42 @@ fn icmp(an: &Analysis) -> Check {
     check(Layer::Network, "icmp", errors, errors, summary)
 }
 
-fn tcp(an: &Analysis) -> Check {
-    let (mut seen, mut established, mut refused, mut silent) = (0u64, 0u64, 0u64, 0u64);
-    for f in an.flows.iter().filter(|f| f.proto == Proto::Tcp) {
+/// The TCP connections' outcomes, counted flow by flow ([`TcpTally::add`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TcpTally {
+    seen: u64,
+    established: u64,
+    refused: u64,
+    silent: u64,
+}
+
+impl TcpTally {
+    /// Counts `f` if it is a TCP connection.
+    pub fn add(&mut self, f: &Conn) {
+        if f.proto != Proto::Tcp {
+            return;
+        }
         let n = f.weight();
-        seen += n;
+        self.seen += n;
         match f.conn_state {
-            ConnState::Rej => refused += n,
-            ConnState::S0 if f.resp_pkts == 0 => silent += n,
+            ConnState::Rej => self.refused += n,
+            ConnState::S0 if f.resp_pkts == 0 => self.silent += n,
             ConnState::Oth => {}
             _ if f.synack_frame.is_some() || f.history.as_str().contains('h') => {
-                established += n
+                self.established += n
             }
             _ => {}
         }
     }
+}
+
+fn tcp(t: &TcpTally) -> Check {
+    let TcpTally {
+        seen,
+        established,
+        refused,
+        silent,
+    } = *t;
     let summary = if seen == 0 {
         "TCP: no connections".into()
     } else {

@@ -246,7 +246,10 @@ pub fn build(an: &Analysis, findings: Vec<Finding>, root_causes: Vec<RootCause>)
     } else {
         "healthy"
     };
-    let [flows, tcp_flows, udp_flows, icmp_flows] = an.flow_counts().map(|n| n as u64);
+    // The TCP check counts the flows' outcomes in the same pass as the flows are counted.
+    let mut tcp = checks::TcpTally::default();
+    let [flows, tcp_flows, udp_flows, icmp_flows] =
+        an.flow_counts_with(|f| tcp.add(f)).map(|n| n as u64);
     Report {
         schema: SCHEMA,
         captures,
@@ -258,7 +261,7 @@ pub fn build(an: &Analysis, findings: Vec<Finding>, root_causes: Vec<RootCause>)
             packets: an.counters.packets,
             verdict: verdict.to_string(),
             limits: limits(an),
-            checks: checks::checks(an, &root_causes),
+            checks: checks::checks(an, &tcp, &root_causes),
         },
         root_causes,
         findings,
