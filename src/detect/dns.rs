@@ -184,13 +184,78 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let tun = Tunables::of(ctx);
     let (txns, orphans) = transactions(an);
     let resolved = &ctx.resolved;
+    let sorted = Sorted::of(&txns, &orphans, resolved);
     let mut out = Vec::new();
-    rcode_failures(ctx, &tun, &txns, &orphans, resolved, &mut out);
-    timeouts(ctx, &tun, &txns, &mut out);
-    slow(ctx, &tun, &txns, &mut out);
-    truncated(ctx, &txns, &mut out);
-    nodata(ctx, &txns, resolved, &mut out);
+    rcode_failures(ctx, &tun, sorted.failed, resolved, &mut out);
+    timeouts(ctx, &tun, sorted.lost, &sorted.answered_by, &mut out);
+    slow(ctx, &tun, sorted.latencies, &mut out);
+    truncated(ctx, sorted.truncated, &mut out);
+    nodata(ctx, sorted.nodata, &mut out);
     out
+}
+
+/// The transactions each check looks at, sorted out in one pass (a busy capture's are far
+/// larger than the cache: a pass over them for each check took 3-8 ms), each list in the
+/// order of the transactions.
+struct Sorted<'t, 'a> {
+    /// Responses with an error code, by (name, code); the orphan responses after those
+    /// answering a query.
+    failed: rustc_hash::FxHashMap<(&'a str, u16), Vec<&'a DnsEvent>>,
+    /// Unanswered queries by resolver (address, port).
+    lost: BTreeMap<(IpAddr, u16), Vec<&'t Txn<'a>>>,
+    /// Answered queries by resolver address (only looked up: hashed).
+    answered_by: rustc_hash::FxHashMap<IpAddr, usize>,
+    /// Answered queries, with the time they took, by resolver address.
+    latencies: BTreeMap<IpAddr, Vec<(i64, &'t Txn<'a>)>>,
+    /// Truncated UDP answers by resolver (address, port).
+    truncated: BTreeMap<(IpAddr, u16), Vec<&'t Txn<'a>>>,
+    /// Empty NOERROR answers to A queries for names that never resolved, by name.
+    nodata: BTreeMap<&'a str, Vec<&'a DnsEvent>>,
+}
+
+impl<'t, 'a> Sorted<'t, 'a> {
+    fn of(txns: &'t [Txn<'a>], orphans: &[&'a DnsEvent], resolved: &Resolved<'_>) -> Self {
+        let mut s = Sorted {
+            failed: Default::default(),
+            lost: BTreeMap::new(),
+            answered_by: Default::default(),
+            latencies: BTreeMap::new(),
+            truncated: BTreeMap::new(),
+            nodata: BTreeMap::new(),
+        };
+        for t in txns {
+            let Some(r) = t.r else {
+                s.lost.entry((t.q.dst, t.q.dst_port)).or_default().push(t);
+                continue;
+            };
+            *s.answered_by.entry(t.q.dst).or_default() += 1;
+            s.latencies
+                .entry(t.q.dst)
+                .or_default()
+                .push((r.ts_ns - t.q.ts_ns, t));
+            if !r.tcp && r.msg.truncated {
+                s.truncated.entry((r.src, r.src_port)).or_default().push(t);
+            }
+            if r.msg.rcode != rcode::NOERROR {
+                s.failed
+                    .entry((r.msg.qname.as_str(), r.msg.rcode))
+                    .or_default()
+                    .push(r);
+            } else if r.msg.answer_count == 0
+                && r.msg.qtype == 1
+                && !resolved.contains(r.msg.qname.as_str())
+            {
+                s.nodata.entry(r.msg.qname.as_str()).or_default().push(r);
+            }
+        }
+        for &r in orphans.iter().filter(|r| r.msg.rcode != rcode::NOERROR) {
+            s.failed
+                .entry((r.msg.qname.as_str(), r.msg.rcode))
+                .or_default()
+                .push(r);
+        }
+        s
+    }
 }
 
 fn cause_of(rcode: u16) -> Cause {
@@ -202,27 +267,14 @@ fn cause_of(rcode: u16) -> Cause {
     }
 }
 
-fn rcode_failures(
+/// Findings for the error answers (`hashed`: the answers by name and code, see [`Sorted`]).
+fn rcode_failures<'a>(
     ctx: &Ctx<'_>,
     tun: &Tunables,
-    txns: &[Txn<'_>],
-    orphans: &[&DnsEvent],
+    hashed: rustc_hash::FxHashMap<(&'a str, u16), Vec<&'a DnsEvent>>,
     resolved: &Resolved<'_>,
     out: &mut Vec<Finding>,
 ) {
-    // (name, rcode) -> responses
-    let responses = txns
-        .iter()
-        .filter_map(|t| t.r)
-        .chain(orphans.iter().copied())
-        .filter(|r| r.msg.rcode != rcode::NOERROR);
-    let mut hashed: rustc_hash::FxHashMap<(&str, u16), Vec<&DnsEvent>> = Default::default();
-    for r in responses {
-        hashed
-            .entry((r.msg.qname.as_str(), r.msg.rcode))
-            .or_default()
-            .push(r);
-    }
     // Grouped by hashing, then in name order (thousands of generated names on a busy
     // capture: a tree insert per response compared names all the way down).
     let mut groups: Vec<((&str, u16), Vec<&DnsEvent>)> = hashed.into_iter().collect();
@@ -556,21 +608,16 @@ fn rcode_remediation(rcode: u16, name: &str, resolvers: &[String], rname: &str) 
         }
 }
 
-fn timeouts(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
+/// Findings for the unanswered queries (`by_resolver`), against the answers each resolver
+/// gave (`answered_by`).
+fn timeouts(
+    ctx: &Ctx<'_>,
+    tun: &Tunables,
+    by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>>,
+    answered_by: &rustc_hash::FxHashMap<IpAddr, usize>,
+    out: &mut Vec<Finding>,
+) {
     let end = ctx.capture_end();
-    let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
-    // Answers per resolver, counted for every answered query: hashed (only looked up).
-    let mut answered_by: rustc_hash::FxHashMap<IpAddr, usize> = Default::default();
-    for t in txns {
-        if t.r.is_none() {
-            by_resolver
-                .entry((t.q.dst, t.q.dst_port))
-                .or_default()
-                .push(t);
-        } else {
-            *answered_by.entry(t.q.dst).or_default() += 1;
-        }
-    }
     for ((resolver, port), lost) in by_resolver {
         let answered = answered_by.get(&resolver).copied().unwrap_or(0);
         let names: BTreeSet<&str> = lost.iter().map(|t| t.q.msg.qname.as_str()).collect();
@@ -646,16 +693,14 @@ fn timeouts(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Findi
     }
 }
 
-fn slow(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
-    let mut by_resolver: BTreeMap<IpAddr, Vec<(i64, &Txn<'_>)>> = BTreeMap::new();
-    for t in txns {
-        if let Some(r) = t.r {
-            by_resolver
-                .entry(t.q.dst)
-                .or_default()
-                .push((r.ts_ns - t.q.ts_ns, t));
-        }
-    }
+/// Findings for the slow answers (`by_resolver`: each resolver's answered queries and the
+/// time they took).
+fn slow(
+    ctx: &Ctx<'_>,
+    tun: &Tunables,
+    by_resolver: BTreeMap<IpAddr, Vec<(i64, &Txn<'_>)>>,
+    out: &mut Vec<Finding>,
+) {
     for (resolver, lat) in by_resolver {
         // The middle value alone: selected, not sorted (a resolver of a busy capture answers
         // a hundred thousand queries).
@@ -713,12 +758,14 @@ fn slow(ctx: &Ctx<'_>, tun: &Tunables, txns: &[Txn<'_>], out: &mut Vec<Finding>)
     }
 }
 
-fn truncated(ctx: &Ctx<'_>, txns: &[Txn<'_>], out: &mut Vec<Finding>) {
-    let mut by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>> = BTreeMap::new();
-    for t in txns {
-        if let Some(r) = t.r.filter(|r| !r.tcp && r.msg.truncated) {
-            by_resolver.entry((r.src, r.src_port)).or_default().push(t);
-        }
+/// Findings for the truncated UDP answers (`by_resolver`).
+fn truncated(
+    ctx: &Ctx<'_>,
+    by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>>,
+    out: &mut Vec<Finding>,
+) {
+    if by_resolver.is_empty() {
+        return;
     }
     let fallbacks = super::dns_tcp_blocked::fallbacks(ctx);
     for ((resolver, port), tc) in by_resolver {
@@ -809,19 +856,8 @@ fn truncated_from(
     f
 }
 
-fn nodata(ctx: &Ctx<'_>, txns: &[Txn<'_>], resolved: &Resolved<'_>, out: &mut Vec<Finding>) {
-    let mut groups: BTreeMap<&str, Vec<&DnsEvent>> = BTreeMap::new();
-    for t in txns {
-        if let Some(r) = t.r {
-            if r.msg.rcode == rcode::NOERROR
-                && r.msg.answer_count == 0
-                && r.msg.qtype == 1
-                && !resolved.contains(r.msg.qname.as_str())
-            {
-                groups.entry(r.msg.qname.as_str()).or_default().push(r);
-            }
-        }
-    }
+/// Findings for the empty answers to A queries (`groups`: by name).
+fn nodata(ctx: &Ctx<'_>, groups: BTreeMap<&str, Vec<&DnsEvent>>, out: &mut Vec<Finding>) {
     for (name, resps) in groups {
         let first = resps.iter().map(|r| r.ts_ns).min().unwrap_or(0);
         let last = resps.iter().map(|r| r.ts_ns).max().unwrap_or(0);
