@@ -305,3 +305,44 @@ fn events_beyond_the_limit_are_counted_and_reported() {
     let full = pcap_rca::analyze_bytes(&data, &pcap_rca::Config::default()).unwrap();
     assert!(full.summary.limits.is_empty());
 }
+
+/// A capture read from memory gives the report of the same capture read from its file,
+/// whatever the thread count (from memory as from a file, more than one thread means a
+/// reader thread beside the flows).
+#[test]
+fn a_capture_in_memory_reads_as_its_file_on_any_thread_count() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "{}", files.len());
+    for path in files {
+        let name = path.display().to_string();
+        let data = std::fs::read(&path).unwrap();
+        let report = |input: Input<'_>, threads: usize| {
+            let mut cfg = pcap_rca::Config::default();
+            cfg.threads = threads;
+            pcap_rca::analyze_inputs(&[input], &cfg)
+                .unwrap()
+                .report()
+                .to_json()
+        };
+        let from_file = report(Input::Path(path.clone()), 1);
+        for threads in [1, 2, 3] {
+            let from_memory = report(
+                Input::Bytes {
+                    name: name.clone(),
+                    data: &data,
+                },
+                threads,
+            );
+            assert!(
+                from_memory == from_file,
+                "{name}: from memory on {threads} threads differs from the file on one"
+            );
+        }
+    }
+}
