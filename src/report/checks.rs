@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::decode::arp::{REPLY, REQUEST};
-use crate::decode::dns::rcode;
 use crate::detect::plural;
 use crate::detect::finding::{Layer, Severity};
 use crate::flow::{Conn, Proto};
@@ -190,23 +189,10 @@ fn tcp(t: &TcpTally) -> Check {
 }
 
 fn dns(an: &Analysis) -> Check {
-    // One pass over the pairs (a hundred thousand on a busy capture, each reaching into the
-    // events), not one per count.
-    let txns = &an.dns_pairs().txns;
-    let (mut answered, mut slowest, mut errors, mut nx) = (0usize, None::<i64>, 0usize, 0usize);
-    for &(q, r) in txns {
-        let Some(r) = r.map(|r| &an.dns[r]) else {
-            continue;
-        };
-        answered += 1;
-        let wait = r.ts_ns.saturating_sub(an.dns[q].ts_ns);
-        slowest = Some(slowest.map_or(wait, |s: i64| s.max(wait)));
-        match r.msg.rcode {
-            rcode::NOERROR => {}
-            rcode::NXDOMAIN => nx += 1,
-            _ => errors += 1,
-        }
-    }
+    // Counted as the queries were paired with their answers.
+    let pairs = an.dns_pairs();
+    let txns = &pairs.txns;
+    let (answered, slowest, errors, nx) = (pairs.answered, pairs.slowest_ns, pairs.errors, pairs.nxdomain);
     let lost = txns.len() - answered;
     let summary = if txns.is_empty() {
         "DNS: no lookups".into()
