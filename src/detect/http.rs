@@ -107,29 +107,30 @@ fn status_findings(
     evs: &[&HttpEvent],
     out: &mut Vec<Finding>,
 ) {
-    let answered: Vec<&HttpEvent> = evs.iter().copied().filter(|e| e.status.is_some()).collect();
-    let ok = answered
-        .iter()
-        .filter(|e| e.status.is_some_and(|s| s < 400))
-        .count();
-    type StatusClass = (Cause, fn(u16) -> bool);
-    let classes: [StatusClass; 4] = [
-        (HTTP_5XX, |s| s >= 500),
-        (HTTP_401, |s| s == 401),
-        (HTTP_403, |s| s == 403),
-        (HTTP_4XX, |s| {
-            (400..500).contains(&s) && s != 401 && s != 403
-        }),
-    ];
-    for (cause, pred) in classes {
-        let bad: Vec<&HttpEvent> = answered
-            .iter()
-            .copied()
-            .filter(|e| e.status.is_some_and(pred))
-            .filter(|e| !(cause == HTTP_4XX && e.uri.ends_with("/favicon.ico")))
-            .collect();
+    // The answers sorted into the four classes in one pass (twenty thousand requests on a
+    // busy capture: a pass per class read them all five times).
+    const CLASSES: [Cause; 4] = [HTTP_5XX, HTTP_401, HTTP_403, HTTP_4XX];
+    let (mut answered, mut ok) = (0usize, 0usize);
+    let mut bad: [Vec<&HttpEvent>; 4] = Default::default();
+    for &e in evs {
+        let Some(s) = e.status else { continue };
+        answered += 1;
+        let class = match s {
+            0..400 => {
+                ok += 1;
+                continue;
+            }
+            500.. => 0,
+            401 => 1,
+            403 => 2,
+            400..500 if e.uri.ends_with("/favicon.ico") => continue,
+            400..500 => 3,
+        };
+        bad[class].push(e);
+    }
+    for (cause, bad) in CLASSES.into_iter().zip(bad) {
         if !bad.is_empty() {
-            out.push(status_finding(ctx, ip, port, cause, &bad, answered.len(), ok == 0));
+            out.push(status_finding(ctx, ip, port, cause, &bad, answered, ok == 0));
         }
     }
 }
