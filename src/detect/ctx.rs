@@ -242,8 +242,6 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Addresses that sent at least one packet: flows' ends that sent, sources of folded and
-/// scattered flows, ARP senders and senders of ICMP errors.
 /// The addresses that sent a packet: `in_flows`, those of the flows (gathered with the other
 /// indexes, [`flow_indexes`]), and those of scattered flows, ARP and ICMP errors.
 fn talkers(an: &Analysis, in_flows: rustc_hash::FxHashSet<IpAddr>) -> BTreeSet<IpAddr> {
@@ -296,7 +294,8 @@ fn flow_indexes(an: &Analysis) -> FlowIndexes {
                 ttls.insert((f.resp_ip, t));
             }
         }
-        if is_service_conn(f) {
+        let service = is_service_conn(f);
+        if service {
             x.conn_starts.push((f.orig_ip, f.first_ts_ns, f.resp_ip));
         }
         if f.orig_pkts > 0 {
@@ -307,7 +306,7 @@ fn flow_indexes(an: &Analysis) -> FlowIndexes {
         }
         if let Some(fold) = &f.fold {
             x.talkers.extend(fold.sources.keys().copied());
-            if is_service_conn(f) {
+            if service {
                 for (ip, s) in &fold.sources {
                     x.folded_spans
                         .entry(*ip)

@@ -187,7 +187,7 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     let sorted = Sorted::of(&txns, &orphans, resolved);
     let mut out = Vec::new();
     rcode_failures(ctx, &tun, sorted.failed, resolved, &mut out);
-    timeouts(ctx, &tun, sorted.lost, &sorted.answered_by, &mut out);
+    timeouts(ctx, &tun, sorted.lost, &sorted.latencies, &mut out);
     slow(ctx, &tun, sorted.latencies, &mut out);
     truncated(ctx, sorted.truncated, &mut out);
     nodata(ctx, sorted.nodata, &mut out);
@@ -203,8 +203,6 @@ struct Sorted<'t, 'a> {
     failed: rustc_hash::FxHashMap<(&'a str, u16), Vec<&'a DnsEvent>>,
     /// Unanswered queries by resolver (address, port).
     lost: BTreeMap<(IpAddr, u16), Vec<&'t Txn<'a>>>,
-    /// Answered queries by resolver address (only looked up: hashed).
-    answered_by: rustc_hash::FxHashMap<IpAddr, usize>,
     /// Answered queries, with the time they took, by resolver address.
     latencies: BTreeMap<IpAddr, Vec<(i64, &'t Txn<'a>)>>,
     /// Truncated UDP answers by resolver (address, port).
@@ -218,7 +216,6 @@ impl<'t, 'a> Sorted<'t, 'a> {
         let mut s = Sorted {
             failed: Default::default(),
             lost: BTreeMap::new(),
-            answered_by: Default::default(),
             latencies: BTreeMap::new(),
             truncated: BTreeMap::new(),
             nodata: BTreeMap::new(),
@@ -228,7 +225,6 @@ impl<'t, 'a> Sorted<'t, 'a> {
                 s.lost.entry((t.q.dst, t.q.dst_port)).or_default().push(t);
                 continue;
             };
-            *s.answered_by.entry(t.q.dst).or_default() += 1;
             s.latencies
                 .entry(t.q.dst)
                 .or_default()
@@ -609,17 +605,17 @@ fn rcode_remediation(rcode: u16, name: &str, resolvers: &[String], rname: &str) 
 }
 
 /// Findings for the unanswered queries (`by_resolver`), against the answers each resolver
-/// gave (`answered_by`).
+/// gave (`latencies`: its answered queries, see [`Sorted`]).
 fn timeouts(
     ctx: &Ctx<'_>,
     tun: &Tunables,
     by_resolver: BTreeMap<(IpAddr, u16), Vec<&Txn<'_>>>,
-    answered_by: &rustc_hash::FxHashMap<IpAddr, usize>,
+    latencies: &BTreeMap<IpAddr, Vec<(i64, &Txn<'_>)>>,
     out: &mut Vec<Finding>,
 ) {
     let end = ctx.capture_end();
     for ((resolver, port), lost) in by_resolver {
-        let answered = answered_by.get(&resolver).copied().unwrap_or(0);
+        let answered = latencies.get(&resolver).map_or(0, Vec::len);
         let names: BTreeSet<&str> = lost.iter().map(|t| t.q.msg.qname.as_str()).collect();
         let clients = ip_list(lost.iter().map(|t| t.q.src));
         let first = lost.iter().map(|t| t.q.ts_ns).min().unwrap_or(0);
