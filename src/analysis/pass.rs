@@ -49,6 +49,11 @@ struct Decoded {
     batch: Batch,
     packets: Vec<Packet>,
     tuples: Vec<Option<Tuple>>,
+    /// The DNS messages over UDP, with the index of their packet, in packet order: parsed
+    /// with the decoding, which needs nothing but the packet, so that with a reader thread
+    /// it is the reader's work when it decodes (on the busy capture the flows side, which
+    /// had parsed them, was the slower side).
+    dns: Vec<(u32, DnsEvent)>,
 }
 
 impl Decoded {
@@ -57,12 +62,16 @@ impl Decoded {
         let batch = &self.batch;
         self.packets.clear();
         self.tuples.clear();
-        for f in &batch.frames {
+        self.dns.clear();
+        for (i, f) in batch.frames.iter().enumerate() {
             // Decoded in its slot, not returned and moved there (see `decode_into`).
             self.packets.push(Packet::EMPTY);
             if let Some(p) = self.packets.last_mut() {
                 decode_frame_into(p, batch, f, capture);
                 self.tuples.push(tuple_of(p)); // while the packet is at hand
+                if let Some(ev) = DnsEvent::of_udp(p, batch.data(f)) {
+                    self.dns.push((i as u32, ev));
+                }
             }
         }
     }
@@ -83,6 +92,13 @@ impl Decoded {
                 decode_frame_into(p, batch, f, capture);
                 *t = tuple_of(p);
             });
+        let packets = &self.packets;
+        self.dns = (0..n)
+            .into_par_iter()
+            .filter_map(|i| {
+                DnsEvent::of_udp(&packets[i], batch.data(&batch.frames[i])).map(|ev| (i as u32, ev))
+            })
+            .collect(); // in packet order
     }
 }
 
@@ -125,6 +141,7 @@ fn read_batch(
 fn read_frames(reader: &mut FrameReader<'_>, out: &mut Decoded, done: &mut bool) -> Result<bool> {
     out.packets.clear();
     out.tuples.clear();
+    out.dns.clear();
     out.batch.frames.clear();
     while !*done && out.batch.frames.is_empty() {
         if !reader.next_batch(&mut out.batch)? {
@@ -246,7 +263,7 @@ pub fn analyze(inputs: &[Input<'_>], cfg: &Config) -> Result<Analysis> {
 /// expire every flow that follows.
 fn process(
     merged: &[(u16, u32)],
-    views: &[&Decoded],
+    views: &mut [&mut Decoded],
     stats: &mut [CaptureStats],
     an: &mut Analysis,
     cfg: &Config,
@@ -258,12 +275,18 @@ fn process(
     for list in shards.lists.iter_mut() {
         list.clear();
     }
+    // Each view's DNS messages, parsed when it was decoded, in packet order (the merge visits
+    // each view's packets in order too).
+    let mut dns: Vec<_> = views
+        .iter_mut()
+        .map(|d| std::mem::take(&mut d.dns).into_iter().peekable())
+        .collect();
     for &(si, pi) in merged {
-        let d = views[si as usize];
+        let d = &*views[si as usize];
         let p = &d.packets[pi as usize];
         let frame = d.batch.data(&d.batch.frames[pi as usize]);
         account(&mut stats[si as usize], an, p, frame, cfg);
-        if let Some(ev) = DnsEvent::of_udp(p, frame) {
+        if let Some((_, ev)) = dns[si as usize].next_if(|(i, _)| *i == pi) {
             keep_dns(an, &mut shards.own_dns, ev, cfg.max_events);
         }
         if let Some(dgram) = reassemble(defrag, p, frame) {
@@ -276,6 +299,11 @@ fn process(
             shards.lists[shard as usize].push((si, pi));
         }
     }
+    // What a view holds beyond this merge (several captures) waits for the next one.
+    for (d, rest) in views.iter_mut().zip(dns) {
+        d.dns = rest.collect();
+    }
+    let views = &*views;
     defrag.expire(now_ns);
     shards
         .tables
@@ -292,7 +320,7 @@ fn process(
                 std::hint::black_box(seen);
             }
             for &(si, pi) in list {
-                let d = views[si as usize];
+                let d = &*views[si as usize];
                 if let Some(t) = d.tuples[pi as usize] {
                     let (key, (src, dst)) = (t.key, t.ends());
                     let p = &d.packets[pi as usize];
@@ -388,15 +416,16 @@ impl<'c> Pass<'c> {
     }
 
     /// Runs every packet of `batch`, the only capture's, through.
-    fn whole_batch(&mut self, batch: &Decoded) {
+    fn whole_batch(&mut self, batch: &mut Decoded) {
         self.merged.clear();
         self.merged
             .extend((0..batch.packets.len() as u32).map(|i| (0u16, i)));
-        self.merged_batch(&[batch]);
+        self.merged_batch(&mut [batch]);
     }
 
-    /// Runs the packets listed in `self.merged` through (`views`: each stream's batch).
-    fn merged_batch(&mut self, views: &[&Decoded]) {
+    /// Runs the packets listed in `self.merged` through (`views`: each stream's batch; the
+    /// DNS messages of the packets run through are taken out of them).
+    fn merged_batch(&mut self, views: &mut [&mut Decoded]) {
         process(
             &self.merged,
             views,
@@ -576,7 +605,7 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
             if batch.packets.is_empty() {
                 break;
             }
-            pass.whole_batch(&batch);
+            pass.whole_batch(&mut batch);
             let used = std::mem::take(&mut batch);
             let _ = back_tx.send(used);
             batch = match recv_awake(&rx, &mut || roots.step()) {
@@ -625,7 +654,7 @@ const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 /// touched a batch ago: the kernel's copy of each chunk then writes to the cache).
 fn one_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
     while !s.cur.packets.is_empty() {
-        pass.whole_batch(&s.cur);
+        pass.whole_batch(&mut s.cur);
         read_batch(&mut s.reader, &mut s.cur, 0, &mut s.done)?;
     }
     Ok(())
@@ -656,8 +685,8 @@ fn merge_in_time(streams: &mut [Stream<'_>], pass: &mut Pass<'_>) -> Result<()> 
         if pass.merged.is_empty() {
             return Ok(());
         }
-        let views: Vec<&Decoded> = streams.iter().map(|s| &s.cur).collect();
-        pass.merged_batch(&views);
+        let mut views: Vec<&mut Decoded> = streams.iter_mut().map(|s| &mut s.cur).collect();
+        pass.merged_batch(&mut views);
         // Refill whatever ran dry.
         for (i, s) in streams.iter_mut().enumerate() {
             if s.pos >= s.cur.packets.len() && !s.done {
