@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::{Analysis, CaptureStats};
+use super::{Analysis, CaptureStats, Counters};
 use crate::capture::{Batch, FrameReader, Input};
 use crate::config::Config;
 use crate::decode::frag::{Datagram, Defrag};
@@ -54,11 +54,22 @@ struct Decoded {
     /// it is the reader's work when it decodes (on the busy capture the flows side, which
     /// had parsed them, was the slower side).
     dns: Vec<(u32, DnsEvent)>,
+    /// Whether the batch was decoded to run whole (one capture): then `tally`, `special` and
+    /// `lists` are filled with the decoding too, for the same reason.
+    whole: bool,
+    /// The batch's counts (see [`Tally`]).
+    tally: Tally,
+    /// The packets that need more than counting, in order (see [`tally`]).
+    special: Vec<u32>,
+    /// Each shard's packets, in order (taken by the flow shards for the batch).
+    lists: Vec<Vec<(u16, u32)>>,
 }
 
 impl Decoded {
-    /// Decodes the batch's frames on the calling thread (a pool of one thread).
-    fn decode_here(&mut self, capture: u16) {
+    /// Decodes the batch's frames on the calling thread (a pool of one thread); `whole`: to
+    /// run the batch whole (see [`Decoded::whole`]).
+    fn decode_here(&mut self, capture: u16, whole: bool) {
+        self.start_tally(whole);
         let batch = &self.batch;
         self.packets.clear();
         self.tuples.clear();
@@ -68,16 +79,36 @@ impl Decoded {
             self.packets.push(Packet::EMPTY);
             if let Some(p) = self.packets.last_mut() {
                 decode_frame_into(p, batch, f, capture);
-                self.tuples.push(tuple_of(p)); // while the packet is at hand
+                let t = tuple_of(p); // while the packet is at hand
+                self.tuples.push(t);
                 if let Some(ev) = DnsEvent::of_udp(p, batch.data(f)) {
                     self.dns.push((i as u32, ev));
+                }
+                if whole {
+                    if tally(&mut self.tally, p) {
+                        self.special.push(i as u32);
+                    }
+                    if let Some(t) = t {
+                        self.lists[t.shard as usize].push((capture, i as u32));
+                    }
                 }
             }
         }
     }
 
-    /// Decodes the batch's frames in parallel.
-    fn decode(&mut self, capture: u16) {
+    /// Empties what the decoding fills when the batch is to run whole.
+    fn start_tally(&mut self, whole: bool) {
+        self.whole = whole;
+        self.tally = Tally::default();
+        self.special.clear();
+        self.lists.resize_with(SHARDS, Vec::new);
+        for list in self.lists.iter_mut() {
+            list.clear();
+        }
+    }
+
+    /// Decodes the batch's frames in parallel; `whole` as for [`Decoded::decode_here`].
+    fn decode(&mut self, capture: u16, whole: bool) {
         let batch = &self.batch;
         let n = batch.frames.len();
         self.packets.clear();
@@ -99,6 +130,17 @@ impl Decoded {
                 DnsEvent::of_udp(&packets[i], batch.data(&batch.frames[i])).map(|ev| (i as u32, ev))
             })
             .collect(); // in packet order
+        self.start_tally(whole);
+        if whole {
+            for (i, (p, t)) in self.packets.iter().zip(&self.tuples).enumerate() {
+                if tally(&mut self.tally, p) {
+                    self.special.push(i as u32);
+                }
+                if let Some(t) = t {
+                    self.lists[t.shard as usize].push((capture, i as u32));
+                }
+            }
+        }
     }
 }
 
@@ -125,13 +167,14 @@ fn read_batch(
     reader: &mut FrameReader<'_>,
     out: &mut Decoded,
     capture: u16,
+    whole: bool,
     done: &mut bool,
 ) -> Result<bool> {
     let more = read_frames(reader, out, done)?;
     if more && rayon::current_num_threads() == 1 {
-        out.decode_here(capture); // a pool of one: no splitting into jobs and collecting
+        out.decode_here(capture, whole); // a pool of one: no splitting into jobs and collecting
     } else if more {
-        out.decode(capture);
+        out.decode(capture, whole);
     }
     Ok(more)
 }
@@ -142,6 +185,7 @@ fn read_frames(reader: &mut FrameReader<'_>, out: &mut Decoded, done: &mut bool)
     out.packets.clear();
     out.tuples.clear();
     out.dns.clear();
+    out.whole = false;
     out.batch.frames.clear();
     while !*done && out.batch.frames.is_empty() {
         if !reader.next_batch(&mut out.batch)? {
@@ -303,8 +347,20 @@ fn process(
     for (d, rest) in views.iter_mut().zip(dns) {
         d.dns = rest.collect();
     }
-    let views = &*views;
     defrag.expire(now_ns);
+    run_shards(views, an, shards, now_ns, dns_from);
+}
+
+/// Runs the packets of `shards.lists` (into `views`) through the flow shards in parallel,
+/// expires each shard's idle flows against `now_ns`, and gathers what the shards finished
+/// (the batch's DNS events, from `dns_from` on, put in order).
+fn run_shards(
+    views: &[&mut Decoded],
+    an: &mut Analysis,
+    shards: &mut Shards,
+    now_ns: i64,
+    dns_from: usize,
+) {
     shards
         .tables
         .par_iter_mut()
@@ -415,12 +471,57 @@ impl<'c> Pass<'c> {
         }
     }
 
-    /// Runs every packet of `batch`, the only capture's, through.
+    /// Runs every packet of `batch`, the only capture's, through. Decoded to run whole, its
+    /// counts, shard lists and DNS messages were made with the decoding: what is left here
+    /// is adding the counts and, in packet order, the packets that need more.
     fn whole_batch(&mut self, batch: &mut Decoded) {
-        self.merged.clear();
-        self.merged
-            .extend((0..batch.packets.len() as u32).map(|i| (0u16, i)));
-        self.merged_batch(&mut [batch]);
+        if !batch.whole {
+            self.merged.clear();
+            self.merged
+                .extend((0..batch.packets.len() as u32).map(|i| (0u16, i)));
+            self.merged_batch(&mut [batch]);
+            return;
+        }
+        let (cfg, an) = (self.cfg, &mut self.an);
+        let dns_from = an.dns.len();
+        let Some(stats) = self.stats.first_mut() else {
+            return;
+        };
+        batch.tally.add_to(stats, &mut an.counters);
+        let mut dns = std::mem::take(&mut batch.dns).into_iter().peekable();
+        let mut special = batch.special.iter().copied().peekable();
+        loop {
+            let i = match (special.peek(), dns.peek()) {
+                (None, None) => break,
+                (Some(&s), None) => s,
+                (None, Some(&(d, _))) => d,
+                (Some(&s), Some(&(d, _))) => s.min(d),
+            };
+            let p = &batch.packets[i as usize];
+            let frame = batch.batch.data(&batch.batch.frames[i as usize]);
+            let is_special = special.next_if_eq(&i).is_some();
+            if is_special {
+                account_special(stats, an, p, frame, cfg);
+            }
+            if let Some((_, ev)) = dns.next_if(|(j, _)| *j == i) {
+                keep_dns(an, &mut self.shards.own_dns, ev, cfg.max_events);
+            }
+            if is_special {
+                if let Some(dgram) = reassemble(&mut self.defrag, p, frame) {
+                    if let Some(ev) = DnsEvent::of_datagram(&dgram) {
+                        keep_dns(an, &mut self.shards.own_dns, ev, cfg.max_events);
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut self.shards.lists, &mut batch.lists);
+        let now_ns = batch.tally.last_ts_ns;
+        self.defrag.expire(now_ns);
+        run_shards(&[&mut *batch], an, &mut self.shards, now_ns, dns_from);
+        if let Some(progress) = &self.cfg.progress {
+            self.bytes_done += batch.packets.iter().map(|p| p.caplen as u64 + 16).sum::<u64>();
+            (progress.0)(self.an.counters.packets, self.bytes_done);
+        }
     }
 
     /// Runs the packets listed in `self.merged` through (`views`: each stream's batch; the
@@ -537,8 +638,9 @@ fn analyze_in_pool(
         });
     }
     let mut pass = Pass::new(cfg, streams.len());
+    let whole = streams.len() == 1;
     for (i, s) in streams.iter_mut().enumerate() {
-        read_batch(&mut s.reader, &mut s.cur, i as u16, &mut s.done)?;
+        read_batch(&mut s.reader, &mut s.cur, i as u16, whole, &mut s.done)?;
     }
     match streams.as_mut_slice() {
         [s] if reader_thread => with_reader_thread(s, &mut pass)?,
@@ -581,7 +683,7 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
                 let r = read_frames(reader, &mut d, done);
                 let more = matches!(r, Ok(true));
                 if more && queued.load(Relaxed) > 0 {
-                    d.decode_here(0);
+                    d.decode_here(0, true);
                 }
                 queued.fetch_add(1, Relaxed);
                 if (more || r.is_err()) && tx.send(r.map(|_| d)).is_err() {
@@ -597,9 +699,9 @@ fn with_reader_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
         loop {
             if batch.packets.is_empty() && !batch.batch.frames.is_empty() {
                 if rayon::current_num_threads() == 1 {
-                    batch.decode_here(0);
+                    batch.decode_here(0, true);
                 } else {
-                    batch.decode(0);
+                    batch.decode(0, true);
                 }
             }
             if batch.packets.is_empty() {
@@ -655,7 +757,7 @@ const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 fn one_thread(s: &mut Stream<'_>, pass: &mut Pass<'_>) -> Result<()> {
     while !s.cur.packets.is_empty() {
         pass.whole_batch(&mut s.cur);
-        read_batch(&mut s.reader, &mut s.cur, 0, &mut s.done)?;
+        read_batch(&mut s.reader, &mut s.cur, 0, true, &mut s.done)?;
     }
     Ok(())
 }
@@ -691,7 +793,7 @@ fn merge_in_time(streams: &mut [Stream<'_>], pass: &mut Pass<'_>) -> Result<()> 
         for (i, s) in streams.iter_mut().enumerate() {
             if s.pos >= s.cur.packets.len() && !s.done {
                 s.pos = 0;
-                read_batch(&mut s.reader, &mut s.cur, i as u16, &mut s.done)?;
+                read_batch(&mut s.reader, &mut s.cur, i as u16, false, &mut s.done)?;
             }
         }
     }
@@ -782,65 +884,263 @@ fn keep<T>(list: &mut Vec<T>, ev: T, max: usize, dropped: &mut u64) {
     }
 }
 
+/// Accounts one packet: counts it (see [`tally`]) and, if it needs more, does that too.
 fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, frame: &[u8], cfg: &Config) {
-    match p.status {
-        DecodeStatus::Decoded => stats.decoded_packets += 1,
-        DecodeStatus::Truncated => {
-            stats.truncated_packets += 1;
-            if stats.truncated_sample.len() < 8 {
-                stats.truncated_sample.push(p.frame);
-            }
-        }
-        DecodeStatus::Undecodable => stats.undecoded_packets += 1,
+    let mut t = Tally::default();
+    let special = tally(&mut t, p);
+    t.add_to(stats, &mut an.counters);
+    if special {
+        account_special(stats, an, p, frame, cfg);
     }
-    stats.first_ts_ns = Some(stats.first_ts_ns.map_or(p.ts_ns, |t| t.min(p.ts_ns)));
-    stats.last_ts_ns = Some(stats.last_ts_ns.map_or(p.ts_ns, |t| t.max(p.ts_ns)));
-    let c = &mut an.counters;
-    c.packets += 1;
-    c.bytes += p.wire_len as u64;
+}
+
+/// What packets add to their capture's counts and to the analysis's counters: sums (and a
+/// first and last time), so that a batch's can be made apart, with its decoding, and added
+/// in one go.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    decoded: u64,
+    truncated: u64,
+    undecoded: u64,
+    first_ts_ns: i64,
+    last_ts_ns: i64,
+    packets: u64,
+    bytes: u64,
+    vlan_tagged: u64,
+    arp: u64,
+    ipv4: u64,
+    ipv6: u64,
+    ip_fragments: u64,
+    ipv4_with_options: u64,
+    tcp: u64,
+    udp: u64,
+    icmp: u64,
+    other_ip: u64,
+    other_link: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            decoded: 0,
+            truncated: 0,
+            undecoded: 0,
+            first_ts_ns: i64::MAX,
+            last_ts_ns: i64::MIN,
+            packets: 0,
+            bytes: 0,
+            vlan_tagged: 0,
+            arp: 0,
+            ipv4: 0,
+            ipv6: 0,
+            ip_fragments: 0,
+            ipv4_with_options: 0,
+            tcp: 0,
+            udp: 0,
+            icmp: 0,
+            other_ip: 0,
+            other_link: 0,
+        }
+    }
+}
+
+impl Tally {
+    /// Adds these counts to a capture's and to the analysis's.
+    fn add_to(&self, stats: &mut CaptureStats, c: &mut Counters) {
+        if self.packets == 0 {
+            return;
+        }
+        stats.decoded_packets += self.decoded;
+        stats.truncated_packets += self.truncated;
+        stats.undecoded_packets += self.undecoded;
+        let (first, last) = (self.first_ts_ns, self.last_ts_ns);
+        stats.first_ts_ns = Some(stats.first_ts_ns.map_or(first, |t| t.min(first)));
+        stats.last_ts_ns = Some(stats.last_ts_ns.map_or(last, |t| t.max(last)));
+        c.packets += self.packets;
+        c.bytes += self.bytes;
+        c.vlan_tagged += self.vlan_tagged;
+        c.arp += self.arp;
+        c.ipv4 += self.ipv4;
+        c.ipv6 += self.ipv6;
+        c.ip_fragments += self.ip_fragments;
+        c.ipv4_with_options += self.ipv4_with_options;
+        c.tcp += self.tcp;
+        c.udp += self.udp;
+        c.icmp += self.icmp;
+        c.other_ip += self.other_ip;
+        c.other_link += self.other_link;
+    }
+}
+
+/// Counts `p` into `t`. Whether the packet needs more, in packet order (see
+/// [`account_special`]): a truncated frame, ARP, ICMP, an IP fragment.
+fn tally(t: &mut Tally, p: &Packet) -> bool {
+    let mut special = false;
+    match p.status {
+        DecodeStatus::Decoded => t.decoded += 1,
+        DecodeStatus::Truncated => {
+            t.truncated += 1;
+            special = true;
+        }
+        DecodeStatus::Undecodable => t.undecoded += 1,
+    }
+    t.first_ts_ns = t.first_ts_ns.min(p.ts_ns);
+    t.last_ts_ns = t.last_ts_ns.max(p.ts_ns);
+    t.packets += 1;
+    t.bytes += p.wire_len as u64;
     if p.vlan.is_some() {
-        c.vlan_tagged += 1;
+        t.vlan_tagged += 1;
     }
     match &p.net {
         Network::Arp(_) => {
-            c.arp += 1;
+            t.arp += 1;
+            special = true;
+        }
+        Network::Ip(ip) => {
+            if ip.src.is_ipv4() {
+                t.ipv4 += 1;
+            } else {
+                t.ipv6 += 1;
+            }
+            if ip.fragment != decode::Fragment::None {
+                t.ip_fragments += 1;
+                special = true;
+            }
+            if ip.has_options {
+                t.ipv4_with_options += 1;
+            }
+            match &ip.transport {
+                Transport::Tcp(_) => t.tcp += 1,
+                Transport::Udp(_) => t.udp += 1,
+                Transport::Icmp(_) => {
+                    t.icmp += 1;
+                    special = true;
+                }
+                Transport::Other(_) | Transport::Fragment(_) => t.other_ip += 1,
+            }
+        }
+        Network::Other(_) => t.other_link += 1,
+        Network::None => {}
+    }
+    special
+}
+
+/// What accounting a packet [`tally`] calls special does beyond counting, in packet order:
+/// the sample of truncated frames and the notable events (ARP, ICMP errors, NDP).
+fn account_special(
+    stats: &mut CaptureStats,
+    an: &mut Analysis,
+    p: &Packet,
+    frame: &[u8],
+    cfg: &Config,
+) {
+    if matches!(p.status, DecodeStatus::Truncated) && stats.truncated_sample.len() < 8 {
+        stats.truncated_sample.push(p.frame);
+    }
+    let c = &mut an.counters;
+    match &p.net {
+        Network::Arp(_) => {
             if let Some(ev) = ArpEvent::of(p) {
                 keep(&mut an.arp, ev, cfg.max_events, &mut c.events_dropped);
             }
         }
-        Network::Ip(ip) => {
-            if ip.src.is_ipv4() {
-                c.ipv4 += 1;
-            } else {
-                c.ipv6 += 1;
-            }
-            if ip.fragment != decode::Fragment::None {
-                c.ip_fragments += 1;
-            }
-            if ip.has_options {
-                c.ipv4_with_options += 1;
-            }
-            match &ip.transport {
-                Transport::Tcp(_) => c.tcp += 1,
-                Transport::Udp(_) => c.udp += 1,
-                Transport::Icmp(_) => {
-                    c.icmp += 1;
-                    if let Some(ev) = IcmpEvent::of(p) {
-                        keep(&mut an.icmp_errors, ev, cfg.max_events, &mut c.events_dropped);
-                    } else if let Some(ev) = NdpEvent::of(p, frame) {
-                        keep(&mut an.ndp, ev, cfg.max_events, &mut c.events_dropped);
-                    }
-                }
-                Transport::Other(_) | Transport::Fragment(_) => c.other_ip += 1,
+        Network::Ip(ip) if matches!(ip.transport, Transport::Icmp(_)) => {
+            if let Some(ev) = IcmpEvent::of(p) {
+                keep(&mut an.icmp_errors, ev, cfg.max_events, &mut c.events_dropped);
+            } else if let Some(ev) = NdpEvent::of(p, frame) {
+                keep(&mut an.ndp, ev, cfg.max_events, &mut c.events_dropped);
             }
         }
-        Network::Other(_) => c.other_link += 1,
-        Network::None => {}
+        _ => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::capture::Input;
+    use crate::config::Config;
+
+    /// A classic pcap of no packets (Ethernet), to merge with.
+    fn empty_pcap() -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        v.extend_from_slice(&2u16.to_le_bytes());
+        v.extend_from_slice(&4u16.to_le_bytes());
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&1u32.to_le_bytes());
+        v
+    }
+
+    /// What accounting gives: the counters, the capture's counts and the events kept.
+    fn accounted(an: &super::Analysis) -> String {
+        let c = &an.captures[0];
+        format!(
+            "{}\n{} {} {} {:?} {:?} {:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            serde_json::to_string(&an.counters).unwrap_or_default(),
+            c.decoded_packets,
+            c.truncated_packets,
+            c.undecoded_packets,
+            c.first_ts_ns,
+            c.last_ts_ns,
+            c.truncated_sample,
+            an.arp.iter().map(|e| e.frame).collect::<Vec<_>>(),
+            an.icmp_errors.iter().map(|e| e.frame).collect::<Vec<_>>(),
+            an.ndp.iter().map(|e| e.frame).collect::<Vec<_>>(),
+            an.dns.iter().map(|e| (e.frame, e.tcp)).collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn a_batch_counted_with_its_decoding_is_accounted_as_packet_by_packet() {
+        // One capture runs whole (its counts, shard lists and DNS made with the decoding);
+        // merged with an empty capture, the same packets are accounted one by one. Captures
+        // with truncated frames, ARP, ICMP errors, NDP, IP fragments and DNS, in small chunks
+        // (many batches), on one thread and two (a reader thread), with event limits low
+        // enough to drop some.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let empty = empty_pcap();
+        for name in [
+            "capture-truncated.pcap",
+            "arp-storm.pcap",
+            "frag-needed.pcap",
+            "icmp-host-unreachable.pcap",
+            "dns-timeout.pcap",
+            "dns-tcp.pcap",
+            "healthy-mix.pcap",
+            "synthetic/ipv4-options-frags.pcap",
+            "synthetic/ipv6-ext.pcap",
+        ] {
+            let bytes = std::fs::read(root.join(name)).unwrap();
+            for threads in [1, 2] {
+                for max_events in [usize::MAX, 3] {
+                    let cfg = Config {
+                        threads,
+                        chunk_bytes: 2048,
+                        max_events,
+                        ..Config::default()
+                    };
+                    let one = Input::Bytes {
+                        name: name.into(),
+                        data: &bytes,
+                    };
+                    let none = Input::Bytes {
+                        name: "empty".into(),
+                        data: &empty,
+                    };
+                    let whole = super::analyze(std::slice::from_ref(&one), &cfg).unwrap();
+                    let merged = super::analyze(&[one, none], &cfg).unwrap();
+                    assert!(whole.counters.packets > 0, "{name}");
+                    assert_eq!(
+                        accounted(&whole),
+                        accounted(&merged),
+                        "{name}, {threads} threads, max_events {max_events}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn permutation_is_applied_in_place() {
         let mut v = vec!['a', 'b', 'c', 'd', 'e'];
