@@ -1060,18 +1060,6 @@ mod tests {
     use crate::capture::Input;
     use crate::config::Config;
 
-    /// A classic pcap of no packets (Ethernet), to merge with.
-    fn empty_pcap() -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        v.extend_from_slice(&2u16.to_le_bytes());
-        v.extend_from_slice(&4u16.to_le_bytes());
-        v.extend_from_slice(&[0; 8]);
-        v.extend_from_slice(&65535u32.to_le_bytes());
-        v.extend_from_slice(&1u32.to_le_bytes());
-        v
-    }
-
     /// What accounting gives: the counters, the capture's counts and the events kept.
     fn accounted(an: &super::Analysis) -> String {
         let c = &an.captures[0];
@@ -1099,7 +1087,7 @@ mod tests {
         // (many batches), on one thread and two (a reader thread), with event limits low
         // enough to drop some.
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let empty = empty_pcap();
+        let empty = std::fs::read(root.join("synthetic/empty-pcapng.pcapng")).unwrap();
         for name in [
             "capture-truncated.pcap",
             "arp-storm.pcap",
