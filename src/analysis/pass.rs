@@ -85,12 +85,8 @@ impl Decoded {
                     self.dns.push((i as u32, ev));
                 }
                 if whole {
-                    if tally(&mut self.tally, p) {
-                        self.special.push(i as u32);
-                    }
-                    if let Some(t) = t {
-                        self.lists[t.shard as usize].push((capture, i as u32));
-                    }
+                    let (tally, special, lists) = (&mut self.tally, &mut self.special, &mut self.lists);
+                    note_whole(tally, special, lists, (capture, i as u32), p, t);
                 }
             }
         }
@@ -133,14 +129,29 @@ impl Decoded {
         self.start_tally(whole);
         if whole {
             for (i, (p, t)) in self.packets.iter().zip(&self.tuples).enumerate() {
-                if tally(&mut self.tally, p) {
-                    self.special.push(i as u32);
-                }
-                if let Some(t) = t {
-                    self.lists[t.shard as usize].push((capture, i as u32));
-                }
+                let (tally, special, lists) = (&mut self.tally, &mut self.special, &mut self.lists);
+                note_whole(tally, special, lists, (capture, i as u32), p, *t);
             }
         }
+    }
+}
+
+/// What a batch to run whole notes of each packet with its decoding: its counts, whether it
+/// needs more in order (see [`tally`]), and its place in its shard's list (`at`: capture,
+/// packet index).
+fn note_whole(
+    t: &mut Tally,
+    special: &mut Vec<u32>,
+    lists: &mut [Vec<(u16, u32)>],
+    at: (u16, u32),
+    p: &Packet,
+    tuple: Option<Tuple>,
+) {
+    if tally(t, p) {
+        special.push(at.1);
+    }
+    if let Some(tuple) = tuple {
+        lists[tuple.shard as usize].push(at);
     }
 }
 
@@ -329,15 +340,19 @@ fn process(
         let d = &*views[si as usize];
         let p = &d.packets[pi as usize];
         let frame = d.batch.data(&d.batch.frames[pi as usize]);
-        account(&mut stats[si as usize], an, p, frame, cfg);
-        if let Some((_, ev)) = dns[si as usize].next_if(|(i, _)| *i == pi) {
-            keep_dns(an, &mut shards.own_dns, ev, cfg.max_events);
-        }
-        if let Some(dgram) = reassemble(defrag, p, frame) {
-            if let Some(ev) = DnsEvent::of_datagram(&dgram) {
-                keep_dns(an, &mut shards.own_dns, ev, cfg.max_events);
-            }
-        }
+        let stats = &mut stats[si as usize];
+        let mut t = Tally::default();
+        let special = tally(&mut t, p);
+        t.add_to(stats, &mut an.counters);
+        let udp_dns = dns[si as usize].next_if(|(i, _)| *i == pi).map(|(_, ev)| ev);
+        let mut sink = InOrder {
+            stats,
+            an: &mut *an,
+            own_dns: &mut shards.own_dns,
+            defrag: &mut *defrag,
+            cfg,
+        };
+        sink.packet(p, frame, special, udp_dns);
         now_ns = now_ns.max(p.ts_ns);
         if let Some(Tuple { shard, .. }) = d.tuples[pi as usize] {
             shards.lists[shard as usize].push((si, pi));
@@ -482,12 +497,18 @@ impl<'c> Pass<'c> {
             self.merged_batch(&mut [batch]);
             return;
         }
-        let (cfg, an) = (self.cfg, &mut self.an);
-        let dns_from = an.dns.len();
+        let dns_from = self.an.dns.len();
         let Some(stats) = self.stats.first_mut() else {
             return;
         };
-        batch.tally.add_to(stats, &mut an.counters);
+        batch.tally.add_to(stats, &mut self.an.counters);
+        let mut sink = InOrder {
+            stats,
+            an: &mut self.an,
+            own_dns: &mut self.shards.own_dns,
+            defrag: &mut self.defrag,
+            cfg: self.cfg,
+        };
         let mut dns = std::mem::take(&mut batch.dns).into_iter().peekable();
         let mut special = batch.special.iter().copied().peekable();
         loop {
@@ -500,20 +521,10 @@ impl<'c> Pass<'c> {
             let p = &batch.packets[i as usize];
             let frame = batch.batch.data(&batch.batch.frames[i as usize]);
             let is_special = special.next_if_eq(&i).is_some();
-            if is_special {
-                account_special(stats, an, p, frame, cfg);
-            }
-            if let Some((_, ev)) = dns.next_if(|(j, _)| *j == i) {
-                keep_dns(an, &mut self.shards.own_dns, ev, cfg.max_events);
-            }
-            if is_special {
-                if let Some(dgram) = reassemble(&mut self.defrag, p, frame) {
-                    if let Some(ev) = DnsEvent::of_datagram(&dgram) {
-                        keep_dns(an, &mut self.shards.own_dns, ev, cfg.max_events);
-                    }
-                }
-            }
+            let udp_dns = dns.next_if(|(j, _)| *j == i).map(|(_, ev)| ev);
+            sink.packet(p, frame, is_special, udp_dns);
         }
+        let an = &mut self.an;
         std::mem::swap(&mut self.shards.lists, &mut batch.lists);
         let now_ns = batch.tally.last_ts_ns;
         self.defrag.expire(now_ns);
@@ -884,13 +895,37 @@ fn keep<T>(list: &mut Vec<T>, ev: T, max: usize, dropped: &mut u64) {
     }
 }
 
-/// Accounts one packet: counts it (see [`tally`]) and, if it needs more, does that too.
-fn account(stats: &mut CaptureStats, an: &mut Analysis, p: &Packet, frame: &[u8], cfg: &Config) {
-    let mut t = Tally::default();
-    let special = tally(&mut t, p);
-    t.add_to(stats, &mut an.counters);
-    if special {
-        account_special(stats, an, p, frame, cfg);
+/// Where a packet's in-order work goes, after it was counted (see [`InOrder::packet`]).
+struct InOrder<'a> {
+    stats: &'a mut CaptureStats,
+    an: &'a mut Analysis,
+    /// DNS events the pass kept itself (see `Shards::own_dns`).
+    own_dns: &'a mut usize,
+    defrag: &'a mut Defrag,
+    cfg: &'a Config,
+}
+
+impl InOrder<'_> {
+    /// The in-order work of one packet, the same whether its batch was counted with its
+    /// decoding or packet by packet: if [`tally`] called it special, the truncated frames'
+    /// sample and the notable events (see [`account_special`]); its DNS message over UDP
+    /// (`udp_dns`); then, if it is a fragment, reassembly and the DNS message of the datagram
+    /// it completes.
+    fn packet(&mut self, p: &Packet, frame: &[u8], special: bool, udp_dns: Option<DnsEvent>) {
+        let max = self.cfg.max_events;
+        if special {
+            account_special(self.stats, self.an, p, frame, self.cfg);
+        }
+        if let Some(ev) = udp_dns {
+            keep_dns(self.an, self.own_dns, ev, max);
+        }
+        if special {
+            if let Some(dgram) = reassemble(self.defrag, p, frame) {
+                if let Some(ev) = DnsEvent::of_datagram(&dgram) {
+                    keep_dns(self.an, self.own_dns, ev, max);
+                }
+            }
+        }
     }
 }
 
