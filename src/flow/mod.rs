@@ -8,6 +8,7 @@
 pub mod expiry;
 pub mod fold;
 pub mod http;
+mod map;
 pub mod tcp;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -25,6 +26,7 @@ use crate::decode::{Network, Packet, Transport};
 use crate::event::{DnsEvent, HttpEvent, TlsSession, is_dns_port};
 use crate::units::rfc3339;
 use expiry::{Deadlines, Slab, Slot};
+use map::FlowMap;
 use tcp::TcpConn;
 
 /// Transport protocol of a flow.
@@ -139,8 +141,6 @@ impl Hasher for CarriedHash {
     }
 }
 
-/// The live flows of a table: each key's slot in the slab.
-type FlowMap = std::collections::HashMap<HashedKey, Slot, std::hash::BuildHasherDefault<CarriedHash>>;
 
 /// The flow a packet belongs to: key plus the packet's own direction (`src`, `dst`).
 /// ICMP echo uses the identifier as both "ports"; other ICMP messages use type and code,
@@ -838,20 +838,6 @@ fn idle_limit(t: &Timeouts, f: &Flow) -> i64 {
     }
 }
 
-/// Where `key` comes in `map`'s iteration order: the map visits higher values first.
-///
-/// `std`'s `HashMap` (hashbrown) visits its buckets in index order and stores bucket `i`
-/// just below bucket `i - 1`, so the address of a key says where an iteration meets it. The
-/// flow table expired flows in that order when it walked the map (`retain`); expiring the
-/// due flows in the same order keeps everything that depends on it as it was (which flows
-/// the record budget keeps when it fills up during a batch, which sources a folded record
-/// lists first). The test `expiry_follows_the_map_order` checks the claim on the toolchain
-/// in use.
-fn map_position(map: &FlowMap, key: &HashedKey) -> usize {
-    map.get_key_value(key)
-        .map_or(0, |(k, _)| std::ptr::from_ref(k) as usize)
-}
-
 /// Flows of one shard. Packets of one flow must arrive in frame order.
 #[derive(Debug, Default)]
 pub struct FlowTable {
@@ -943,14 +929,17 @@ impl FlowTable {
         let mut idle: Vec<(i64, FlowKey, u64)> = self
             .flows
             .iter()
-            .filter_map(|(k, &s)| Some((slab.get(s)?.last_ts_ns, k.key, k.hash)))
+            .filter_map(|(s, hash)| {
+                let f = slab.get(s)?;
+                Some((f.last_ts_ns, f.key, hash))
+            })
             .collect();
         idle.select_nth_unstable(n - 1);
         idle.truncate(n);
         idle.sort_unstable();
         for (_, key, hash) in idle {
             let k = HashedKey { hash, key };
-            if let Some(slot) = self.flows.remove(&k) {
+            if let Some(slot) = self.flows.remove(&k, &self.slab) {
                 self.finish_slot(slot);
                 self.evicted += 1;
             }
@@ -976,20 +965,18 @@ impl FlowTable {
     /// one by one each add would wait for its own (see `WARM_FROM` in the pass).
     pub fn peek(&self, key: &HashedKey) -> i64 {
         self.flows
-            .get(key)
-            .and_then(|&s| self.slab.get(s))
+            .get(key, &self.slab)
+            .and_then(|s| self.slab.get(s))
             .map_or(0, |f| f.last_ts_ns)
     }
 
     /// [`FlowTable::add`] with the key's hash computed already.
     pub fn add_hashed(&mut self, p: &Packet, payload: &[u8], key: HashedKey, src: Addr, dst: Addr) {
-        if let Some(&slot) = self.flows.get(&key) {
+        if let Some(slot) = self.flows.get(&key, &self.slab) {
             let t = self.timeouts;
-            // Every slot in the map is live (a slot leaves the map before it is freed); were
-            // one not, the key would start a new flow rather than stop the analysis.
+            // The map finds only live slots (it compares the key of the flow in the slot).
             let Some(f) = self.slab.get_mut(slot) else {
-                self.flows.remove(&key);
-                return self.add_hashed(p, payload, key, src, dst);
+                return;
             };
             let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f);
             let reuse = match (p.tcp(), f.tcp.as_ref()) {
@@ -1001,7 +988,7 @@ impl FlowTable {
                 self.schedule(slot);
                 return;
             }
-            self.flows.remove(&key);
+            self.flows.remove(&key, &self.slab);
             self.finish_slot(slot);
         }
         let slot = self.slab.insert_with(|| Flow::new(key.key, src, dst, p));
@@ -1009,7 +996,7 @@ impl FlowTable {
             f.add(p, payload, src, &mut self.events);
         }
         self.schedule(slot);
-        self.flows.insert(key, slot);
+        self.flows.insert(&key, slot);
         self.peak_flows = self.peak_flows.max(self.flows.len());
         if self.flows.len() > self.max_flows {
             self.evict();
@@ -1049,7 +1036,7 @@ impl FlowTable {
 
     /// Finishes flows idle for longer than their timeout at time `now_ns`. Only the flows
     /// whose deadline has come are looked at (see [`expiry`]); those that are over are
-    /// finished in the order the flow map lists them (see [`map_position`]).
+    /// finished in the order the flow map lists them (see [`FlowMap::position`]).
     pub fn expire(&mut self, now_ns: i64) {
         let t = self.timeouts;
         let mut due = std::mem::take(&mut self.due);
@@ -1081,20 +1068,20 @@ impl FlowTable {
             // costs less than looking each one up twice.
             let (slab, events) = (&mut self.slab, &mut self.events);
             let (budget, finished) = (&mut self.budget, &mut self.finished);
-            self.flows.retain(|_, slot| {
-                let Some(f) = slab.get_mut(*slot).filter(|f| f.expiring) else {
+            self.flows.retain(|slot| {
+                let Some(f) = slab.get_mut(slot).filter(|f| f.expiring) else {
                     return true;
                 };
                 f.finish(events);
                 budget.place(finished, Conn::from_flow(f));
-                slab.remove(*slot);
+                slab.remove(slot);
                 false
             });
         } else {
             for (pos, slot, hash) in due.iter_mut() {
                 if let Some(f) = self.slab.get(*slot) {
                     let key = HashedKey::new(f.key);
-                    *pos = Reverse(map_position(&self.flows, &key));
+                    *pos = Reverse(self.flows.position(&key, &self.slab));
                     *hash = key.hash;
                 }
             }
@@ -1103,7 +1090,7 @@ impl FlowTable {
                 let Some(key) = self.slab.get(slot).map(|f| f.key) else {
                     continue;
                 };
-                self.flows.remove(&HashedKey { hash, key });
+                self.flows.remove(&HashedKey { hash, key }, &self.slab);
                 self.finish_slot(slot);
             }
         }
@@ -1122,8 +1109,8 @@ impl FlowTable {
         // Oldest first, so the budget keeps the earliest flows whatever the hashing.
         let slab = &self.slab;
         let mut live: Vec<((i64, u16, u64), Slot)> = std::mem::take(&mut self.flows)
-            .into_values()
-            .filter_map(|s| {
+            .iter()
+            .filter_map(|(s, _)| {
                 let f = slab.get(s)?;
                 Some(((f.first_ts_ns, f.capture, f.first_frame), s))
             })
@@ -1182,11 +1169,18 @@ mod tests {
         FlowKey::new(Proto::Tcp, a, b)
     }
 
-    /// `map_position` orders keys as iterating the map (which `retain` does) meets them,
-    /// through growth, removals and reuse of the freed buckets.
+    /// The flow map places and orders its entries as `std`'s `HashMap` of the same keys and
+    /// hashes did (the expiry order, and so the reports, depend on it), and
+    /// `FlowMap::position` orders keys as iterating the map (which `retain` does) meets
+    /// them, through growth, removals and reuse of the freed buckets.
     #[test]
     fn expiry_follows_the_map_order() {
+        type StdMap =
+            std::collections::HashMap<HashedKey, u32, std::hash::BuildHasherDefault<CarriedHash>>;
+        let mut old = StdMap::default();
         let mut m = FlowMap::default();
+        let mut slab: Slab<Flow> = Slab::default();
+        let mut slots = std::collections::HashMap::new();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
             x ^= x << 13;
@@ -1196,16 +1190,31 @@ mod tests {
         };
         for round in 0..200u32 {
             for _ in 0..(50 + round * 3) {
-                let k = HashedKey::new(key((next() % 20_000) as u32));
+                let i = (next() % 20_000) as u32;
+                let p = udp(i, 0);
+                let (k, src, dst) = flow_tuple(&p).unwrap();
+                let hk = HashedKey::new(k);
                 if next() % 3 == 0 {
-                    m.remove(&k);
-                } else {
-                    m.insert(k, round);
+                    old.remove(&hk);
+                    if let Some(s) = m.remove(&hk, &slab) {
+                        slab.remove(s);
+                        slots.remove(&i);
+                    }
+                } else if old.insert(hk, i).is_none() {
+                    let s = slab.insert_with(|| Flow::new(k, src, dst, &p));
+                    m.insert(&hk, s);
+                    slots.insert(i, s);
                 }
             }
-            let walked: Vec<HashedKey> = m.keys().copied().collect();
+            assert_eq!(m.len(), old.len());
+            let walked: Vec<Slot> = m.iter().map(|(s, _)| s).collect();
+            let walked_old: Vec<Slot> = old.values().map(|i| slots[i]).collect();
+            assert_eq!(walked, walked_old, "round {round}, {} keys", m.len());
             let mut sorted = walked.clone();
-            sorted.sort_by_key(|k| Reverse(map_position(&m, k)));
+            sorted.sort_by_key(|&s| {
+                let f = slab.get(s).unwrap();
+                Reverse(m.position(&HashedKey::new(f.key), &slab))
+            });
             assert_eq!(walked, sorted, "round {round}, {} keys", m.len());
         }
     }
@@ -1266,15 +1275,15 @@ mod tests {
             for i in (0..next).step_by(7) {
                 let p = udp(i, now);
                 let (k, s, d) = flow_tuple(&p).unwrap();
-                if t.flows.contains_key(&HashedKey::new(k)) {
+                if t.flows.get(&HashedKey::new(k), &t.slab).is_some() {
                     t.add(&p, &[], k, s, d);
                 }
             }
             now += udp_ns / 20;
             let expected: Vec<u64> = t
                 .flows
-                .values()
-                .filter_map(|&s| t.slab.get(s))
+                .iter()
+                .filter_map(|(s, _)| t.slab.get(s))
                 .filter(|f| now.saturating_sub(f.last_ts_ns) > idle_limit(&t.timeouts, f))
                 .map(|f| f.first_frame)
                 .collect();
