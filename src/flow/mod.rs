@@ -206,8 +206,9 @@ pub struct DirCounters {
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub key: FlowKey,
-    pub orig: Addr,
-    pub resp: Addr,
+    /// The originator is the key's `hi` end, the responder its `lo` (else the other way
+    /// round): see [`Flow::orig`].
+    orig_is_hi: bool,
     pub capture: u16,
     pub first_frame: u64,
     pub last_frame: u64,
@@ -216,13 +217,8 @@ pub struct Flow {
     pub orig_ctr: DirCounters,
     pub resp_ctr: DirCounters,
     pub vlan: Option<u16>,
-    /// TCP state, in the flow's own slab entry: a `Box` per connection went through the
-    /// allocator for every TCP flow (with a million flows alive, the allocator growing a
-    /// thread's heap was a fifth of the run).
-    pub tcp: Option<TcpConn>,
-    /// UDP/ICMP history letters (d/D per direction), like Zeek's.
-    udp_seen: u8,
-    udp_history: tcp::History,
+    /// TCP state, or the history of a UDP/ICMP flow.
+    state: FlowState,
     /// Time-to-live / hop limit of the first packet from each side, and of the first RST.
     pub orig_ttl: Option<u8>,
     pub resp_ttl: Option<u8>,
@@ -240,6 +236,22 @@ pub struct Flow {
     scheduled: Option<i64>,
     /// Found idle by [`FlowTable::expire`], about to be finished.
     expiring: bool,
+}
+
+/// What a flow tracks besides its counters, by protocol.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the TCP state lives in the slab entry on purpose (see the variant)"
+)]
+enum FlowState {
+    /// TCP state, in the flow's own slab entry: a `Box` per connection went through the
+    /// allocator for every TCP flow (with a million flows alive, the allocator growing a
+    /// thread's heap was a fifth of the run).
+    Tcp(TcpConn),
+    /// UDP/ICMP: history letters (d/D per direction), like Zeek's, and the directions seen
+    /// (bit 1 the originator's, bit 2 the responder's).
+    Datagrams { seen: u8, history: tcp::History },
 }
 
 /// Events produced by flows besides their summary.
@@ -336,8 +348,7 @@ impl Flow {
         }
         Flow {
             key,
-            orig,
-            resp,
+            orig_is_hi: orig == key.hi,
             capture: p.capture,
             first_frame: p.frame,
             last_frame: p.frame,
@@ -346,20 +357,18 @@ impl Flow {
             orig_ctr: DirCounters::default(),
             resp_ctr: DirCounters::default(),
             vlan: p.vlan,
-            tcp: (key.proto == Proto::Tcp).then(|| {
+            state: if key.proto == Proto::Tcp {
                 let mut c = TcpConn::default();
                 if flipped {
                     c.history.push(b'^');
                 }
-                c
-            }),
-            udp_seen: 0,
-            udp_history: {
-                let mut h = tcp::History::default();
-                if flipped && key.proto != Proto::Tcp {
-                    h.push(b'^');
+                FlowState::Tcp(c)
+            } else {
+                let mut history = tcp::History::default();
+                if flipped {
+                    history.push(b'^');
                 }
-                h
+                FlowState::Datagrams { seen: 0, history }
             },
             orig_ttl: None,
             resp_ttl: None,
@@ -376,8 +385,35 @@ impl Flow {
         }
     }
 
+    /// The originator's end: the sender of the first SYN, or the client as its port says.
+    pub fn orig(&self) -> Addr {
+        if self.orig_is_hi {
+            self.key.hi
+        } else {
+            self.key.lo
+        }
+    }
+
+    /// The responder's end.
+    pub fn resp(&self) -> Addr {
+        if self.orig_is_hi {
+            self.key.lo
+        } else {
+            self.key.hi
+        }
+    }
+
+    /// The TCP connection's state (TCP flows only).
+    pub fn tcp(&self) -> Option<&TcpConn> {
+        match &self.state {
+            FlowState::Tcp(c) => Some(c),
+            FlowState::Datagrams { .. } => None,
+        }
+    }
+
     fn add(&mut self, p: &Packet, payload: &[u8], src: Addr, ev: &mut FlowEvents) {
-        let is_orig = src == self.orig;
+        let (orig, resp) = (self.orig(), self.resp());
+        let is_orig = src == orig;
         let Network::Ip(ip) = &p.net else { return };
         let ctr = if is_orig {
             &mut self.orig_ctr
@@ -400,7 +436,7 @@ impl Flow {
                 if t.has(crate::decode::tcp_flags::RST) {
                     self.rst_ttl.get_or_insert(ip.ttl);
                 }
-                if let Some(c) = self.tcp.as_mut() {
+                if let FlowState::Tcp(c) = &mut self.state {
                     if !c.is_capture_duplicate(&mut ev.rings, is_orig, ip.ip_id, t, p.ts_ns) {
                         c.process(is_orig, t, p.frame, p.ts_ns);
                         if let Some(d) = self.dns_tcp.as_mut() {
@@ -417,8 +453,8 @@ impl Flow {
                             } else if crate::decode::tls::TlsStream::looks_like_tls(payload) {
                                 let mut h = Box::new(tls::TlsFlow::new(
                                     p,
-                                    (self.orig.ip, self.orig.port),
-                                    (self.resp.ip, self.resp.port),
+                                    (orig.ip, orig.port),
+                                    (resp.ip, resp.port),
                                 ));
                                 h.sync(0, t.seq);
                                 self.tls = Some(h);
@@ -428,8 +464,8 @@ impl Flow {
                             h.segment(usize::from(!is_orig), t, payload, p);
                         }
                         if let Some(h) = self.http.as_mut() {
-                            let client = (self.orig.ip, self.orig.port);
-                            let server = (self.resp.ip, self.resp.port);
+                            let client = (orig.ip, orig.port);
+                            let server = (resp.ip, resp.port);
                             h.segment(
                                 usize::from(!is_orig),
                                 t,
@@ -446,9 +482,11 @@ impl Flow {
             Transport::Udp(u) => {
                 ctr.payload_bytes += u.payload_len as u64;
                 let bit = if is_orig { 1 } else { 2 };
-                if self.udp_seen & bit == 0 {
-                    self.udp_seen |= bit;
-                    self.udp_history.push(if is_orig { b'D' } else { b'd' });
+                if let FlowState::Datagrams { seen, history } = &mut self.state {
+                    if *seen & bit == 0 {
+                        *seen |= bit;
+                        history.push(if is_orig { b'D' } else { b'd' });
+                    }
                 }
             }
             Transport::Icmp(_) => {
@@ -462,7 +500,7 @@ impl Flow {
 impl Flow {
     /// The flow is over: emit what is still pending (unanswered HTTP requests).
     fn finish(&mut self, ev: &mut FlowEvents) {
-        if let Some(c) = self.tcp.as_mut() {
+        if let FlowState::Tcp(c) = &mut self.state {
             c.release(&mut ev.rings);
         }
         if let Some(h) = self.http.as_mut() {
@@ -678,21 +716,24 @@ impl Conn {
     }
 
     fn from_flow(f: &Flow) -> Conn {
-        let dups = f.tcp.as_ref().map_or(0, |c| c.duplicates);
-        let (conn_state, history, ob, rb, missed, rx, zw, syn, synack, rst) = match &f.tcp {
-            Some(c) => (
+        let dups = f.tcp().map_or(0, |c| c.duplicates);
+        let (conn_state, history, ob, rb, missed, rx, zw, syn, synack, rst) = match &f.state {
+            FlowState::Tcp(c) => (
                 c.conn_state(),
                 c.history,
                 c.orig.size(),
                 c.resp.size(),
-                c.orig.missed_bytes + c.resp.missed_bytes,
-                (c.orig.retransmissions, c.resp.retransmissions),
-                (c.orig.zero_windows, c.resp.zero_windows),
-                c.first_syn_frame,
-                c.first_synack_frame,
-                c.first_rst,
+                c.orig.trouble().missed_bytes + c.resp.trouble().missed_bytes,
+                (
+                    c.orig.trouble().retransmissions,
+                    c.resp.trouble().retransmissions,
+                ),
+                (c.orig.trouble().zero_windows, c.resp.trouble().zero_windows),
+                nz(c.first_syn_frame),
+                nz(c.first_synack_frame),
+                c.first_rst.map(|(f, by)| (f.get(), by)),
             ),
-            None => {
+            FlowState::Datagrams { history, .. } => {
                 let state = if f.key.proto == Proto::Udp {
                     match (f.orig_ctr.pkts > 0, f.resp_ctr.pkts > 0) {
                         (true, true) => tcp::ConnState::Sf,
@@ -703,10 +744,9 @@ impl Conn {
                 } else {
                     tcp::ConnState::Oth
                 };
-                let h = f.udp_history;
                 (
                     state,
-                    h,
+                    *history,
                     f.orig_ctr.payload_bytes,
                     f.resp_ctr.payload_bytes,
                     0,
@@ -725,10 +765,10 @@ impl Conn {
             first_frame: f.first_frame,
             last_frame: f.last_frame,
             proto: f.key.proto,
-            orig_ip: f.orig.ip,
-            orig_port: f.orig.port,
-            resp_ip: f.resp.ip,
-            resp_port: f.resp.port,
+            orig_ip: f.orig().ip,
+            orig_port: f.orig().port,
+            resp_ip: f.resp().ip,
+            resp_port: f.resp().port,
             duration_s: ((f.last_ts_ns - f.first_ts_ns).max(0) as f64 / 1e9 * 1e6).round() / 1e6,
             orig_pkts: f.orig_ctr.pkts,
             orig_bytes: ob,
@@ -746,22 +786,30 @@ impl Conn {
             orig_zero_windows: zw.0,
             resp_zero_windows: zw.1,
             duplicates: dups,
-            orig_max_rtx_len: f.tcp.as_ref().map_or(0, |c| c.orig.max_rtx_len),
-            resp_max_rtx_len: f.tcp.as_ref().map_or(0, |c| c.resp.max_rtx_len),
-            orig_unacked_bytes: f.tcp.as_ref().map_or(0, |c| c.orig.unacked()),
-            resp_unacked_bytes: f.tcp.as_ref().map_or(0, |c| c.resp.unacked()),
+            orig_max_rtx_len: f.tcp().map_or(0, |c| c.orig.trouble().max_rtx_len),
+            resp_max_rtx_len: f.tcp().map_or(0, |c| c.resp.trouble().max_rtx_len),
+            orig_unacked_bytes: f.tcp().map_or(0, |c| c.orig.unacked()),
+            resp_unacked_bytes: f.tcp().map_or(0, |c| c.resp.unacked()),
             rtx_frame: f
-                .tcp
-                .as_ref()
-                .and_then(|c| min_opt(nz(c.orig.first_rtx_frame), nz(c.resp.first_rtx_frame))),
+                .tcp()
+                .and_then(|c| {
+                    min_opt(
+                        nz(c.orig.trouble().first_rtx_frame),
+                        nz(c.resp.trouble().first_rtx_frame),
+                    )
+                }),
             gap_frame: f
-                .tcp
-                .as_ref()
-                .and_then(|c| min_opt(nz(c.orig.first_gap_frame), nz(c.resp.first_gap_frame))),
-            zero_window_frame: f.tcp.as_ref().and_then(|c| {
+                .tcp()
+                .and_then(|c| {
+                    min_opt(
+                        nz(c.orig.trouble().first_gap_frame),
+                        nz(c.resp.trouble().first_gap_frame),
+                    )
+                }),
+            zero_window_frame: f.tcp().and_then(|c| {
                 min_opt(
-                    nz(c.orig.first_zero_window_frame),
-                    nz(c.resp.first_zero_window_frame),
+                    nz(c.orig.trouble().first_zero_window_frame),
+                    nz(c.resp.trouble().first_zero_window_frame),
                 )
             }),
             vlan: f.vlan,
@@ -828,7 +876,7 @@ impl Conn {
 fn idle_limit(t: &Timeouts, f: &Flow) -> i64 {
     {
         match f.key.proto {
-            Proto::Tcp if f.tcp.as_ref().is_some_and(|c| c.is_over()) => {
+            Proto::Tcp if f.tcp().is_some_and(|c| c.is_over()) => {
                 t.tcp_closed_ns.min(t.tcp_ns)
             }
             Proto::Tcp => t.tcp_ns,
@@ -979,8 +1027,8 @@ impl FlowTable {
                 return;
             };
             let idle = p.ts_ns.saturating_sub(f.last_ts_ns) > idle_limit(&t, f);
-            let reuse = match (p.tcp(), f.tcp.as_ref()) {
-                (Some(t), Some(c)) => c.is_reuse(src == f.orig, t),
+            let reuse = match (p.tcp(), f.tcp()) {
+                (Some(t), Some(c)) => c.is_reuse(src == f.orig(), t),
                 _ => false,
             };
             if !idle && !reuse {

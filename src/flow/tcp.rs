@@ -68,29 +68,50 @@ pub struct Endpoint {
     last_fin: Option<u32>,
     last_rst: Option<u32>,
     pub did_close: bool,
+    /// Holes, retransmissions, zero windows and missed bytes: allocated at the first of them
+    /// (most connections never have one, and a live connection is smaller without them).
+    trouble: Option<Box<Trouble>>,
+    pub syn_count: u32,
+    pub fin_count: u32,
+    pub rst_count: u32,
+    /// Last acknowledgement number this side sent, and how many pure ACKs repeated it.
+    last_ack_sent: u32,
+    dup_acks: u32,
+}
+
+/// What goes wrong on one side of a connection; see [`Endpoint::trouble`].
+#[derive(Debug, Clone, Default)]
+pub struct Trouble {
     /// Holes: ranges of sequence space skipped by a later segment, not (yet) filled; at most
-    /// [`MAX_HOLES`]. Allocated only when one appears (most connections never have one).
+    /// [`MAX_HOLES`].
     holes: Vec<(u32, u32, i64)>,
     pub retransmissions: u32,
     pub zero_windows: u32,
     pub gaps: u32,
-    /// Bytes acknowledged by the peer but never seen in the capture (Zeek's missed_bytes).
-    pub missed_bytes: u64,
-    pub syn_count: u32,
-    pub fin_count: u32,
-    pub rst_count: u32,
     /// Largest payload among this side's retransmitted segments.
     pub max_rtx_len: u32,
+    /// Bytes acknowledged by the peer but never seen in the capture (Zeek's missed_bytes).
+    pub missed_bytes: u64,
     /// Frames of this side's first retransmission and first zero-window advertisement.
     /// (Frame numbers start at 1: `NonZeroU64` keeps each `Option` at 8 bytes.)
     pub first_rtx_frame: Option<std::num::NonZeroU64>,
     pub first_zero_window_frame: Option<std::num::NonZeroU64>,
     /// Frame of the first acknowledgement of bytes the capture never saw (from the peer).
     pub first_gap_frame: Option<std::num::NonZeroU64>,
-    /// Last acknowledgement number this side sent, and how many pure ACKs repeated it.
-    last_ack_sent: u32,
-    dup_acks: u32,
 }
+
+/// The trouble of a side that had none.
+static NO_TROUBLE: Trouble = Trouble {
+    holes: Vec::new(),
+    retransmissions: 0,
+    zero_windows: 0,
+    gaps: 0,
+    max_rtx_len: 0,
+    missed_bytes: 0,
+    first_rtx_frame: None,
+    first_zero_window_frame: None,
+    first_gap_frame: None,
+};
 
 /// Records `frame` in `slot` unless an earlier frame is there already.
 fn note_first(slot: &mut Option<std::num::NonZeroU64>, frame: u64) {
@@ -134,18 +155,28 @@ impl Endpoint {
         d.max(0) as u64
     }
 
+    /// Retransmissions, zero windows, gaps and missed bytes of this side (all zero for most).
+    pub fn trouble(&self) -> &Trouble {
+        self.trouble.as_deref().unwrap_or(&NO_TROUBLE)
+    }
+
+    fn trouble_mut(&mut self) -> &mut Trouble {
+        self.trouble.get_or_insert_with(Box::default)
+    }
+
     /// Whether `seq..end` fills a hole this side left; returns the time the hole appeared.
     fn in_holes(&mut self, seq: u32, end: u32) -> Option<i64> {
-        for i in 0..self.holes.len() {
-            let (hs, he, since) = self.holes[i];
+        let holes = &mut self.trouble.as_mut()?.holes;
+        for i in 0..holes.len() {
+            let (hs, he, since) = holes[i];
             if seq_delta(seq, he) < 0 && seq_delta(end, hs) > 0 {
                 // Fill what overlaps; keep it simple: shrink from whichever side it touches.
                 if seq_delta(seq, hs) <= 0 && seq_delta(end, he) >= 0 {
-                    self.remove_hole(i);
+                    holes.remove(i);
                 } else if seq_delta(seq, hs) <= 0 {
-                    self.holes[i].0 = end;
+                    holes[i].0 = end;
                 } else {
-                    self.holes[i].1 = seq;
+                    holes[i].1 = seq;
                 }
                 return Some(since);
             }
@@ -153,14 +184,27 @@ impl Endpoint {
         None
     }
 
-    fn remove_hole(&mut self, i: usize) {
-        self.holes.remove(i);
+    /// Bytes of the holes the peer's acknowledgement `ack_no` covers, which it removes.
+    fn acked_holes(&mut self, ack_no: u32) -> u64 {
+        let Some(tr) = self.trouble.as_mut() else {
+            return 0;
+        };
+        let mut missed = 0u64;
+        tr.holes.retain(|&(hs, he, _)| {
+            let covered = seq_delta(ack_no, he) >= 0;
+            if covered {
+                missed += seq_delta(he, hs).max(0) as u64;
+            }
+            !covered
+        });
+        missed
     }
 
     fn add_hole(&mut self, from: u32, to: u32, ts_ns: i64) {
-        if self.holes.len() < MAX_HOLES {
-            self.holes.reserve_exact(MAX_HOLES);
-            self.holes.push((from, to, ts_ns));
+        let holes = &mut self.trouble_mut().holes;
+        if holes.len() < MAX_HOLES {
+            holes.reserve_exact(MAX_HOLES);
+            holes.push((from, to, ts_ns));
         }
     }
 
@@ -238,29 +282,60 @@ impl serde::Serialize for History {
 }
 
 /// The TCP part of a flow: both endpoints and the history.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TcpConn {
     pub orig: Endpoint,
     pub resp: Endpoint,
     pub history: History,
     /// Frame of the first SYN, first SYN-ACK and first RST (with its sender) seen.
-    pub first_syn_frame: Option<u64>,
-    pub first_synack_frame: Option<u64>,
-    pub first_rst: Option<(u64, bool)>,
+    /// (Frame numbers start at 1: `NonZeroU64` keeps each `Option` at 8 bytes.)
+    pub first_syn_frame: Option<std::num::NonZeroU64>,
+    pub first_synack_frame: Option<std::num::NonZeroU64>,
+    pub first_rst: Option<(std::num::NonZeroU64, bool)>,
     pub established_ts_ns: Option<i64>,
     first_syn_ts_ns: Option<i64>,
     /// Packets seen twice by the capture (several interfaces, or a SPAN port copying both
     /// ways): identical segment within [`DUPLICATE_WINDOW_NS`]; not fed to the state machine.
     pub duplicates: u32,
-    /// The last segment's signature inline; older ones in a ring taken from the flow
-    /// table's [`Rings`] only once a connection has a second distinct segment (a SYN-only
-    /// attempt takes none). The ring goes back with [`TcpConn::release`].
+    /// The last segment's signature inline, and the [`INLINE`] before it; older ones in a
+    /// ring taken from the flow table's [`Rings`] only once a connection has more distinct
+    /// segments than that (a handshake, or a SYN-only attempt, takes none: with a million
+    /// of them alive, their rings were a quarter of the memory). The ring goes back with
+    /// [`TcpConn::release`].
     last_sig: Option<(u64, i64)>,
+    older: [(u64, i64); INLINE],
     recent: Option<Slot>,
+    /// Where the next older signature goes: in `older` until it is full, then in the ring.
     recent_next: u8,
 }
 
-/// Segments remembered per connection to recognise capture duplicates.
+/// Older segment signatures kept in the connection itself before it takes a ring.
+const INLINE: usize = 2;
+
+/// A signature slot that matches nothing (no segment is that far from any time).
+const NO_SIG: (u64, i64) = (0, i64::MIN);
+
+impl Default for TcpConn {
+    fn default() -> TcpConn {
+        TcpConn {
+            orig: Endpoint::default(),
+            resp: Endpoint::default(),
+            history: History::default(),
+            first_syn_frame: None,
+            first_synack_frame: None,
+            first_rst: None,
+            established_ts_ns: None,
+            first_syn_ts_ns: None,
+            duplicates: 0,
+            last_sig: None,
+            older: [NO_SIG; INLINE],
+            recent: None,
+            recent_next: 0,
+        }
+    }
+}
+
+/// Segments remembered per connection to recognise capture duplicates (besides the last).
 const RECENT: usize = 16;
 
 /// The older segment signatures of one connection.
@@ -420,23 +495,40 @@ impl TcpConn {
         let sig = h.finish();
         let same =
             |&(s, ts): &(u64, i64)| s == sig && ts_ns.abs_diff(ts) <= DUPLICATE_WINDOW_NS as u64;
-        if self.last_sig.as_ref().is_some_and(same)
-            || self
-                .recent
-                .and_then(|r| rings.get(r))
-                .is_some_and(|r| r.iter().any(same))
-        {
+        let seen_before = match self.recent {
+            None => self.older[..usize::from(self.recent_next).min(INLINE)]
+                .iter()
+                .any(same),
+            Some(r) => rings.get(r).is_some_and(|r| r.iter().any(same)),
+        };
+        if seen_before || self.last_sig.as_ref().is_some_and(same) {
             self.duplicates += 1;
             return true;
         }
         if let Some(prev) = self.last_sig.replace((sig, ts_ns)) {
-            let slot = *self
-                .recent
-                .get_or_insert_with(|| rings.insert_with(|| [(0, i64::MIN); RECENT]));
-            if let Some(ring) = rings.get_mut(slot) {
-                ring[self.recent_next as usize] = prev;
+            let next = self.recent_next as usize;
+            match self.recent {
+                None if next < INLINE => self.older[next] = prev,
+                None => {
+                    // The ring starts as if it had been used from the first older segment.
+                    let older = self.older;
+                    let slot = rings.insert_with(|| {
+                        let mut ring = [NO_SIG; RECENT];
+                        ring[..INLINE].copy_from_slice(&older);
+                        ring
+                    });
+                    self.recent = Some(slot);
+                    if let Some(ring) = rings.get_mut(slot) {
+                        ring[next] = prev;
+                    }
+                }
+                Some(slot) => {
+                    if let Some(ring) = rings.get_mut(slot) {
+                        ring[next] = prev;
+                    }
+                }
             }
-            self.recent_next = ((self.recent_next as usize + 1) % RECENT) as u8;
+            self.recent_next = ((next + 1) % RECENT) as u8;
         }
         false
     }
@@ -462,7 +554,7 @@ impl TcpConn {
         let seg_end = t.seq.wrapping_add(seg_len.max(0) as u32);
 
         if syn && !ack {
-            self.first_syn_frame.get_or_insert(frame);
+            note_first(&mut self.first_syn_frame, frame);
             self.first_syn_ts_ns.get_or_insert(ts_ns);
         }
         // Reordering window: the handshake round trip when known, at most 3 ms.
@@ -471,10 +563,10 @@ impl TcpConn {
             _ => REORDER_WINDOW_NS,
         };
         if syn && ack {
-            self.first_synack_frame.get_or_insert(frame);
+            note_first(&mut self.first_synack_frame, frame);
         }
-        if rst {
-            self.first_rst.get_or_insert((frame, is_orig));
+        if rst && self.first_rst.is_none() {
+            self.first_rst = std::num::NonZeroU64::new(frame).map(|f| (f, is_orig));
         }
 
         let (endpoint, peer) = if is_orig {
@@ -565,9 +657,10 @@ impl TcpConn {
             && peer.state != EndpointState::Closed
             && endpoint.state != EndpointState::Reset
         {
-            endpoint.zero_windows += 1;
-            note_first(&mut endpoint.first_zero_window_frame, frame);
-            scaled(&mut self.history, is_orig, b'w', endpoint.zero_windows);
+            let tr = endpoint.trouble_mut();
+            tr.zero_windows += 1;
+            note_first(&mut tr.first_zero_window_frame, frame);
+            scaled(&mut self.history, is_orig, b'w', tr.zero_windows);
         }
 
         // Duplicate ACKs: pure ACKs repeating the previous acknowledgement number.
@@ -619,10 +712,11 @@ impl TcpConn {
                 ts_ns.saturating_sub(since) <= reorder_ns && peer.dup_acks < 2
             });
             if !reordered {
-                note_first(&mut endpoint.first_rtx_frame, frame);
-                endpoint.retransmissions += 1;
-                endpoint.max_rtx_len = endpoint.max_rtx_len.max(len);
-                scaled(&mut self.history, is_orig, b't', endpoint.retransmissions);
+                let tr = endpoint.trouble_mut();
+                note_first(&mut tr.first_rtx_frame, frame);
+                tr.retransmissions += 1;
+                tr.max_rtx_len = tr.max_rtx_len.max(len);
+                scaled(&mut self.history, is_orig, b't', tr.retransmissions);
             }
         }
         if len > 0 && !rst {
@@ -643,17 +737,7 @@ impl TcpConn {
             } else {
                 &mut self.orig
             };
-            let mut missed = 0u64;
-            let mut i = 0;
-            while i < peer.holes.len() {
-                let (hs, he, _) = peer.holes[i];
-                if seq_delta(ack_no, he) >= 0 {
-                    missed += seq_delta(he, hs).max(0) as u64;
-                    peer.remove_hole(i);
-                } else {
-                    i += 1;
-                }
-            }
+            let mut missed = peer.acked_holes(ack_no);
             let beyond = seq_delta(ack_no, peer.last_seq);
             if peer.data_seen && beyond > 0 && beyond < TOO_LARGE_SEQ_DELTA * 64 {
                 missed += beyond as u64;
@@ -661,10 +745,11 @@ impl TcpConn {
                 peer.data_end = ack_no;
             }
             if missed > 0 {
-                note_first(&mut peer.first_gap_frame, frame);
-                peer.missed_bytes += missed;
-                peer.gaps += 1;
-                scaled(&mut self.history, !is_orig, b'g', peer.gaps);
+                let tr = peer.trouble_mut();
+                note_first(&mut tr.first_gap_frame, frame);
+                tr.missed_bytes += missed;
+                tr.gaps += 1;
+                scaled(&mut self.history, !is_orig, b'g', tr.gaps);
             }
         }
     }
@@ -941,9 +1026,35 @@ mod tests {
         for (i, (o, t)) in pk.iter().enumerate() {
             c.process(*o, t, i as u64, 0);
         }
-        assert_eq!(c.orig.retransmissions, 0);
-        assert_eq!(c.orig.missed_bytes, 0);
+        assert_eq!(c.orig.trouble().retransmissions, 0);
+        assert_eq!(c.orig.trouble().missed_bytes, 0);
         assert_eq!(c.orig.size(), 30);
+    }
+
+    /// The last segment and the 16 before it are remembered, whether the connection keeps
+    /// them in itself (its first few) or in a ring; the 18th segment back is forgotten.
+    #[test]
+    fn a_connection_remembers_its_last_seventeen_segments() {
+        for distinct in [1u32, 2, 3, 4, 17, 18, 40] {
+            let mut c = TcpConn::default();
+            let mut rings = Rings::default();
+            let t = seg(A, 101, 501, 10);
+            for id in 0..distinct {
+                assert!(!c.is_capture_duplicate(&mut rings, true, id, &t, 1_000 + i64::from(id)));
+            }
+            assert_eq!(c.recent.is_some(), distinct > 3, "{distinct}");
+            // Copies are not remembered: the remembered ones first, newest first, then the
+            // newest forgotten one (which, not a copy, is remembered from then on).
+            for id in (0..distinct).rev() {
+                let remembered = distinct - id <= 17;
+                let dup = c.is_capture_duplicate(&mut rings, true, id, &t, 2_000);
+                assert_eq!(dup, remembered, "{distinct} segments, copy of #{id}");
+                if !remembered {
+                    break;
+                }
+            }
+            c.release(&mut rings);
+        }
     }
 
     #[test]
