@@ -10,7 +10,9 @@
 # speed, two threads >= 1.7x one, peak RSS <= 256 MiB). Each run is measured with
 # /usr/bin/time -f '%e %M' (elapsed seconds, peak RSS KiB); as %e only has
 # 10 ms resolution, the elapsed time in the table is the bash microsecond
-# clock ($EPOCHREALTIME) around /usr/bin/time. The table shows medians.
+# clock ($EPOCHREALTIME) around /usr/bin/time. The table shows medians (and the
+# fastest and slowest run beside them: on a loaded host the spread says how far to
+# trust a ratio); the targets are judged on the medians.
 #
 #   RUNS       default 5
 #   PCAP_RCA   binary to time (default $CARGO_TARGET_DIR/release/pcap-rca,
@@ -143,16 +145,18 @@ SEC=()
 RSS=()
 echo "## Results: $(basename "$CAPTURE") ($(size_mb "$CAPTURE") MB)"
 echo
-echo "| tool | median s | MB/s | median peak RSS MiB |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| tool | median s | min-max s | MB/s | median peak RSS MiB |"
+echo "| --- | ---: | ---: | ---: | ---: |"
 for i in "${!TOOLS[@]}"; do
     name=${TOOLS[i]%%|*}
     s=$(cut -d' ' -f1 "$TMP/res.$ci.$i" | median)
     m=$(cut -d' ' -f2 "$TMP/res.$ci.$i" | median)
+    lo=$(cut -d' ' -f1 "$TMP/res.$ci.$i" | sort -g | head -1)
+    hi=$(cut -d' ' -f1 "$TMP/res.$ci.$i" | sort -g | tail -1)
     SEC[$name]=$s
     RSS[$name]=$m
-    awk -v n="$name" -v s="$s" -v m="$m" -v b="$(size_bytes "$CAPTURE")" 'BEGIN {
-        printf "| %s | %.3f | %s | %.1f |\n", n, s, (s > 0 ? sprintf("%.0f", b / 1e6 / s) : "inf"), m / 1024 }'
+    awk -v n="$name" -v s="$s" -v lo="$lo" -v hi="$hi" -v m="$m" -v b="$(size_bytes "$CAPTURE")" 'BEGIN {
+        printf "| %s | %.3f | %.3f-%.3f | %s | %.1f |\n", n, s, lo, hi, (s > 0 ? sprintf("%.0f", b / 1e6 / s) : "inf"), m / 1024 }'
 done
 echo
 

@@ -207,7 +207,7 @@ fn read_frames(reader: &mut FrameReader<'_>, out: &mut Decoded, done: &mut bool)
 }
 
 /// Live flows in a table from which a batch's lookups are made once ahead of the work
-/// ([`FlowTable::peek`]): sixteen tables this large (712 bytes a flow) no longer fit in the
+/// ([`FlowTable::peek`]): sixteen tables this large (528 bytes a flow) no longer fit in the
 /// cache together.
 const WARM_FROM: usize = 1 << 10;
 

@@ -385,7 +385,8 @@ impl Flow {
         }
     }
 
-    /// The originator's end: the sender of the first SYN, or the client as its port says.
+    /// The originator's end: the first packet's sender, unless that packet is a SYN-ACK or
+    /// comes from a server port to a client port (see `Flow::new`).
     pub fn orig(&self) -> Addr {
         if self.orig_is_hi {
             self.key.hi
