@@ -3,7 +3,7 @@
 //! An entry is the key's hash and the slot, 12 bytes; the key itself is read from the flow in
 //! the slot when two hashes agree. A map of `HashedKey -> Slot` held the key twice (56 bytes
 //! of the 64 an entry took): with a million flows alive its buckets were 136 MB, far beyond
-//! any cache, and growing it copied all of them. The compact index fits ten times as many
+//! any cache, and growing it copied all of them. The compact index fits five times as many
 //! entries per cache line, and the flow a lookup finds is the one the packet goes to next.
 //!
 //! The table is `hashbrown`'s, the one `std`'s `HashMap` is built on (the same version as
