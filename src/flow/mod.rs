@@ -1219,7 +1219,10 @@ mod tests {
     }
 
     /// The flow map places and orders its entries as `std`'s `HashMap` of the same keys and
-    /// hashes did (the expiry order, and so the reports, depend on it), and
+    /// hashes did (the expiry order, and so the reports, depend on it: the map replaced that
+    /// `HashMap`, and `hashbrown` is pinned to the version this toolchain's `std` is built on;
+    /// a toolchain whose `std` moves to another version fails the comparison with pcap-rca's
+    /// own order unchanged, and the comparison can go then), and
     /// `FlowMap::position` orders keys as iterating the map (which `retain` does) meets
     /// them, through growth, removals and reuse of the freed buckets.
     #[test]
