@@ -336,17 +336,16 @@ fn process(
         .iter_mut()
         .map(|d| std::mem::take(&mut d.dns).into_iter().peekable())
         .collect();
+    // Each capture's counts, added once the merge is through (sums, and first and last times).
+    let mut tallies = vec![Tally::default(); views.len()];
     for &(si, pi) in merged {
         let d = &*views[si as usize];
         let p = &d.packets[pi as usize];
         let frame = d.batch.data(&d.batch.frames[pi as usize]);
-        let stats = &mut stats[si as usize];
-        let mut t = Tally::default();
-        let special = tally(&mut t, p);
-        t.add_to(stats, &mut an.counters);
+        let special = tally(&mut tallies[si as usize], p);
         let udp_dns = dns[si as usize].next_if(|(i, _)| *i == pi).map(|(_, ev)| ev);
         let mut sink = InOrder {
-            stats,
+            stats: &mut stats[si as usize],
             an: &mut *an,
             own_dns: &mut shards.own_dns,
             defrag: &mut *defrag,
@@ -357,6 +356,9 @@ fn process(
         if let Some(Tuple { shard, .. }) = d.tuples[pi as usize] {
             shards.lists[shard as usize].push((si, pi));
         }
+    }
+    for (stats, t) in stats.iter_mut().zip(&tallies) {
+        t.add_to(stats, &mut an.counters);
     }
     // What a view holds beyond this merge (several captures) waits for the next one.
     for (d, rest) in views.iter_mut().zip(dns) {

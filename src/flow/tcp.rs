@@ -282,7 +282,7 @@ impl serde::Serialize for History {
 }
 
 /// The TCP part of a flow: both endpoints and the history.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TcpConn {
     pub orig: Endpoint,
     pub resp: Endpoint,
@@ -303,6 +303,7 @@ pub struct TcpConn {
     /// of them alive, their rings were a quarter of the memory). The ring goes back with
     /// [`TcpConn::release`].
     last_sig: Option<(u64, i64)>,
+    /// Only the first `recent_next` are written (and read) before the ring is taken.
     older: [(u64, i64); INLINE],
     recent: Option<Slot>,
     /// Where the next older signature goes: in `older` until it is full, then in the ring.
@@ -314,26 +315,6 @@ const INLINE: usize = 2;
 
 /// A signature slot that matches nothing (no segment is that far from any time).
 const NO_SIG: (u64, i64) = (0, i64::MIN);
-
-impl Default for TcpConn {
-    fn default() -> TcpConn {
-        TcpConn {
-            orig: Endpoint::default(),
-            resp: Endpoint::default(),
-            history: History::default(),
-            first_syn_frame: None,
-            first_synack_frame: None,
-            first_rst: None,
-            established_ts_ns: None,
-            first_syn_ts_ns: None,
-            duplicates: 0,
-            last_sig: None,
-            older: [NO_SIG; INLINE],
-            recent: None,
-            recent_next: 0,
-        }
-    }
-}
 
 /// Segments remembered per connection to recognise capture duplicates (besides the last).
 const RECENT: usize = 16;
